@@ -1,0 +1,30 @@
+/**
+ * `graft <subcommand>`: one binary for every part. Each subcommand lives with its part and is
+ * loaded only when called, so `graft agent` never loads the webhook's dependencies.
+ */
+export type Subcommand = {
+  summary: string;
+  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+};
+
+export const SUBCOMMANDS: Record<string, Subcommand> = {};
+
+function usage(): string {
+  const lines = Object.entries(SUBCOMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`);
+  return ["Usage: graft <subcommand> [options]", "", "Subcommands:", ...lines, ""].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const subcommand = SUBCOMMANDS[name];
+  if (!subcommand) {
+    process.stderr.write(`graft: unknown subcommand "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const { run } = await subcommand.load();
+  return run(rest);
+}
