@@ -1,0 +1,29 @@
+/** What every check module implements: one module per check type in agent/checks/<type>.ts. */
+import type { CheckSpecOf, CheckType } from "../../core/checks.js";
+
+/** PNDA's health values: `<source>.health` is one of these. */
+export type Health = "OK" | "WARN" | "ERROR";
+
+export type CheckResult = {
+  health: Health;
+  /** Human-readable reasons for WARN/ERROR, naming the target ("127.0.0.1:2181: connection refused"). */
+  causes: string[];
+  /**
+   * The check's own gauges, by a fixed per-type key set (e.g. kafka: `brokers`,
+   * `offline_partitions`). Exported as `graft_check_value{check,key}`: keys never come from data.
+   */
+  values?: Record<string, number>;
+};
+
+export type CheckContext = {
+  /** Aborted when the check's timeout elapses; every network call must honour it. */
+  signal: AbortSignal;
+  /** Where secrets named by `*Env` fields are read from (the process env in production). */
+  env: Readonly<Record<string, string | undefined>>;
+  now: () => number;
+};
+
+export type CheckRunner<K extends CheckType> = (
+  spec: CheckSpecOf<K> & { timeoutMs: number },
+  context: CheckContext,
+) => Promise<CheckResult>;
