@@ -215,6 +215,8 @@ require (
 	sigs.k8s.io/yaml v1.4.0 // indirect
 )
 
+godebug default=go1.24
+
 replace k8s.io/api => k8s.io/api v0.33.13
 
 replace k8s.io/apiextensions-apiserver => k8s.io/apiextensions-apiserver v0.33.13
@@ -276,3 +278,39 @@ replace k8s.io/sample-apiserver => k8s.io/sample-apiserver v0.33.13
 replace k8s.io/sample-cli-plugin => k8s.io/sample-cli-plugin v0.33.13
 
 replace k8s.io/sample-controller => k8s.io/sample-controller v0.33.13
+
+replace github.com/cpuguy83/go-md2man/v2 => github.com/cpuguy83/go-md2man/v2 v2.0.4
+
+replace github.com/davecgh/go-spew => github.com/davecgh/go-spew v1.1.1
+
+replace github.com/emicklei/go-restful/v3 => github.com/emicklei/go-restful/v3 v3.11.0
+
+replace github.com/go-errors/errors => github.com/go-errors/errors v1.4.2
+
+replace github.com/go-openapi/jsonreference => github.com/go-openapi/jsonreference v0.20.2
+
+replace github.com/google/cel-go => github.com/google/cel-go v0.23.2
+
+replace github.com/prometheus/client_model => github.com/prometheus/client_model v0.6.1
+
+replace github.com/spf13/cobra => github.com/spf13/cobra v1.8.1
+
+replace github.com/spf13/pflag => github.com/spf13/pflag v1.0.5
+
+replace go.opentelemetry.io/contrib/instrumentation/github.com/emicklei/go-restful/otelrestful => go.opentelemetry.io/contrib/instrumentation/github.com/emicklei/go-restful/otelrestful v0.42.0
+
+replace go.opentelemetry.io/otel/sdk => go.opentelemetry.io/otel/sdk v1.33.0
+
+replace golang.org/x/sync => golang.org/x/sync v0.12.0
+
+replace golang.org/x/sys => golang.org/x/sys v0.31.0
+
+replace golang.org/x/term => golang.org/x/term v0.30.0
+
+replace google.golang.org/genproto/googleapis/api => google.golang.org/genproto/googleapis/api v0.0.0-20241209162323-e6fa225c2576
+
+replace google.golang.org/genproto/googleapis/rpc => google.golang.org/genproto/googleapis/rpc v0.0.0-20241209162323-e6fa225c2576
+
+replace google.golang.org/grpc => google.golang.org/grpc v1.68.1
+
+replace google.golang.org/protobuf => google.golang.org/protobuf v1.36.5
