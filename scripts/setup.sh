@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything graft's demo and tests need on a fresh Debian machine, and is quick when
+# nothing is missing. Usage: scripts/setup.sh [demo|test]   (default: test)
+#   demo: Debian basics, npm ci, the build, the local control plane's binaries
+#   test: that, plus every real service the tests start (test/services/*/install.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-test}"
+export GRAFT_CACHE_DIR="${GRAFT_CACHE_DIR:-$HOME/.cache/graft}"
+mkdir -p "$GRAFT_CACHE_DIR"
+log() { printf '[setup %s] %s\n' "$(date +%T)" "$*"; }
+
+need_cmd() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 is required ($2)" >&2; exit 1; }; }
+need_cmd node "Node.js 20 or newer"
+need_cmd go "Go 1.24 or newer builds the local control plane"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || {
+  echo "setup: Node.js 20 or newer is required, found $(node --version)" >&2; exit 1; }
+
+# Debian packages the demo itself needs (openssl for the control plane's certs).
+source scripts/lib/apt.sh
+apt_install git openssl ca-certificates procps iproute2
+
+# The control plane is the long pole (10-25 min cold on 2 cores): build it in the background
+# while npm and the services install.
+cluster_log="$GRAFT_CACHE_DIR/cluster-build.log"
+log "building the local control plane (log: $cluster_log)"
+bash test/cluster/cluster.sh build >"$cluster_log" 2>&1 &
+cluster_pid=$!
+
+log "npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+log "npm run build"
+npm run build --silent
+
+if [ "$mode" = test ]; then
+  for installer in test/services/*/install.sh; do
+    [ -f "$installer" ] || continue
+    log "installing $(basename "$(dirname "$installer")")"
+    bash "$installer"
+  done
+fi
+
+log "waiting for the control plane build"
+if ! wait "$cluster_pid"; then
+  tail -50 "$cluster_log" >&2
+  echo "setup: building the control plane failed (full log: $cluster_log)" >&2
+  exit 1
+fi
+log "ready"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: types and lint, unit, integration (real services on 127.0.0.1) and e2e
+# (through a real kube-apiserver that the e2e setup starts and stops).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+
+echo "[test] typecheck and lint"
+npx tsc -p tsconfig.json --noEmit
+npx biome check .
+
+report="$(mktemp -d)/vitest.json"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# One plain closing line that any CI reads, whatever the runner.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  if (r.numTotalTests === 0) process.exitCode = 1;
+' "$report" || status=1
+exit "$status"
