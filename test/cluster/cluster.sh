@@ -1,0 +1,406 @@
+#!/usr/bin/env bash
+# Local Kubernetes control plane for graft's tests, built from the upstream Go modules pinned in
+# go.mod: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (a fake, always
+# Ready Node whose Pods reach Running without containers), on 127.0.0.1 with free ports.
+#
+#   cluster.sh build          build the binaries (cached, keyed on go.mod/go.sum/cmd sources)
+#   cluster.sh up             build if needed, start everything, wait until usable
+#   cluster.sh down           stop everything `up` started
+#   cluster.sh status         exit 0 when the cluster is up and healthy
+#   cluster.sh kubectl ARGS   the built kubectl against the cluster
+#   cluster.sh env            print `export KUBECONFIG=...` and the bin dir
+#
+# Environment: GRAFT_CACHE_DIR (default ~/.cache/graft), GRAFT_CLUSTER_DIR (state: certs, pids,
+# logs, kubeconfig; default test/cluster/.state), GRAFT_CLUSTER_TIMEOUT (seconds, default 120).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE_ROOT="${GRAFT_CACHE_DIR:-${HOME}/.cache/graft}/cluster"
+STATE="${GRAFT_CLUSTER_DIR:-${HERE}/.state}"
+TIMEOUT="${GRAFT_CLUSTER_TIMEOUT:-120}"
+NODE_NAME="kwok-node-0"
+SERVICE_CIDR="10.96.0.0/16"
+POD_CIDR="10.244.0.1/16"
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# Controller names as in k8s.io/kubernetes/cmd/kube-controller-manager/names.
+CONTROLLERS=(
+	deployment-controller replicaset-controller statefulset-controller daemonset-controller
+	job-controller cronjob-controller ttl-after-finished-controller garbage-collector-controller
+	namespace-controller serviceaccount-controller serviceaccount-token-controller
+	root-ca-certificate-publisher-controller clusterrole-aggregation-controller
+	endpoints-controller endpointslice-controller replicationcontroller-controller
+	resourcequota-controller pod-garbage-collector-controller disruption-controller
+)
+# Changing how binaries are built must change the cache key.
+BUILD_RECIPE="v1 -trimpath -s -w"
+
+export PATH="${PATH}:/usr/local/go/bin"
+export GOTOOLCHAIN=local GOFLAGS="-mod=mod"
+# Webhook calls to https://127.0.0.1:PORT must never go through a proxy.
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,${NO_PROXY}}" no_proxy="127.0.0.1,localhost${no_proxy:+,${no_proxy}}"
+
+log() { printf '[cluster] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+
+k8s_version() { awk '$1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "${HERE}/go.mod"; }
+
+cache_key() {
+	{
+		echo "${BUILD_RECIPE}"
+		go version
+		cd "${HERE}"
+		sha256sum go.mod go.sum
+		find cmd -type f -name '*.go' | LC_ALL=C sort | xargs sha256sum
+	} | sha256sum | cut -c1-16
+}
+
+bin_dir() { echo "${CACHE_ROOT}/$(cache_key)/bin"; }
+
+cmd_build() {
+	command -v go >/dev/null || die "go not found (expected in PATH or /usr/local/go/bin)"
+	local bin; bin="$(bin_dir)"
+	if [[ -f "${bin}/.complete" ]]; then
+		log "binaries up to date: ${bin}"
+		return 0
+	fi
+	local version; version="$(k8s_version)"
+	[[ -n "${version}" ]] || die "no k8s.io/kubernetes version in go.mod"
+	local major minor
+	major="${version#v}"; major="${major%%.*}"
+	minor="${version#v*.}"; minor="${minor%%.*}"
+	local ld="-s -w" pkg
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ld+=" -X ${pkg}.gitVersion=${version} -X ${pkg}.gitMajor=${major} -X ${pkg}.gitMinor=${minor}"
+		ld+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=1970-01-01T00:00:00Z"
+	done
+	local tmp="${bin}.tmp.$$" buildlog="${bin%/bin}/build.log"
+	mkdir -p "${tmp}"
+	log "building k8s ${version} components + etcd + kwok into ${bin}"
+	log "(cold: 10-25 min on 2 cores; log: ${buildlog})"
+	local start; start="$(now)"
+	(
+		cd "${HERE}"
+		go mod download
+		go build -v -trimpath -ldflags "${ld}" -o "${tmp}/" ./cmd/...
+	) >"${buildlog}" 2>&1 &
+	local pid=$!
+	while kill -0 "${pid}" 2>/dev/null; do
+		sleep 15 &
+		wait $! || true
+		kill -0 "${pid}" 2>/dev/null && log "  building... $(since "${start}")s, $(grep -c . "${buildlog}" || true) packages"
+	done
+	if ! wait "${pid}"; then
+		tail -n 30 "${buildlog}" >&2
+		rm -rf "${tmp}"
+		die "build failed (see ${buildlog})"
+	fi
+	local c
+	for c in "${COMPONENTS[@]}" kubectl; do [[ -x "${tmp}/${c}" ]] || die "build produced no ${c}"; done
+	touch "${tmp}/.complete"
+	rm -rf "${bin}"
+	mv "${tmp}" "${bin}"
+	log "built in $(since "${start}")s: ${bin}"
+}
+
+# --- state --------------------------------------------------------------------------------
+
+kubeconfig() { echo "${STATE}/kubeconfig"; }
+
+kctl() { "$(bin_dir)/kubectl" --kubeconfig "$(kubeconfig)" "$@"; }
+
+# pid_alive NAME: the pid recorded for NAME runs our binary for NAME.
+pid_alive() {
+	local f="${STATE}/pids/$1" pid
+	[[ -f "${f}" ]] || return 1
+	pid="$(<"${f}")"
+	[[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null || return 1
+	local argv0; argv0="$(tr '\0' '\n' <"/proc/${pid}/cmdline" 2>/dev/null | head -n 1)"
+	[[ "${argv0##*/}" == "$1" ]]
+}
+
+healthy() {
+	[[ -f "$(kubeconfig)" && -x "$(bin_dir)/kubectl" ]] || return 1
+	local c
+	for c in "${COMPONENTS[@]}"; do pid_alive "${c}" || return 1; done
+	[[ "$(kctl get --raw /readyz --request-timeout=5s 2>/dev/null)" == "ok" ]]
+}
+
+free_port() {
+	local p taken
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 30000))
+		grep -qx "${p}" "${STATE}/ports.used" 2>/dev/null && continue
+		taken=0
+		(exec 3<>"/dev/tcp/127.0.0.1/${p}") 2>/dev/null && taken=1
+		if ((taken == 0)); then echo "${p}" >>"${STATE}/ports.used"; echo "${p}"; return 0; fi
+	done
+	die "no free port found"
+}
+
+gen_certs() {
+	local d="${STATE}/pki"
+	mkdir -p "${d}"
+	(
+		cd "${d}"
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
+			-subj "/CN=graft-test-ca" 2>/dev/null
+		# name CN O [SANs]
+		issue() {
+			local name=$1 subj=$2 san=${3:-}
+			openssl req -newkey rsa:2048 -nodes -keyout "${name}.key" -out "${name}.csr" -subj "${subj}" 2>/dev/null
+			{
+				echo "basicConstraints=CA:FALSE"
+				echo "keyUsage=critical,digitalSignature,keyEncipherment"
+				if [[ -n "${san}" ]]; then
+					echo "extendedKeyUsage=serverAuth"
+					echo "subjectAltName=${san}"
+				else
+					echo "extendedKeyUsage=clientAuth"
+				fi
+			} >"${name}.ext"
+			openssl x509 -req -in "${name}.csr" -CA ca.crt -CAkey ca.key -CAcreateserial \
+				-out "${name}.crt" -days 3650 -extfile "${name}.ext" 2>/dev/null
+			rm -f "${name}.csr" "${name}.ext"
+		}
+		issue apiserver "/CN=kube-apiserver" \
+			"IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+		issue admin "/O=system:masters/CN=kubernetes-admin"
+		issue controller-manager "/CN=system:kube-controller-manager"
+		issue scheduler "/CN=system:kube-scheduler"
+		issue kwok "/O=system:masters/CN=kwok"
+		openssl genrsa -out sa.key 2048 2>/dev/null
+		openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+	)
+}
+
+write_kubeconfig() { # file user server
+	cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: graft-test
+  cluster:
+    server: $3
+    certificate-authority: ${STATE}/pki/ca.crt
+users:
+- name: $2
+  user:
+    client-certificate: ${STATE}/pki/$2.crt
+    client-key: ${STATE}/pki/$2.key
+contexts:
+- name: graft-test
+  context:
+    cluster: graft-test
+    user: $2
+current-context: graft-test
+EOF
+}
+
+# start NAME ARGS...: run our binary NAME in its own session/process group, logging to logs/NAME.log
+start() {
+	local name=$1; shift
+	# 9>&-: the daemons must not inherit the state lock.
+	setsid "$(bin_dir)/${name}" "$@" >"${STATE}/logs/${name}.log" 2>&1 </dev/null 9>&- &
+	echo $! >"${STATE}/pids/${name}"
+	log "started ${name} (pid $!)"
+}
+
+# wait_for DESC CMD...: retry CMD until it succeeds or the deadline passes
+wait_for() {
+	local desc=$1; shift
+	local deadline=$((SECONDS + TIMEOUT))
+	until "$@" >/dev/null 2>&1; do
+		local c
+		for c in "${COMPONENTS[@]}"; do
+			if [[ -f "${STATE}/pids/${c}" ]] && ! pid_alive "${c}"; then
+				tail -n 20 "${STATE}/logs/${c}.log" >&2 || true
+				die "${c} exited while waiting for ${desc} (log: ${STATE}/logs/${c}.log)"
+			fi
+		done
+		((SECONDS < deadline)) || die "timed out after ${TIMEOUT}s waiting for ${desc}"
+		sleep 0.3
+	done
+	log "ready: ${desc}"
+}
+
+readyz() { [[ "$(kctl get --raw /readyz --request-timeout=5s)" == "ok" ]]; }
+etcd_health() { curl -sf "http://127.0.0.1:$1/health" | grep -q '"health":"true"'; }
+secure_healthz() { curl -skf "https://127.0.0.1:$1/healthz" | grep -qx ok; }
+node_ready() {
+	[[ "$(kctl get node "${NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == "True" ]]
+}
+
+cmd_up() {
+	mkdir -p "${STATE}"
+	exec 9>"${STATE}/.lock"
+	flock 9
+	if healthy; then
+		log "already up"
+		echo "KUBECONFIG=$(kubeconfig)"
+		return 0
+	fi
+	cmd_build
+	stop_all
+	local keep_lock; keep_lock="${STATE}/.lock"
+	find "${STATE}" -mindepth 1 -maxdepth 1 ! -path "${keep_lock}" -exec rm -rf {} +
+	mkdir -p "${STATE}/pids" "${STATE}/logs" "${STATE}/etcd"
+	local start_ts; start_ts="$(now)"
+	gen_certs
+
+	local etcd_port etcd_peer api_port kcm_port sched_port
+	etcd_port="$(free_port)"; etcd_peer="$(free_port)"; api_port="$(free_port)"
+	kcm_port="$(free_port)"; sched_port="$(free_port)"
+	local server="https://127.0.0.1:${api_port}"
+	write_kubeconfig "$(kubeconfig)" admin "${server}"
+	write_kubeconfig "${STATE}/controller-manager.kubeconfig" controller-manager "${server}"
+	write_kubeconfig "${STATE}/scheduler.kubeconfig" scheduler "${server}"
+	write_kubeconfig "${STATE}/kwok.kubeconfig" kwok "${server}"
+	printf 'etcd=%s\napiserver=%s\ncontroller-manager=%s\nscheduler=%s\n' \
+		"${etcd_port}" "${api_port}" "${kcm_port}" "${sched_port}" >"${STATE}/ports"
+	local pki="${STATE}/pki"
+
+	start etcd --name=graft-test --data-dir="${STATE}/etcd" \
+		--listen-client-urls="http://127.0.0.1:${etcd_port}" \
+		--advertise-client-urls="http://127.0.0.1:${etcd_port}" \
+		--listen-peer-urls="http://127.0.0.1:${etcd_peer}" \
+		--initial-advertise-peer-urls="http://127.0.0.1:${etcd_peer}" \
+		--initial-cluster="graft-test=http://127.0.0.1:${etcd_peer}" \
+		--unsafe-no-fsync --log-level=warn
+	wait_for "etcd" etcd_health "${etcd_port}"
+
+	start kube-apiserver \
+		--etcd-servers="http://127.0.0.1:${etcd_port}" \
+		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="${api_port}" \
+		--endpoint-reconciler-type=none \
+		--tls-cert-file="${pki}/apiserver.crt" --tls-private-key-file="${pki}/apiserver.key" \
+		--client-ca-file="${pki}/ca.crt" \
+		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
+		--service-account-key-file="${pki}/sa.pub" \
+		--service-account-signing-key-file="${pki}/sa.key" \
+		--service-cluster-ip-range="${SERVICE_CIDR}" \
+		--authorization-mode=Node,RBAC \
+		--allow-privileged=true \
+		--profiling=false
+	wait_for "kube-apiserver /readyz" readyz
+
+	start kube-controller-manager \
+		--kubeconfig="${STATE}/controller-manager.kubeconfig" \
+		--authentication-kubeconfig="${STATE}/controller-manager.kubeconfig" \
+		--authorization-kubeconfig="${STATE}/controller-manager.kubeconfig" \
+		--bind-address=127.0.0.1 --secure-port="${kcm_port}" \
+		--leader-elect=false \
+		--controllers="$(IFS=,; echo "${CONTROLLERS[*]}")" \
+		--use-service-account-credentials=true \
+		--root-ca-file="${pki}/ca.crt" \
+		--service-account-private-key-file="${pki}/sa.key" \
+		--profiling=false
+	start kube-scheduler \
+		--kubeconfig="${STATE}/scheduler.kubeconfig" \
+		--authentication-kubeconfig="${STATE}/scheduler.kubeconfig" \
+		--authorization-kubeconfig="${STATE}/scheduler.kubeconfig" \
+		--bind-address=127.0.0.1 --secure-port="${sched_port}" \
+		--leader-elect=false --profiling=false
+	cat >"${STATE}/kwok.yaml" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options: {}
+EOF
+	start kwok --config="${STATE}/kwok.yaml" \
+		--kubeconfig="${STATE}/kwok.kubeconfig" \
+		--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+		--cidr="${POD_CIDR}" --node-ip=127.0.0.1
+
+	kctl apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: ${NODE_NAME}
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    type: kwok
+    kubernetes.io/hostname: ${NODE_NAME}
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    node-role.kubernetes.io/agent: ""
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "250"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "250"}
+EOF
+	wait_for "kube-controller-manager /healthz" secure_healthz "${kcm_port}"
+	wait_for "kube-scheduler /healthz" secure_healthz "${sched_port}"
+	wait_for "ServiceAccount default/default" kctl -n default get serviceaccount default
+	wait_for "node ${NODE_NAME} Ready" node_ready
+	log "cluster up in $(since "${start_ts}")s (k8s $(k8s_version), apiserver ${server})"
+	log "kubeconfig: $(kubeconfig)"
+	echo "KUBECONFIG=$(kubeconfig)"
+}
+
+# stop_all: TERM each recorded process group (reverse start order), then KILL what remains.
+stop_all() {
+	[[ -d "${STATE}/pids" ]] || return 0
+	local i c pid
+	for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+		c="${COMPONENTS[i]}"
+		if pid_alive "${c}"; then
+			pid="$(<"${STATE}/pids/${c}")"
+			kill -TERM -- "-${pid}" 2>/dev/null || kill -TERM "${pid}" 2>/dev/null || true
+			local deadline=$((SECONDS + 15))
+			while kill -0 "${pid}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+			if kill -0 "${pid}" 2>/dev/null; then
+				log "${c} did not stop on TERM; killing"
+				kill -KILL -- "-${pid}" 2>/dev/null || kill -KILL "${pid}" 2>/dev/null || true
+				while kill -0 "${pid}" 2>/dev/null; do sleep 0.1; done
+			fi
+			log "stopped ${c} (pid ${pid})"
+		fi
+		rm -f "${STATE}/pids/${c}"
+	done
+}
+
+cmd_down() {
+	[[ -d "${STATE}" ]] || { log "nothing to stop"; return 0; }
+	exec 9>"${STATE}/.lock"
+	flock 9
+	stop_all
+	# Ports must be free afterwards.
+	if [[ -f "${STATE}/ports" ]]; then
+		local p busy deadline=$((SECONDS + 10))
+		while :; do
+			busy=""
+			for p in $(cut -d= -f2 "${STATE}/ports"); do
+				(exec 3<>"/dev/tcp/127.0.0.1/${p}") 2>/dev/null && busy+=" ${p}"
+			done
+			[[ -z "${busy}" ]] && break
+			((SECONDS < deadline)) || die "ports still listening after down:${busy}"
+			sleep 0.2
+		done
+	fi
+	log "down"
+}
+
+cmd_env() {
+	echo "export KUBECONFIG=$(kubeconfig)"
+	echo "export GRAFT_CLUSTER_BIN=$(bin_dir)"
+	echo "# PATH=\"\${GRAFT_CLUSTER_BIN}:\${PATH}\" puts the matching kubectl first"
+}
+
+case "${1:-}" in
+build) cmd_build ;;
+up) cmd_up ;;
+down) cmd_down ;;
+status) healthy && log "up: $(kubeconfig)" || { log "not up"; exit 1; } ;;
+kubectl)
+	shift
+	[[ -x "$(bin_dir)/kubectl" ]] || cmd_build
+	exec "$(bin_dir)/kubectl" --kubeconfig "$(kubeconfig)" "$@"
+	;;
+env) cmd_env ;;
+*)
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+	;;
+esac
