@@ -61,7 +61,12 @@ bin_dir() { echo "${CACHE_ROOT}/$(cache_key)/bin"; }
 cmd_build() {
 	command -v go >/dev/null || die "go not found (expected in PATH or /usr/local/go/bin)"
 	local bin; bin="$(bin_dir)"
+	[[ -f "${bin}/.complete" ]] && { log "binaries up to date: ${bin}"; return 0; }
+	mkdir -p "${CACHE_ROOT}"
+	exec 8>"${CACHE_ROOT}/.build.lock"
+	flock 8 # one build at a time; a waiter finds the result
 	if [[ -f "${bin}/.complete" ]]; then
+		exec 8>&-
 		log "binaries up to date: ${bin}"
 		return 0
 	fi
@@ -92,6 +97,7 @@ cmd_build() {
 		kill -0 "${pid}" 2>/dev/null && log "  building... $(since "${start}")s, $(grep -c . "${buildlog}" || true) packages"
 	done
 	if ! wait "${pid}"; then
+		exec 8>&-
 		tail -n 30 "${buildlog}" >&2
 		rm -rf "${tmp}"
 		die "build failed (see ${buildlog})"
@@ -101,6 +107,7 @@ cmd_build() {
 	touch "${tmp}/.complete"
 	rm -rf "${bin}"
 	mv "${tmp}" "${bin}"
+	exec 8>&-
 	log "built in $(since "${start}")s: ${bin}"
 }
 
@@ -202,7 +209,7 @@ EOF
 start() {
 	local name=$1; shift
 	# 9>&-: the daemons must not inherit the state lock.
-	setsid "$(bin_dir)/${name}" "$@" >"${STATE}/logs/${name}.log" 2>&1 </dev/null 9>&- &
+	setsid "$(bin_dir)/${name}" "$@" >"${STATE}/logs/${name}.log" 2>&1 </dev/null 8>&- 9>&- &
 	echo $! >"${STATE}/pids/${name}"
 	log "started ${name} (pid $!)"
 }

@@ -1,0 +1,48 @@
+// Helpers shared by the e2e tests: a client for the e2e cluster and polling with a deadline.
+import * as k8s from "@kubernetes/client-node";
+import { inject } from "vitest";
+
+export function kubeConfig(): k8s.KubeConfig {
+  const path = inject("kubeconfig") || process.env.GRAFT_E2E_KUBECONFIG;
+  if (!path) throw new Error("no e2e kubeconfig: run through the vitest e2e project (global-setup.ts)");
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+/**
+ * Polls `check` until it returns a value other than undefined/false, or throws when `timeoutMs`
+ * passes, naming `what` and the last value or error seen.
+ */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  { timeoutMs = 60_000, intervalMs = 250 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() >= deadline) {
+      const detail = last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${detail})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** A namespace name unique to this run, DNS-1123 safe. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** True when `err` is an ApiException with HTTP status `code`. */
+export function isStatus(err: unknown, code: number): boolean {
+  return err instanceof k8s.ApiException && err.code === code;
+}
