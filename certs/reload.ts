@@ -1,0 +1,74 @@
+/**
+ * Serving certificates from files, reloaded when the files change. A Secret mounted into a pod
+ * is updated by swapping a symlink, and cert-manager or `graft certs` rewrite the two files one
+ * after the other, so this polls both paths (following symlinks) and only hands on a pair
+ * that loads together: a new certificate with the old key is kept back until the key arrives.
+ */
+import { type Stats, unwatchFile, watchFile } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createSecureContext } from "node:tls";
+import type { PemPair } from "./authority.js";
+
+export type CertificateFiles = { certFile: string; keyFile: string };
+
+/** Reads the pair and checks that the key belongs to the certificate; throws a message naming the files. */
+export async function readCertificatePair({ certFile, keyFile }: CertificateFiles): Promise<PemPair> {
+  const [cert, key] = await Promise.all([readFile(certFile, "utf8"), readFile(keyFile, "utf8")]);
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new Error(
+      `${certFile} and ${keyFile} are not a usable certificate and key pair (${(error as Error).message}); ` +
+        "give a PEM certificate chain and the PEM private key that belongs to it",
+    );
+  }
+  return { cert, key };
+}
+
+export type CertificateWatch = { close: () => void };
+
+export type WatchOptions = CertificateFiles & {
+  /** Called with every new pair that loads; the server swaps its secure context here. */
+  onChange: (pair: PemPair) => void;
+  /** Called when the files changed but do not (yet) form a usable pair; the old pair stays in use. */
+  onError: (error: Error) => void;
+  /** How often the files are stat'ed; `fs.watch` misses symlink swaps, polling does not. */
+  intervalMs?: number;
+};
+
+export function watchCertificateFiles(options: WatchOptions): CertificateWatch {
+  const { certFile, keyFile, onChange, onError, intervalMs = 2000 } = options;
+  let loading = Promise.resolve();
+  let closed = false;
+
+  const reload = () => {
+    loading = loading.then(async () => {
+      if (closed) return;
+      try {
+        const pair = await readCertificatePair({ certFile, keyFile });
+        if (!closed) onChange(pair);
+      } catch (error) {
+        if (!closed) onError(error as Error);
+      }
+    });
+  };
+  const onStat = (current: Stats, previous: Stats) => {
+    if (
+      current.mtimeMs !== previous.mtimeMs ||
+      current.ino !== previous.ino ||
+      current.size !== previous.size
+    ) {
+      reload();
+    }
+  };
+
+  watchFile(certFile, { interval: intervalMs, persistent: false }, onStat);
+  watchFile(keyFile, { interval: intervalMs, persistent: false }, onStat);
+  return {
+    close: () => {
+      closed = true;
+      unwatchFile(certFile, onStat);
+      unwatchFile(keyFile, onStat);
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The webhook's Prometheus metrics, registered on a registry the caller owns (no global
+ * registry: two servers in one process, as in the tests, keep their own counts).
+ * Every label has a small fixed set of values; names of pods or namespaces never become labels.
+ */
+import { Counter, Histogram, type Registry } from "prom-client";
+
+/** What became of one request to an admission route. */
+export type ReviewOutcome =
+  /** allowed with a patch */
+  | "patched"
+  /** allowed without a patch (not opted in, already injected, or a valid workload) */
+  | "allowed"
+  /** refused with a message (invalid graft annotations) */
+  | "denied"
+  /** not an AdmissionReview graft can read: HTTP 4xx */
+  | "invalid"
+  /** graft failed (a bug, or objects it had to create could not be): HTTP 500, failurePolicy decides */
+  | "error";
+
+export type WebhookMetrics = {
+  /** Counts one finished request and observes its duration. */
+  observeReview: (route: string, outcome: ReviewOutcome, seconds: number) => void;
+  /** Counts the features (agent, properties, notebooks, ...) one admission injected. */
+  countInjections: (features: Iterable<string>) => void;
+  /** Counts one denial, by the kind of object denied (Pod, Deployment, ...). */
+  countDenial: (kind: string) => void;
+};
+
+export function createWebhookMetrics(registry: Registry): WebhookMetrics {
+  const requests = new Counter({
+    name: "graft_webhook_requests_total",
+    help: "Admission requests handled, by route and outcome (patched, allowed, denied, invalid, error).",
+    labelNames: ["route", "outcome"] as const,
+    registers: [registry],
+  });
+  const injections = new Counter({
+    name: "graft_webhook_injections_total",
+    help: "Features grafted onto pods, by feature.",
+    labelNames: ["feature"] as const,
+    registers: [registry],
+  });
+  const denials = new Counter({
+    name: "graft_webhook_denials_total",
+    help: "Admission requests denied for invalid graft labels or annotations, by object kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "graft_webhook_request_duration_seconds",
+    help: "Time from receiving an AdmissionReview to sending the reply, by route.",
+    labelNames: ["route"] as const,
+    // The API server gives up after timeoutSeconds (5); the tail past 1s is what matters.
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  return {
+    observeReview: (route, outcome, seconds) => {
+      requests.inc({ route, outcome });
+      latency.observe({ route }, seconds);
+    },
+    countInjections: (features) => {
+      for (const feature of features) injections.inc({ feature });
+    },
+    countDenial: (kind) => denials.inc({ kind: KNOWN_KINDS.has(kind) ? kind : "other" }),
+  };
+}
+
+/** Kinds the webhook is registered for; anything else (a misconfigured rule) is counted as "other". */
+const KNOWN_KINDS = new Set([
+  "Pod",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "Job",
+  "CronJob",
+]);

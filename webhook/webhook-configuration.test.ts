@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ADMISSION_PATHS, renderMutatingWebhookConfiguration } from "./webhook-configuration.js";
+
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+describe("renderMutatingWebhookConfiguration", () => {
+  const byUrl = renderMutatingWebhookConfiguration({
+    target: { url: "https://127.0.0.1:8443/" },
+    caBundle: PEM,
+    graftNamespace: "graft-system",
+    excludedNamespaces: ["legacy"],
+  });
+  const [namespaced, labelled, workloads] = byUrl.webhooks ?? [];
+
+  it("sends namespace-selected pods, pod-selected pods and workloads to their own routes", () => {
+    expect(byUrl.webhooks).toHaveLength(3);
+    expect(namespaced?.clientConfig.url).toBe(`https://127.0.0.1:8443${ADMISSION_PATHS.namespacePods}`);
+    expect(labelled?.clientConfig.url).toBe(`https://127.0.0.1:8443${ADMISSION_PATHS.labelledPods}`);
+    expect(workloads?.clientConfig.url).toBe(`https://127.0.0.1:8443${ADMISSION_PATHS.workloads}`);
+  });
+
+  it("carries the CA bundle base64-encoded", () => {
+    for (const webhook of byUrl.webhooks ?? []) {
+      expect(Buffer.from(webhook.clientConfig.caBundle ?? "", "base64").toString()).toBe(PEM);
+    }
+  });
+
+  it("never selects kube-system, kube-public, kube-node-lease, graft's namespace or the extra exclusions", () => {
+    for (const webhook of byUrl.webhooks ?? []) {
+      expect(webhook.namespaceSelector?.matchExpressions).toContainEqual({
+        key: "kubernetes.io/metadata.name",
+        operator: "NotIn",
+        values: ["kube-system", "kube-public", "kube-node-lease", "graft-system", "legacy"],
+      });
+    }
+  });
+
+  it("selects pods by namespace label unless the pod opts out, and by pod label only elsewhere", () => {
+    expect(namespaced?.namespaceSelector?.matchExpressions?.[0]).toEqual({
+      key: "graft.pnda.io/inject",
+      operator: "In",
+      values: ["enabled"],
+    });
+    expect(namespaced?.objectSelector?.matchExpressions).toEqual([
+      { key: "graft.pnda.io/inject", operator: "NotIn", values: ["disabled"] },
+    ]);
+    expect(labelled?.namespaceSelector?.matchExpressions?.[0]).toEqual({
+      key: "graft.pnda.io/inject",
+      operator: "NotIn",
+      values: ["enabled"],
+    });
+    expect(labelled?.objectSelector?.matchExpressions).toEqual([
+      { key: "graft.pnda.io/inject", operator: "In", values: ["enabled"] },
+    ]);
+  });
+
+  it("injects pods at CREATE and validates the six workload kinds at CREATE and UPDATE", () => {
+    expect(namespaced?.rules).toEqual([
+      {
+        apiGroups: [""],
+        apiVersions: ["v1"],
+        operations: ["CREATE"],
+        resources: ["pods"],
+        scope: "Namespaced",
+      },
+    ]);
+    const resources = (workloads?.rules ?? []).flatMap((rule) =>
+      (rule.resources ?? []).map(
+        (resource) => `${rule.apiGroups?.[0]}/${resource}:${rule.operations?.join(",")}`,
+      ),
+    );
+    expect(resources.sort()).toEqual(
+      [
+        "apps/daemonsets",
+        "apps/deployments",
+        "apps/replicasets",
+        "apps/statefulsets",
+        "batch/cronjobs",
+        "batch/jobs",
+      ].map((r) => `${r}:CREATE,UPDATE`),
+    );
+    expect(workloads?.matchConditions?.[0]?.expression).toContain(
+      "object.spec.jobTemplate.spec.template.metadata",
+    );
+  });
+
+  it("uses the admission settings the API server needs for dry-run, reinvocation and v1 reviews", () => {
+    for (const webhook of byUrl.webhooks ?? []) {
+      expect(webhook).toMatchObject({
+        admissionReviewVersions: ["v1"],
+        sideEffects: "NoneOnDryRun",
+        timeoutSeconds: 5,
+      });
+    }
+    expect(namespaced?.reinvocationPolicy).toBe("IfNeeded");
+    expect(labelled?.reinvocationPolicy).toBe("IfNeeded");
+  });
+
+  it("registers by Service with a path per webhook, and leaves caBundle out when none is given", () => {
+    const byService = renderMutatingWebhookConfiguration({
+      target: { service: { namespace: "graft", name: "graft-webhook" } },
+      graftNamespace: "graft",
+    });
+    expect(byService.webhooks?.[1]?.clientConfig).toEqual({
+      service: { namespace: "graft", name: "graft-webhook", port: 443, path: ADMISSION_PATHS.labelledPods },
+    });
+  });
+
+  it("is what manifests/base/mutating-webhook.yaml holds", () => {
+    const manifest = parse(
+      readFileSync(new URL("../manifests/base/mutating-webhook.yaml", import.meta.url), "utf8"),
+    );
+    expect(manifest).toEqual(
+      renderMutatingWebhookConfiguration({
+        target: { service: { namespace: "graft", name: "graft-webhook", port: 443 } },
+        graftNamespace: "graft",
+      }),
+    );
+  });
+});
