@@ -12,6 +12,11 @@ const Url = Type.String({ pattern: "^https?://[^\\s]+$", description: "an http(s
 const HostPort = Type.String({ pattern: "^[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}$", description: "host:port" });
 const Host = Type.String({ pattern: "^[A-Za-z0-9.\\-\\[\\]:]+$", minLength: 1, maxLength: 253 });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+/** A resolver is named by address: the agent cannot look up the server it would look names up with. */
+const DnsServer = Type.String({
+  pattern: "^([0-9]{1,3}(\\.[0-9]{1,3}){3}|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$",
+  description: 'an IP address with an optional port: "10.0.0.10", "127.0.0.1:5353", "[::1]:53"',
+});
 /** Secrets never travel in the spec itself: name the env var (from a Secret) that holds them. */
 const EnvVarName = Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]*$", maxLength: 128 });
 
@@ -35,14 +40,16 @@ export const CHECK_SCHEMAS = {
     url: Url,
     method: Type.Optional(Type.Union([Type.Literal("GET"), Type.Literal("HEAD")])),
     expectStatus: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1 })),
-    bodyMatch: Type.Optional(Type.String({ maxLength: 1024 })),
+    bodyMatch: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1024, description: "text the response body must contain" }),
+    ),
     tlsExpiryWarnDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })),
     insecureSkipVerify: Type.Optional(Type.Boolean()),
   }),
   tcp: check("tcp", { host: Host, port: Port }),
   dns: check("dns", {
     hostname: Host,
-    server: Type.Optional(HostPort),
+    server: Type.Optional(DnsServer),
     recordType: Type.Optional(
       Type.Union([Type.Literal("A"), Type.Literal("AAAA"), Type.Literal("SRV"), Type.Literal("CNAME")]),
     ),
