@@ -1,0 +1,127 @@
+/**
+ * The webhook's configuration file (`graft webhook --config F`, `graft inject --config F`): one
+ * schema, defaults applied, unknown keys rejected so a typo is an error and not a silent default.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import { Ajv, type ErrorObject } from "ajv";
+import { parse as parseYaml } from "yaml";
+
+const Quantity = Type.String({
+  pattern: "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$",
+  description: 'a Kubernetes quantity such as "10m", "0.5" or "64Mi"',
+});
+const ResourceList = Type.Object(
+  { cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity) },
+  { additionalProperties: false },
+);
+/** A string enum that ajv reports as "must be one of a, b" rather than one error per literal. */
+function oneOf<const T extends readonly string[]>(values: T, defaultValue: T[number]) {
+  return Type.Unsafe<T[number]>({ type: "string", enum: [...values], default: defaultValue });
+}
+
+const NamespaceName = Type.String({
+  pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+  description: "a namespace name",
+});
+
+export const WebhookConfigSchema = Type.Object(
+  {
+    /** graft's own namespace: never injected, and where `graft-platform` lives. */
+    namespace: Type.String({ ...NamespaceName, default: "graft" }),
+    /** Namespaces never injected, on top of kube-system, kube-public, kube-node-lease and graft's own. */
+    excludedNamespaces: Type.Array(NamespaceName, { default: [] }),
+    agent: Type.Object(
+      {
+        image: Type.String({ minLength: 1, default: "ghcr.io/graft/graft:0.1.0" }),
+        resources: Type.Object(
+          {
+            requests: Type.Object(ResourceList.properties, {
+              additionalProperties: false,
+              default: { cpu: "10m", memory: "64Mi" },
+            }),
+            limits: Type.Object(ResourceList.properties, {
+              additionalProperties: false,
+              default: { cpu: "200m", memory: "128Mi" },
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** `auto` asks the API server's version once at start-up (native sidecars: Kubernetes ≥ 1.29). */
+    nativeSidecars: oneOf(["auto", "always", "never"], "auto"),
+    notebooks: Type.Object(
+      {
+        repoTemplate: Type.String({
+          pattern: "\\{user\\}",
+          description: "a git URL containing {user}",
+          default: "http://deployment-manager-git:8099/jupyter-{user}",
+        }),
+        folder: Type.String({
+          pattern: "^/[^\\0]*$",
+          description: "an absolute path",
+          default: "/home/jovyan/apps-notebooks",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    properties: Type.Object(
+      {
+        /** What to do when the component's properties cannot be read at admission. */
+        onFailure: oneOf(["deny", "warn"], "deny"),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** What to do when graft itself fails on a pod (a bug): deny it with the error, or admit it untouched with a warning. */
+    onError: oneOf(["deny", "allow"], "deny"),
+  },
+  { additionalProperties: false },
+);
+
+export type WebhookConfig = Static<typeof WebhookConfigSchema>;
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+const validate = ajv.compile(WebhookConfigSchema);
+
+function describeError(error: ErrorObject): string {
+  const where = error.instancePath === "" ? "" : `"${error.instancePath.slice(1).replaceAll("/", ".")}" `;
+  if (error.keyword === "additionalProperties") {
+    const key = String(error.params.additionalProperty);
+    return `unknown key "${error.instancePath ? `${error.instancePath.slice(1).replaceAll("/", ".")}.` : ""}${key}"`;
+  }
+  if (error.keyword === "enum") {
+    return `${where}must be one of ${(error.params.allowedValues as string[]).join(", ")}`;
+  }
+  const expected = error.parentSchema?.description ? ` (${error.parentSchema.description})` : "";
+  return `${where}${error.message ?? "is invalid"}${expected}`;
+}
+
+/**
+ * Parses and validates the webhook config (YAML or JSON text; `undefined` or empty means all
+ * defaults). Throws an Error whose message lists every problem, naming the key.
+ */
+export function loadWebhookConfig(text: string | undefined): WebhookConfig {
+  let raw: unknown = {};
+  if (text !== undefined && text.trim() !== "") {
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (error) {
+      throw new Error(`webhook config is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new Error("webhook config must be a YAML mapping of keys such as namespace, agent, nativeSidecars");
+  }
+  const config = structuredClone(raw);
+  if (!validate(config)) {
+    const problems = (validate.errors ?? []).map(describeError);
+    throw new Error(`invalid webhook config: ${problems.join("; ")}`);
+  }
+  return config as WebhookConfig;
+}
+
+/** The configuration used when no file is given. */
+export function defaultWebhookConfig(): WebhookConfig {
+  return loadWebhookConfig(undefined);
+}

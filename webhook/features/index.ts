@@ -1,0 +1,20 @@
+/**
+ * The features graft can inject, in the order they render. Adding one: write
+ * `features/<name>.ts` exporting a `Feature<Params>`, add its params type to `FeatureParams`
+ * and the feature to `FEATURES` below. Apps' containers are changed before the agent is added.
+ */
+import { type AgentParams, agentFeature } from "./agent.js";
+import type { Feature } from "./feature.js";
+
+export type FeatureParams = {
+  agent: AgentParams;
+};
+
+export type FeatureName = keyof FeatureParams;
+
+export const FEATURES: { readonly [K in FeatureName]: Feature<FeatureParams[K]> } = {
+  agent: agentFeature,
+};
+
+/** Render order: the order of `FEATURES`. */
+export const FEATURE_ORDER = Object.keys(FEATURES) as FeatureName[];
