@@ -30,7 +30,7 @@ describe("admit", () => {
     expect(first.allowed).toBe(true);
     expect(first.patch.length).toBeGreaterThan(0);
     const patched = structuredClone(pod);
-    expect(applyPatch(patched, first.patch).every((e) => e === null)).toBe(true);
+    expect(applyPatch(patched, first.patch as Parameters<typeof applyPatch>[1]).every((e) => e === null)).toBe(true);
     const second = admit(podRequest(patched), facts);
     expect(second.patch).toEqual([]);
   });
