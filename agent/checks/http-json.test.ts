@@ -1,0 +1,38 @@
+import { Type } from "@sinclair/typebox";
+import { describe, expect, it } from "vitest";
+import { apiUrl, decodeReply } from "./http-json.js";
+
+describe("decodeReply", () => {
+  const Shape = Type.Object({ status: Type.Union([Type.Literal("green"), Type.Literal("red")]) });
+
+  it("passes a reply of the expected shape through", () => {
+    expect(decodeReply(Shape, { status: "green", extra: 1 }, "u")).toEqual({
+      ok: true,
+      value: { status: "green", extra: 1 },
+    });
+  });
+
+  it("names the first wrong field and the target", () => {
+    const reply = decodeReply(Shape, { status: "purple" }, "http://es:9200/_cluster/health");
+    expect(reply).toEqual({
+      ok: false,
+      cause: expect.stringMatching(/^http:\/\/es:9200\/_cluster\/health: unexpected reply: field "status"/),
+    });
+  });
+
+  it("says the reply itself is wrong when it is not an object", () => {
+    expect(decodeReply(Shape, [1], "u")).toEqual({
+      ok: false,
+      cause: expect.stringMatching(/^u: unexpected reply: reply/),
+    });
+  });
+});
+
+describe("apiUrl", () => {
+  it("joins base URLs with or without a trailing slash or a path prefix", () => {
+    expect(apiUrl("http://h:1", "/x")).toBe("http://h:1/x");
+    expect(apiUrl("http://h:1/gateway/pnda/deployment/", "/packages")).toBe(
+      "http://h:1/gateway/pnda/deployment/packages",
+    );
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Reading JSON from a service's HTTP API, for every check that speaks one. A failure of any
+ * kind (network, status, not JSON, unexpected shape) becomes one cause naming the URL.
+ */
+import type { Static, TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { httpRequest } from "../http-request.js";
+import { describeNetworkError, excerpt } from "./outcome.js";
+
+export type Reply<T> = { ok: true; value: T } | { ok: false; cause: string };
+
+export type JsonRequest = {
+  signal: AbortSignal;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+  /** Statuses whose body is the answer (e.g. 503 from a health endpoint reporting a failure). */
+  acceptStatus?: readonly number[];
+};
+
+export type JsonReply = { status: number; body: unknown };
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** Joins a base URL (with or without a trailing slash or a path prefix) and an API path. */
+export function apiUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, "") + path;
+}
+
+/** GETs `url` and parses its body as JSON. */
+export async function getJson(url: string, request: JsonRequest): Promise<Reply<JsonReply>> {
+  let response: Awaited<ReturnType<typeof httpRequest>>;
+  try {
+    response = await httpRequest(url, {
+      signal: request.signal,
+      headers: { accept: "application/json", ...request.headers },
+      maxBodyBytes: MAX_BODY_BYTES,
+    });
+  } catch (error) {
+    return { ok: false, cause: `${url}: ${describeNetworkError(error, request.signal, request.timeoutMs)}` };
+  }
+  const accepted = request.acceptStatus ?? [200];
+  if (!accepted.includes(response.status)) {
+    return { ok: false, cause: `${url}: HTTP ${response.status}${statusDetail(response.body)}` };
+  }
+  try {
+    return { ok: true, value: { status: response.status, body: JSON.parse(response.body) } };
+  } catch {
+    return { ok: false, cause: `${url}: reply is not JSON: ${excerpt(response.body)}` };
+  }
+}
+
+/** Checks a parsed reply against the shape a check relies on; the cause names the first wrong field. */
+export function decodeReply<S extends TSchema>(schema: S, body: unknown, where: string): Reply<Static<S>> {
+  if (Value.Check(schema, body)) return { ok: true, value: body };
+  const first = Value.Errors(schema, body).First();
+  const field = first?.path ? `field "${first.path.slice(1).replaceAll("/", ".")}"` : "reply";
+  return { ok: false, cause: `${where}: unexpected reply: ${field} ${first?.message ?? "is invalid"}` };
+}
+
+/** GETs `url` and checks its JSON against `schema`. */
+export async function getJsonAs<S extends TSchema>(
+  url: string,
+  schema: S,
+  request: JsonRequest,
+): Promise<Reply<Static<S>>> {
+  const reply = await getJson(url, request);
+  return reply.ok ? decodeReply(schema, reply.value.body, url) : reply;
+}
+
+/** What an error status's body says, if it says something short: services put the reason there. */
+function statusDetail(body: string): string {
+  const text = body.trim();
+  if (text === "") return "";
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null) {
+      for (const key of ["information", "reason", "error", "message"]) {
+        const value = (parsed as Record<string, unknown>)[key];
+        if (typeof value === "string") return `: ${excerpt(value, 200)}`;
+      }
+    }
+  } catch {
+    // Not JSON: an HTML error page's <title> says more than its first bytes.
+  }
+  const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
+  return `: ${excerpt(title ?? text)}`;
+}
