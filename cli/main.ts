@@ -7,7 +7,20 @@ export type Subcommand = {
   load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
 };
 
-export const SUBCOMMANDS: Record<string, Subcommand> = {};
+export const SUBCOMMANDS: Record<string, Subcommand> = {
+  webhook: {
+    summary: "serve the admission webhook (HTTPS; certificates reloaded on change)",
+    load: () => import("../webhook/cli.js"),
+  },
+  certs: {
+    summary: "write a new CA and serving certificate (ca.crt, tls.crt, tls.key) to a directory",
+    load: () => import("../certs/cli.js"),
+  },
+  inject: {
+    summary: "print manifests as the webhook would admit them (offline, same code path)",
+    load: () => import("../webhook/inject-cli.js"),
+  },
+};
 
 function usage(): string {
   const lines = Object.entries(SUBCOMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`);
