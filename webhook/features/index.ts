@@ -5,14 +5,17 @@
  */
 import { type AgentParams, agentFeature } from "./agent.js";
 import type { Feature } from "./feature.js";
+import { type NotebooksParams, notebooksFeature } from "./notebooks.js";
 
 export type FeatureParams = {
+  notebooks: NotebooksParams;
   agent: AgentParams;
 };
 
 export type FeatureName = keyof FeatureParams;
 
 export const FEATURES: { readonly [K in FeatureName]: Feature<FeatureParams[K]> } = {
+  notebooks: notebooksFeature,
   agent: agentFeature,
 };
 
