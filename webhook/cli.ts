@@ -1,0 +1,180 @@
+/**
+ * `graft webhook --port 8443 --tls-cert F --tls-key F [--config F] [--kubeconfig F]`: the
+ * admission webhook. Certificates are reloaded when their files change; SIGTERM stops taking
+ * new connections, lets in-flight reviews finish, then exits 0.
+ */
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { readCertificatePair, watchCertificateFiles } from "../certs/reload.js";
+import { loadWebhookConfig, type WebhookConfig } from "./config.js";
+import { createObjectsIfAbsent } from "./ensure-objects.js";
+import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
+import { buildWebhookServer, useCertificates } from "./server.js";
+
+const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
+
+  --port N            HTTPS port (default 8443)
+  --host ADDR         address to listen on (default 0.0.0.0)
+  --tls-cert FILE     PEM certificate chain; reloaded when the file changes
+  --tls-key FILE      PEM private key; reloaded when the file changes
+  --config FILE       webhook config YAML (default: built-in defaults)
+  --kubeconfig FILE   cluster access (default: in-cluster, then KUBECONFIG / ~/.kube/config)
+  --log-level LEVEL   trace|debug|info|warn|error (default info)
+`;
+
+type Args = {
+  port: number;
+  host: string;
+  certFile: string;
+  keyFile: string;
+  configFile: string | undefined;
+  kubeconfig: string | undefined;
+  logLevel: string;
+};
+
+function parse(argv: string[]): Args | string {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: "string", default: "8443" },
+        host: { type: "string", default: "0.0.0.0" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        config: { type: "string" },
+        kubeconfig: { type: "string" },
+        "log-level": { type: "string", default: "info" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (values.help) return "";
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return `--port must be a port number, got "${values.port}"`;
+  const certFile = values["tls-cert"];
+  const keyFile = values["tls-key"];
+  if (typeof certFile !== "string" || typeof keyFile !== "string") {
+    return "--tls-cert and --tls-key are required (e.g. from `graft certs --out DIR`)";
+  }
+  return {
+    port,
+    host: String(values.host),
+    certFile,
+    keyFile,
+    configFile: typeof values.config === "string" ? values.config : undefined,
+    kubeconfig: typeof values.kubeconfig === "string" ? values.kubeconfig : undefined,
+    logLevel: String(values["log-level"]),
+  };
+}
+
+async function readConfig(file: string | undefined): Promise<WebhookConfig> {
+  if (file === undefined) return loadWebhookConfig(undefined);
+  return loadWebhookConfig(await readFile(file, "utf8"));
+}
+
+function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (!file) {
+    kubeConfig.loadFromDefault();
+    return kubeConfig;
+  }
+  try {
+    kubeConfig.loadFromFile(file);
+  } catch (error) {
+    throw new Error(`--kubeconfig ${file} is not a usable kubeconfig (${(error as Error).message})`);
+  }
+  return kubeConfig;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (typeof args === "string") {
+    if (args === "") {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(`graft webhook: ${args}\n\n${USAGE}`);
+    return 2;
+  }
+
+  let config: WebhookConfig;
+  let kubeConfig: KubeConfig;
+  try {
+    config = await readConfig(args.configFile);
+    kubeConfig = loadKubeConfig(args.kubeconfig);
+  } catch (error) {
+    process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+    return 2;
+  }
+  let tls: Awaited<ReturnType<typeof readCertificatePair>>;
+  try {
+    tls = await readCertificatePair({ certFile: args.certFile, keyFile: args.keyFile });
+  } catch (error) {
+    process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+    return 2;
+  }
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "graft_webhook_" });
+  const native = await decideNativeSidecars(config.nativeSidecars, fetchServerVersion(kubeConfig));
+  const app = buildWebhookServer({
+    config,
+    registry,
+    tls,
+    nativeSidecars: native.native,
+    ensureObjects: createObjectsIfAbsent(kubeConfig),
+    logger: { level: args.logLevel },
+  });
+  app.log.info({ nativeSidecars: native.native, reason: native.reason }, "native sidecars decided");
+
+  const watch = watchCertificateFiles({
+    certFile: args.certFile,
+    keyFile: args.keyFile,
+    onChange: (pair) => {
+      useCertificates(app, pair);
+      app.log.info({ certFile: args.certFile }, "serving certificate reloaded");
+    },
+    onError: (error) =>
+      app.log.warn(
+        { err: error },
+        "certificate files changed but cannot be used yet; keeping the previous pair",
+      ),
+  });
+
+  try {
+    await app.listen({ port: args.port, host: args.host });
+  } catch (error) {
+    watch.close();
+    process.stderr.write(
+      `graft webhook: cannot listen on ${args.host}:${args.port}: ${(error as Error).message}\n`,
+    );
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      app.log.info({ signal }, "shutting down: finishing in-flight reviews");
+      watch.close();
+      app.close().then(
+        () => {
+          app.log.info("stopped");
+          resolve(0);
+        },
+        (error: unknown) => {
+          app.log.error({ err: error }, "error while shutting down");
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}

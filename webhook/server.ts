@@ -1,0 +1,186 @@
+/**
+ * The admission webhook's HTTPS server: the only part of the webhook that speaks HTTP. It parses
+ * the AdmissionReview, hands the request and the facts it knows to the pure admission core,
+ * makes sure the objects the core asks for exist (never on dry-run), and answers with the uid.
+ * Everything it needs is passed in: no global state, so tests run several servers side by side.
+ */
+import type { Server as HttpsServer } from "node:https";
+import { performance } from "node:perf_hooks";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
+import type { Registry } from "prom-client";
+import type { PemPair } from "../certs/authority.js";
+import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
+import type { WebhookConfig } from "./config.js";
+import { createWebhookMetrics, type ReviewOutcome } from "./metrics.js";
+import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "./review.js";
+import { ADMISSION_PATHS, type AdmissionRoute } from "./webhook-configuration.js";
+
+/**
+ * Room for an UPDATE of a workload at etcd's 1.5 MiB object limit: the review carries the object
+ * and the old object, and JSON is larger than the stored protobuf.
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** Makes sure objects the admission core asked for exist (e.g. a properties ConfigMap). */
+export type EnsureObjects = (objects: KubernetesObject[], request: AdmissionRequest) => Promise<void>;
+
+export type WebhookServerOptions = {
+  config: WebhookConfig;
+  registry: Registry;
+  tls: PemPair;
+  /** Decided once at start-up (see native-sidecars.ts). */
+  nativeSidecars: boolean;
+  /** Called before answering when the core asks for objects, never on dry-run. */
+  ensureObjects?: EnsureObjects;
+  /** The admission core (pure, never throws); replaced only by tests and the benchmark. */
+  admit?: (request: AdmissionRequest, facts: AdmissionFacts) => AdmissionDecision;
+  /** fastify's pino options, or false for none (tests). */
+  logger?: FastifyServerOptions["logger"];
+  bodyLimitBytes?: number;
+};
+
+/**
+ * Which route a webhook calls tells the core what the API server's selectors already decided,
+ * without an API call: `/mutate/namespace` is reached only by pods in a namespace labelled
+ * inject=enabled, `/mutate/pod` only by pods in other namespaces. On `/validate` the namespace's
+ * opt-in is unknown, and the core validates the workload's graft annotations regardless.
+ */
+const NAMESPACE_OPT_IN: Record<AdmissionRoute, boolean | undefined> = {
+  namespacePods: true,
+  labelledPods: false,
+  workloads: undefined,
+};
+
+const REVIEW_PATHS: ReadonlySet<string> = new Set(Object.values(ADMISSION_PATHS));
+
+export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance<HttpsServer> {
+  const { config, nativeSidecars, ensureObjects = async () => {}, admit = admitWithCore } = options;
+  const metrics = createWebhookMetrics(options.registry);
+  const app = Fastify({
+    https: { cert: options.tls.cert, key: options.tls.key },
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    logger: options.logger ?? { level: "info" },
+    // One line per review is written below; fastify's two lines per request would drown it.
+    logController: new LogController({ disableRequestLogging: true }),
+    // On SIGTERM, idle keep-alive connections are closed at once and in-flight requests finish.
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance<HttpsServer>;
+
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+
+  // Bodies fastify cannot read (not JSON, too large, wrong content type) never reach a handler.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+    const path = request.routeOptions.url;
+    if (path !== undefined && REVIEW_PATHS.has(path)) {
+      metrics.observeReview(path, status < 500 ? "invalid" : "error", reply.elapsedTime / 1000);
+    }
+    const message =
+      error.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+        ? `request body is larger than ${options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES} bytes`
+        : error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE"
+          ? `expected content-type application/json, got "${request.headers["content-type"] ?? ""}"`
+          : error.message;
+    if (status < 500)
+      request.log.info({ path: request.url, outcome: "invalid", status, reason: message }, "review");
+    else request.log.error({ path: request.url, outcome: "error", status, err: error }, "review");
+    return reply.code(status).send({ message });
+  });
+
+  for (const [route, path] of Object.entries(ADMISSION_PATHS) as Array<[AdmissionRoute, string]>) {
+    app.post(path, async (request, reply) => {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      const parsed = parseAdmissionReview(request.body);
+      if (!parsed.ok) {
+        metrics.observeReview(path, "invalid", seconds());
+        request.log.info({ path, outcome: "invalid", ms: ms(seconds()), reason: parsed.message }, "review");
+        return reply.code(400).send({ message: parsed.message });
+      }
+      const review = parsed.request;
+      const facts: AdmissionFacts = { config, nativeSidecars, namespaceOptIn: NAMESPACE_OPT_IN[route] };
+      let result: AdmissionDecision;
+      try {
+        result = admit(review, facts);
+        if (result.allowed && result.create.length > 0 && review.dryRun !== true) {
+          await ensureObjects(result.create, review);
+        }
+      } catch (error) {
+        // The API server refused graft's objects: answer 500 and let failurePolicy decide.
+        metrics.observeReview(path, "error", seconds());
+        request.log.error(
+          { ...describe(review), path, outcome: "error", ms: ms(seconds()), err: error },
+          "review",
+        );
+        return reply
+          .code(500)
+          .send({ message: `graft could not admit ${subject(review)}: ${(error as Error).message}` });
+      }
+
+      const outcome: ReviewOutcome = !result.allowed
+        ? "denied"
+        : result.patch.length > 0
+          ? "patched"
+          : "allowed";
+      if (outcome === "denied") metrics.countDenial(review.kind.kind);
+      if (outcome === "patched") metrics.countInjections(Object.keys(result.plan?.features ?? {}));
+      metrics.observeReview(path, outcome, seconds());
+      request.log.info({ ...describe(review), path, outcome, ms: ms(seconds()) }, "review");
+      return reviewResponse(review.uid, result);
+    });
+  }
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  // Ready once built (certificates loaded, config valid: both are checked before this point) and
+  // until shutdown begins, so a Service stops sending reviews to a draining replica.
+  app.get("/readyz", async (_request, reply) =>
+    closing ? reply.code(503).send({ status: "shutting down" }) : { status: "ready" },
+  );
+  app.get("/metrics", async (_request, reply) => {
+    reply.type(options.registry.contentType);
+    return options.registry.metrics();
+  });
+  return app;
+}
+
+/** Serves new connections with `pair`; connections already open keep the certificate they began with. */
+export function useCertificates(app: FastifyInstance<HttpsServer>, pair: PemPair): void {
+  app.server.setSecureContext({ cert: pair.cert, key: pair.key });
+}
+
+function describe(review: AdmissionRequest) {
+  return {
+    uid: review.uid,
+    kind: review.kind.kind,
+    namespace: review.namespace,
+    name: review.name ?? nameOf(review.object),
+    operation: review.operation,
+    dryRun: review.dryRun === true,
+  };
+}
+
+function nameOf(object: unknown): string | undefined {
+  const metadata = (object as { metadata?: { name?: unknown; generateName?: unknown } } | null | undefined)
+    ?.metadata;
+  const name = metadata?.name ?? metadata?.generateName;
+  return typeof name === "string" ? name : undefined;
+}
+
+function subject(review: AdmissionRequest): string {
+  const name = review.name ?? nameOf(review.object) ?? "";
+  return `${review.kind.kind} ${review.namespace ?? ""}/${name}`;
+}
+
+function ms(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e3;
+}
