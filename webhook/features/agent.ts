@@ -47,14 +47,16 @@ function hasOwnScrapeAnnotations(annotations: Record<string, string> | undefined
   );
 }
 
-export const SCRAPE_WARNING = `graft: the pod has its own prometheus.io annotations, kept; scrape ${AGENT_CONTAINER} on port ${AGENT_PORT} (${AGENT_PORT_NAME}) with a PodMonitor`;
+/** Kubernetes advises warnings of at most 120 characters. */
+export const SCRAPE_WARNING = `graft: pod has its own prometheus.io annotations, kept; scrape ${AGENT_CONTAINER} port ${AGENT_PORT_NAME} with a PodMonitor`;
 
 export function planAgent({ pod, intent, facts }: PlanInput): FeaturePlan<AgentParams> {
   if (intent.health === false) return { skip: `annotation "${ANNOTATION.health}" is "false"` };
   const restartPolicy = pod.spec?.restartPolicy ?? "Always";
   if (!facts.nativeSidecars && restartPolicy !== "Always") {
     const reason = `the pod's restartPolicy is ${restartPolicy} and native sidecars are off: a regular ${AGENT_CONTAINER} container would keep it from completing`;
-    return { skip: reason, warnings: [`graft: ${AGENT_CONTAINER} not injected: ${reason}`] };
+    const warning = `graft: ${AGENT_CONTAINER} not injected: restartPolicy ${restartPolicy} needs native sidecars (Kubernetes ≥ 1.29)`;
+    return { skip: reason, warnings: [warning] };
   }
   const scrape = !hasOwnScrapeAnnotations(pod.metadata?.annotations);
   const { image, resources } = facts.config.agent;

@@ -1,0 +1,51 @@
+import { applyPatch } from "rfc6902";
+import { describe, expect, it } from "vitest";
+import { diffPatch } from "./patch.js";
+
+describe("diffPatch", () => {
+  it("is empty for equal objects", () => {
+    expect(diffPatch({ a: { b: [1, 2] } }, { a: { b: [1, 2] } })).toEqual([]);
+  });
+
+  it("escapes ~ and / in keys", () => {
+    const original = { metadata: { annotations: { "a/b~c": "1" } } };
+    const mutated = { metadata: { annotations: { "a/b~c": "2", "prometheus.io/port": "9464" } } };
+    expect(diffPatch(original, mutated)).toEqual([
+      { op: "replace", path: "/metadata/annotations/a~1b~0c", value: "2" },
+      { op: "add", path: "/metadata/annotations/prometheus.io~1port", value: "9464" },
+    ]);
+  });
+
+  it("creates an absent map or list whole", () => {
+    const original = { metadata: {}, spec: { containers: [{ name: "a" }] } };
+    const mutated = {
+      metadata: { annotations: { x: "1" } },
+      spec: { containers: [{ name: "a" }], initContainers: [{ name: "b" }] },
+    };
+    expect(diffPatch(original, mutated)).toEqual([
+      { op: "add", path: "/spec/initContainers", value: [{ name: "b" }] },
+      { op: "add", path: "/metadata/annotations", value: { x: "1" } },
+    ]);
+  });
+
+  it("appends to a list by index and leaves fields it does not know untouched", () => {
+    const original = { spec: { containers: [{ name: "a", futureField: { x: 1 } }], futureSpec: true } };
+    const mutated = structuredClone(original) as typeof original & { spec: { containers: object[] } };
+    mutated.spec.containers.push({ name: "b" });
+    const patch = diffPatch(original, mutated);
+    expect(patch).toEqual([{ op: "add", path: "/spec/containers/1", value: { name: "b" } }]);
+    const applied = structuredClone(original);
+    applyPatch(applied, patch as Parameters<typeof applyPatch>[1]);
+    expect(applied).toEqual(mutated);
+  });
+
+  it("never looks at or touches metadata.managedFields", () => {
+    const managedFields = [{ manager: "kubectl", operation: "Update", fieldsV1: { "f:spec": {} } }];
+    const original = { metadata: { name: "p", managedFields } };
+    const mutated = { metadata: { name: "p", labels: { a: "b" } } };
+    expect(diffPatch(original, mutated)).toEqual([
+      { op: "add", path: "/metadata/labels", value: { a: "b" } },
+    ]);
+    expect(original.metadata.managedFields).toBe(managedFields);
+  });
+});

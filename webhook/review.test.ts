@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { parseAdmissionReview, reviewResponse } from "./review.js";
+
+const review = (request: object = {}) => ({
+  apiVersion: "admission.k8s.io/v1",
+  kind: "AdmissionReview",
+  request: {
+    uid: "705ab4f5-6393-11e8-b7cc-42010a800002",
+    kind: { group: "", version: "v1", kind: "Pod" },
+    resource: { group: "", version: "v1", resource: "pods" },
+    namespace: "shop",
+    operation: "CREATE",
+    object: { apiVersion: "v1", kind: "Pod", metadata: {}, spec: { containers: [] } },
+    dryRun: false,
+    ...request,
+  },
+});
+
+describe("parseAdmissionReview", () => {
+  it("accepts an admission.k8s.io/v1 review and returns its request as given", () => {
+    const body = review({ futureField: { kept: true } });
+    expect(parseAdmissionReview(body)).toEqual({ ok: true, request: body.request });
+  });
+
+  it("says what is wrong with the envelope", () => {
+    expect(parseAdmissionReview("text")).toEqual({
+      ok: false,
+      message: "expected an AdmissionReview JSON object",
+    });
+    expect(parseAdmissionReview({ ...review(), kind: "Pod" })).toEqual({
+      ok: false,
+      message: 'expected kind "AdmissionReview", got "Pod"',
+    });
+    expect(parseAdmissionReview({ ...review(), apiVersion: "admission.k8s.io/v1beta1" })).toEqual({
+      ok: false,
+      message:
+        'expected apiVersion "admission.k8s.io/v1", got "admission.k8s.io/v1beta1"; set admissionReviewVersions: [v1] in the webhook configuration',
+    });
+  });
+
+  it("names a missing uid, kind or request", () => {
+    expect(parseAdmissionReview(review({ uid: undefined }))).toEqual({
+      ok: false,
+      message: 'invalid AdmissionReview: missing field "request.uid"',
+    });
+    expect(parseAdmissionReview({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" })).toEqual({
+      ok: false,
+      message: 'invalid AdmissionReview: missing field "request"',
+    });
+    expect(parseAdmissionReview(review({ operation: "PATCH" })).ok).toBe(false);
+  });
+
+  it("needs the object of a CREATE or UPDATE", () => {
+    expect(parseAdmissionReview(review({ object: undefined }))).toEqual({
+      ok: false,
+      message: 'invalid AdmissionReview: CREATE request without "request.object"',
+    });
+    expect(parseAdmissionReview(review({ operation: "DELETE", object: null })).ok).toBe(true);
+  });
+});
+
+describe("reviewResponse", () => {
+  it("answers with the uid and no patch when there is nothing to change", () => {
+    expect(reviewResponse("u1", { allowed: true, patch: [], warnings: [] })).toEqual({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: { uid: "u1", allowed: true },
+    });
+  });
+
+  it("carries a patch as base64 JSONPatch, and the warnings", () => {
+    const patch = [{ op: "add" as const, path: "/metadata/labels", value: { a: "b" } }];
+    const { response } = reviewResponse("u1", { allowed: true, patch, warnings: ["note"] });
+    expect(response.patchType).toBe("JSONPatch");
+    expect(JSON.parse(Buffer.from(response.patch ?? "", "base64").toString())).toEqual(patch);
+    expect(response.warnings).toEqual(["note"]);
+  });
+
+  it("denies with the status code and message", () => {
+    expect(reviewResponse("u1", { allowed: false, message: "fix it", code: 400 }).response).toEqual({
+      uid: "u1",
+      allowed: false,
+      status: { code: 400, message: "fix it" },
+    });
+    expect(reviewResponse("u1", { allowed: false }).response.status).toEqual({
+      code: 403,
+      message: "denied by graft",
+    });
+  });
+});
