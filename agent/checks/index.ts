@@ -3,9 +3,16 @@
  * A type missing here is refused at agent start-up, naming the check.
  */
 import type { CheckType, ResolvedCheck } from "../../core/checks.js";
+import { checkDeploymentManager } from "./deployment-manager.js";
 import { checkDns } from "./dns.js";
+import { checkElasticsearch } from "./elasticsearch.js";
+import { checkFlink } from "./flink.js";
+import { checkHdfs } from "./hdfs.js";
 import { checkHttp } from "./http.js";
+import { checkOpentsdb } from "./opentsdb.js";
+import { checkRedis } from "./redis.js";
 import { checkTcp } from "./tcp.js";
+import { checkZookeeper } from "./zookeeper.js";
 import type { CheckContext, CheckResult, CheckRunner } from "./types.js";
 
 export type Runners = { [K in CheckType]?: CheckRunner<K> };
@@ -14,6 +21,13 @@ export const RUNNERS: Runners = {
   dns: checkDns,
   http: checkHttp,
   tcp: checkTcp,
+  zookeeper: checkZookeeper,
+  flink: checkFlink,
+  hdfs: checkHdfs,
+  elasticsearch: checkElasticsearch,
+  redis: checkRedis,
+  opentsdb: checkOpentsdb,
+  "deployment-manager": checkDeploymentManager,
 };
 
 /** A runner bound to one check, or undefined when this build has no runner for its type. */
