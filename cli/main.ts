@@ -12,6 +12,10 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "serve the admission webhook (HTTPS; certificates reloaded on change)",
     load: () => import("../webhook/cli.js"),
   },
+  agent: {
+    summary: "run health checks; serve /metrics, /status (PNDA events), /healthz, /readyz",
+    load: () => import("../agent/cli.js"),
+  },
   certs: {
     summary: "write a new CA and serving certificate (ca.crt, tls.crt, tls.key) to a directory",
     load: () => import("../certs/cli.js"),

@@ -1,15 +1,10 @@
 /** `http`: the status code, optionally a text the body must contain, and for https the certificate's expiry. */
 import { describeRequestError, httpRequest } from "../http-request.js";
+import { describeUrl } from "../target.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
 export const DEFAULT_TLS_EXPIRY_WARN_DAYS = 14;
 const DAY_MS = 86_400_000;
-
-/** The URL as shown in causes: no credentials, no query string (either may hold a secret). */
-export function describeUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
-}
 
 function statusAccepted(status: number, expected: number[] | undefined): boolean {
   return expected ? expected.includes(status) : status >= 200 && status < 400;

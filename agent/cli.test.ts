@@ -1,0 +1,55 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type CliIo, runAgentCli } from "./cli.js";
+
+function io(env: CliIo["env"] = {}) {
+  const out = { stdout: "", stderr: "" };
+  const streams: CliIo = {
+    env,
+    stdout: (text) => {
+      out.stdout += text;
+    },
+    stderr: (text) => {
+      out.stderr += text;
+    },
+    stopSignal: Promise.resolve(),
+  };
+  return { streams, out };
+}
+
+describe("graft agent", () => {
+  it("refuses a bad spec in GRAFT_CHECKS, naming the check and the field", async () => {
+    const { streams, out } = io({ GRAFT_CHECKS: '[{"name":"web","type":"http","url":"ftp://x"}]' });
+    expect(await runAgentCli(["--port", "0"], streams)).toBe(2);
+    expect(out.stderr).toMatch(/GRAFT_CHECKS: check "web": field "url"/);
+  });
+
+  it("refuses a bad spec file, naming the file, the check and the field", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "graft-agent-"));
+    const file = join(dir, "checks.yaml");
+    await writeFile(file, "- {name: db, type: tcp, host: db, port: 70000}\n");
+    const { streams, out } = io();
+    expect(await runAgentCli(["--checks", file, "--port", "0"], streams)).toBe(2);
+    expect(out.stderr).toContain(`${file}: check "db": field "port"`);
+  });
+
+  it("says where checks come from when none are given", async () => {
+    const { streams, out } = io();
+    expect(await runAgentCli(["--port", "0"], streams)).toBe(2);
+    expect(out.stderr).toContain("pass --checks FILE or set GRAFT_CHECKS");
+  });
+
+  it("rejects a port that is not a number", async () => {
+    const { streams, out } = io({ GRAFT_CHECKS: "[]" });
+    expect(await runAgentCli(["--port", "web"], streams)).toBe(2);
+    expect(out.stderr).toContain('--port must be a port number (0-65535), got "web"');
+  });
+
+  it("starts with a valid spec and exits 0 when asked to stop", async () => {
+    const { streams, out } = io({ GRAFT_CHECKS: "- {name: local, type: tcp, host: 127.0.0.1, port: 9}" });
+    expect(await runAgentCli(["--port", "0", "--host", "127.0.0.1"], streams)).toBe(0);
+    expect(out.stdout).toContain('"msg":"graft agent listening"');
+  });
+});

@@ -1,0 +1,118 @@
+/** `graft agent --port 9464 [--checks F] [--push-url URL]`; checks from the file, else env GRAFT_CHECKS. */
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
+import { startAgent } from "./main.js";
+
+export const USAGE = `Usage: graft agent [--port 9464] [--host 0.0.0.0] [--checks FILE] [--push-url URL]
+
+Runs health checks and serves /metrics, /status (PNDA events), /healthz and /readyz.
+  --checks FILE    the checks spec (YAML or JSON list); else the env var GRAFT_CHECKS
+  --push-url URL   also POST PNDA events to a console data logger (else env GRAFT_PUSH_URL)
+`;
+
+export type CliIo = {
+  env: Readonly<Record<string, string | undefined>>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
+  stopSignal: Promise<void>;
+};
+
+/** The checks from `--checks` or GRAFT_CHECKS, or the messages that say what to fix. */
+export async function loadChecks(
+  file: string | undefined,
+  env: CliIo["env"],
+): Promise<{ ok: true; checks: ResolvedCheck[] } | { ok: false; errors: string[] }> {
+  let text: string;
+  let origin: string;
+  if (file !== undefined) {
+    origin = file;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      return { ok: false, errors: [`cannot read ${file}: ${(error as Error).message}`] };
+    }
+  } else if (env.GRAFT_CHECKS !== undefined) {
+    origin = "GRAFT_CHECKS";
+    text = env.GRAFT_CHECKS;
+  } else {
+    return { ok: false, errors: ["no checks given: pass --checks FILE or set GRAFT_CHECKS"] };
+  }
+  const parsed = parseChecksSpec(text);
+  return parsed.ok ? parsed : { ok: false, errors: parsed.errors.map((error) => `${origin}: ${error}`) };
+}
+
+export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
+  let values: { port?: string; host?: string; checks?: string; "push-url"?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: "string", default: "9464" },
+        host: { type: "string", default: "0.0.0.0" },
+        checks: { type: "string" },
+        "push-url": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    io.stderr(`graft agent: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    io.stderr(`graft agent: --port must be a port number (0-65535), got "${values.port}"\n`);
+    return 2;
+  }
+  const pushUrl = values["push-url"] ?? io.env.GRAFT_PUSH_URL;
+  if (pushUrl !== undefined && !/^https?:\/\/\S+$/.test(pushUrl)) {
+    io.stderr(`graft agent: the push URL must be an http(s) URL, got "${pushUrl}"\n`);
+    return 2;
+  }
+
+  const loaded = await loadChecks(values.checks, io.env);
+  if (!loaded.ok) {
+    io.stderr(`graft agent: invalid checks, not starting:\n${loaded.errors.map((e) => `  ${e}\n`).join("")}`);
+    return 2;
+  }
+
+  let agent: Awaited<ReturnType<typeof startAgent>>;
+  try {
+    agent = await startAgent({
+      checks: loaded.checks,
+      port,
+      host: values.host,
+      ...(pushUrl ? { pushUrl } : {}),
+      env: io.env,
+      log: (line) => io.stdout(`${line}\n`),
+    });
+  } catch (error) {
+    io.stderr(`graft agent: ${(error as Error).message}\n`);
+    return 1;
+  }
+  io.stdout(
+    `${JSON.stringify({ msg: "graft agent listening", port: agent.port, checks: loaded.checks.length })}\n`,
+  );
+  await io.stopSignal;
+  await agent.stop();
+  return 0;
+}
+
+export function run(argv: string[]): Promise<number> {
+  const stopSignal = new Promise<void>((resolve) => {
+    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve());
+  });
+  return runAgentCli(argv, {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stopSignal,
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * The agent: validated checks in, scheduled runs out to metrics, /status and (optionally) the
+ * console's data logger. Everything it touches from outside (clock, env, registry, runners) is
+ * passed in.
+ */
+import type { AddressInfo } from "node:net";
+import { Registry } from "prom-client";
+import type { ResolvedCheck } from "../core/checks.js";
+import { bindRunner, RUNNERS, type Runners } from "./checks/index.js";
+import type { CheckContext } from "./checks/types.js";
+import { createAgentMetrics } from "./metrics.js";
+import { createPusher, type Pusher, type PushOptions } from "./push.js";
+import { type Clock, type Job, type Outcome, startScheduler, systemClock } from "./scheduler.js";
+import { createAgentServer } from "./server.js";
+import { type LatestRun, statusDocument, toPndaEvents } from "./status.js";
+import { describeTarget } from "./target.js";
+
+export type AgentOptions = {
+  checks: ResolvedCheck[];
+  port: number;
+  host?: string;
+  /** The console's data logger (PNDA: `http://console:3001/metrics`); no push when absent. */
+  pushUrl?: string;
+  push?: Omit<PushOptions, "url" | "clock" | "metrics" | "log">;
+  env?: CheckContext["env"];
+  clock?: Clock;
+  runners?: Runners;
+  registry?: Registry;
+  /** Process-level metrics (memory, CPU, event loop) under graft_agent_. */
+  processMetrics?: boolean;
+  log?: (line: string) => void;
+};
+
+export type Agent = {
+  /** The address the server listens on (port resolved when 0 was asked for). */
+  port: number;
+  url: string;
+  /** Resolves once every check has reported once (when /readyz turns 200). */
+  ready: Promise<void>;
+  pusher?: Pusher;
+  stop: () => Promise<void>;
+};
+
+/** Checks this build has no runner for, as messages naming each check; empty when all can run. */
+export function unsupportedChecks(checks: ResolvedCheck[], runners: Runners): string[] {
+  return checks
+    .filter((check) => !bindRunner(check, runners))
+    .map((check) => `check "${check.name}": type "${check.type}" is not supported by this agent`);
+}
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const { checks, clock = systemClock, runners = RUNNERS, env = {}, log = () => {} } = options;
+  const unsupported = unsupportedChecks(checks, runners);
+  if (unsupported.length > 0) throw new Error(unsupported.join("\n"));
+
+  const registry = options.registry ?? new Registry();
+  const metrics = createAgentMetrics(registry, checks, { processMetrics: options.processMetrics ?? true });
+  const pusher =
+    options.pushUrl === undefined
+      ? undefined
+      : createPusher({ ...options.push, url: options.pushUrl, clock, metrics: metrics.push, log });
+
+  const byName = new Map(checks.map((check) => [check.name, check]));
+  const latest = new Map<string, LatestRun>();
+  let ready = checks.length === 0;
+
+  const onOutcome = ({ name, result, durationMs, startedAt, timedOut }: Outcome) => {
+    const check = byName.get(name)!;
+    const finishedAt = startedAt + durationMs;
+    const before = latest.get(name)?.result.health;
+    latest.set(name, { name, source: check.source, result, finishedAt });
+    metrics.observeRun(check, { result, durationMs, finishedAt, timedOut });
+    if (before !== result.health) {
+      log(JSON.stringify({ check: name, health: result.health, was: before ?? null, causes: result.causes }));
+    }
+    if (pusher) {
+      const sameSource = [...latest.values()].filter((run) => run.source === check.source);
+      pusher.enqueue(toPndaEvents(sameSource));
+    }
+  };
+
+  const jobs: Job[] = checks.map((check) => ({
+    name: check.name,
+    target: describeTarget(check),
+    intervalMs: check.intervalMs,
+    timeoutMs: check.timeoutMs,
+    run: bindRunner(check, runners)!,
+  }));
+
+  const server = createAgentServer({
+    registry,
+    isReady: () => ready,
+    status: () => statusDocument(latest.values(), clock.now()),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? "0.0.0.0";
+
+  const scheduler = startScheduler({ jobs, onOutcome, clock, env });
+  const firstRound = scheduler.firstRound.then(() => {
+    ready = true;
+  });
+
+  return {
+    port,
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host}:${port}`,
+    ready: firstRound,
+    ...(pusher ? { pusher } : {}),
+    stop: async () => {
+      await scheduler.stop();
+      pusher?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

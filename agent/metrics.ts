@@ -1,0 +1,143 @@
+/**
+ * The agent's Prometheus metrics, on a registry the caller owns. Labels are bounded: `check`,
+ * `type` and `source` come from the validated spec (at most MAX_CHECKS checks), `key` from each
+ * check type's fixed set of values, `result` from a fixed list. Causes never become labels;
+ * they are in /status.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
+import type { CheckResult, Health } from "./checks/types.js";
+
+export type CheckIdentity = { name: string; type: string; source: string; intervalMs: number };
+
+/** graft_check_health's value for each PNDA health: higher is worse, so max() is the worst. */
+export const HEALTH_VALUE: Record<Health, number> = { OK: 0, WARN: 1, ERROR: 2 };
+
+export type AgentMetrics = {
+  observeRun: (
+    check: CheckIdentity,
+    run: { result: CheckResult; durationMs: number; finishedAt: number; timedOut: boolean },
+  ) => void;
+  push: PushMetrics;
+};
+
+export type PushMetrics = {
+  setQueued: (events: number) => void;
+  countSent: (events: number) => void;
+  countDropped: (events: number) => void;
+  countRequest: (result: "ok" | "error") => void;
+};
+
+export function createAgentMetrics(
+  registry: Registry,
+  checks: CheckIdentity[],
+  { processMetrics = true }: { processMetrics?: boolean } = {},
+): AgentMetrics {
+  const registers = [registry];
+  if (processMetrics) collectDefaultMetrics({ register: registry, prefix: "graft_agent_" });
+
+  const health = new Gauge({
+    name: "graft_check_health",
+    help: "Latest health of each check: 0 OK, 1 WARN, 2 ERROR (PNDA's <source>.health).",
+    labelNames: ["check", "type", "source"] as const,
+    registers,
+  });
+  const up = new Gauge({
+    name: "graft_check_up",
+    help: "1 when the check's latest run was OK or WARN, 0 when it was ERROR.",
+    labelNames: ["check"] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: "graft_check_duration_seconds",
+    help: "Time each check run took, up to its timeout.",
+    labelNames: ["check"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const runs = new Counter({
+    name: "graft_check_runs_total",
+    help: "Check runs, by check and result (ok, warn, error).",
+    labelNames: ["check", "result"] as const,
+    registers,
+  });
+  const timeouts = new Counter({
+    name: "graft_check_timeouts_total",
+    help: "Check runs cut off by their timeout.",
+    labelNames: ["check"] as const,
+    registers,
+  });
+  const values = new Gauge({
+    name: "graft_check_value",
+    help: "Values a check reads from its target (its own fixed set of keys, in base units).",
+    labelNames: ["check", "key"] as const,
+    registers,
+  });
+  const lastRun = new Gauge({
+    name: "graft_check_last_run_timestamp_seconds",
+    help: "When each check's latest run finished, in seconds since the epoch.",
+    labelNames: ["check"] as const,
+    registers,
+  });
+  const interval = new Gauge({
+    name: "graft_check_interval_seconds",
+    help: "How often each check runs; compare with the last-run timestamp to find stale checks.",
+    labelNames: ["check"] as const,
+    registers,
+  });
+
+  const queued = new Gauge({
+    name: "graft_push_queued_events",
+    help: "PNDA events waiting to be pushed to the console's data logger.",
+    registers,
+  });
+  const sent = new Counter({
+    name: "graft_push_sent_events_total",
+    help: "PNDA events the console's data logger accepted.",
+    registers,
+  });
+  const dropped = new Counter({
+    name: "graft_push_dropped_events_total",
+    help: "PNDA events dropped: the queue was full or every retry failed.",
+    registers,
+  });
+  const requests = new Counter({
+    name: "graft_push_requests_total",
+    help: "POSTs to the console's data logger, by result (ok, error).",
+    labelNames: ["result"] as const,
+    registers,
+  });
+
+  for (const check of checks) {
+    interval.set({ check: check.name }, check.intervalMs / 1000);
+    for (const result of ["ok", "warn", "error"]) runs.inc({ check: check.name, result }, 0);
+    timeouts.inc({ check: check.name }, 0);
+  }
+  const keysByCheck = new Map<string, Set<string>>();
+
+  return {
+    observeRun: (check, run) => {
+      const { result } = run;
+      health.set({ check: check.name, type: check.type, source: check.source }, HEALTH_VALUE[result.health]);
+      up.set({ check: check.name }, result.health === "ERROR" ? 0 : 1);
+      duration.observe({ check: check.name }, run.durationMs / 1000);
+      runs.inc({ check: check.name, result: result.health.toLowerCase() });
+      if (run.timedOut) timeouts.inc({ check: check.name });
+      lastRun.set({ check: check.name }, run.finishedAt / 1000);
+
+      // A value the latest run did not read (its target was down) is removed, not left stale.
+      const previous = keysByCheck.get(check.name) ?? new Set<string>();
+      const current = new Set(Object.keys(result.values ?? {}));
+      for (const key of previous) if (!current.has(key)) values.remove({ check: check.name, key });
+      for (const [key, value] of Object.entries(result.values ?? {})) {
+        if (Number.isFinite(value)) values.set({ check: check.name, key }, value);
+      }
+      keysByCheck.set(check.name, current);
+    },
+    push: {
+      setQueued: (events) => queued.set(events),
+      countSent: (events) => sent.inc(events),
+      countDropped: (events) => dropped.inc(events),
+      countRequest: (result) => requests.inc({ result }),
+    },
+  };
+}

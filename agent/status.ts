@@ -1,0 +1,85 @@
+/**
+ * PNDA events: what platform-testing POSTed to the console's data logger, and what /status
+ * serves. `<source>.health` carries OK / WARN / ERROR with its causes; each value a check reads
+ * is a further metric `<source>.<key>` (or `<source>.<check>.<key>` when the check is not named
+ * after its source). Timestamps are milliseconds since the epoch.
+ */
+import type { CheckResult, Health } from "./checks/types.js";
+
+export type PndaEvent = {
+  source: string;
+  metric: string;
+  value: Health | number;
+  causes: string[];
+  timestamp: number;
+};
+
+export type PndaEvents = { data: PndaEvent[]; timestamp: number };
+
+/** One check's latest result, as kept by the agent. */
+export type LatestRun = { name: string; source: string; result: CheckResult; finishedAt: number };
+
+/** Causes are capped so one chatty target cannot grow /status or the push queue without bound. */
+export const MAX_CAUSES = 10;
+export const MAX_CAUSE_LENGTH = 512;
+
+const SEVERITY: Record<Health, number> = { OK: 0, WARN: 1, ERROR: 2 };
+
+export function worstHealth(healths: Iterable<Health>): Health {
+  let worst: Health = "OK";
+  for (const health of healths) if (SEVERITY[health] > SEVERITY[worst]) worst = health;
+  return worst;
+}
+
+function capCauses(causes: string[]): string[] {
+  const kept = causes
+    .slice(0, MAX_CAUSES)
+    .map((cause) => (cause.length > MAX_CAUSE_LENGTH ? `${cause.slice(0, MAX_CAUSE_LENGTH - 1)}…` : cause));
+  if (causes.length > MAX_CAUSES) kept.push(`… and ${causes.length - MAX_CAUSES} more`);
+  return kept;
+}
+
+/**
+ * Events for the latest runs: one `<source>.health` per source (the worst of the checks that
+ * report under it, their causes together, the newest timestamp), then each check's values.
+ */
+export function toPndaEvents(runs: Iterable<LatestRun>): PndaEvent[] {
+  const bySource = new Map<string, LatestRun[]>();
+  for (const run of runs) bySource.set(run.source, [...(bySource.get(run.source) ?? []), run]);
+
+  const events: PndaEvent[] = [];
+  for (const [source, sourceRuns] of bySource) {
+    events.push({
+      source,
+      metric: `${source}.health`,
+      value: worstHealth(sourceRuns.map((run) => run.result.health)),
+      causes: capCauses(sourceRuns.flatMap((run) => run.result.causes)),
+      timestamp: Math.max(...sourceRuns.map((run) => run.finishedAt)),
+    });
+  }
+  for (const [source, sourceRuns] of bySource) {
+    for (const run of sourceRuns) {
+      const prefix = run.name === source ? source : `${source}.${run.name}`;
+      for (const [key, value] of Object.entries(run.result.values ?? {})) {
+        if (!Number.isFinite(value)) continue;
+        events.push({ source, metric: `${prefix}.${key}`, value, causes: [], timestamp: run.finishedAt });
+      }
+    }
+  }
+  return events;
+}
+
+export function statusDocument(runs: Iterable<LatestRun>, now: number): PndaEvents {
+  return { data: toPndaEvents(runs), timestamp: now };
+}
+
+/**
+ * The body PNDA's platform-testing POSTed to the data logger: the same events, but `causes`
+ * JSON-encoded into a string, as the console's data logger expects it.
+ */
+export function dataLoggerBody(events: PndaEvent[], now: number): string {
+  return JSON.stringify({
+    data: events.map((event) => ({ ...event, causes: JSON.stringify(event.causes) })),
+    timestamp: now,
+  });
+}
