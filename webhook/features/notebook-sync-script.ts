@@ -27,10 +27,12 @@ const WORKER = `url=$1
 dir=$2
 say() { printf '%s graft-notebook-sync: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)" "$*"; }
 g() { git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=10 -c core.quotePath=false "$@"; }
-case $dir in
-  */) say "folder $dir must not end with /; nothing synced"; exit 0 ;;
-  /?*/?*) ;;
+case $dir/ in
+  /?*/?*/) ;;
   *) say "folder $dir must be an absolute path below a folder; nothing synced"; exit 0 ;;
+esac
+case $dir/ in
+  *//* | */./* | */../*) say "folder $dir must have no empty, . or .. segment; nothing synced"; exit 0 ;;
 esac
 partial=\${dir%/*}/.\${dir##*/}.graft-partial
 rm -rf -- "$partial"

@@ -1,0 +1,455 @@
+/**
+ * The notebook sync hook, exactly as the admission core puts it on a KubeSpawner pod, run with a
+ * temporary home against a real git smart-HTTP server (nginx + fcgiwrap + git-http-backend) and
+ * read back through a real Jupyter server.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { applyPatch } from "rfc6902";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { admit } from "../../webhook/admission.js";
+import { loadWebhookConfig } from "../../webhook/config.js";
+import type { AdmissionFacts } from "../../webhook/facts.js";
+import { notebookSyncCommand } from "../../webhook/features/notebook-sync-script.js";
+import type { Container, Pod } from "../../webhook/kube.js";
+import { type GitHttpServer, startGitHttp } from "../services/git-http.js";
+import { startJupyterServer } from "../services/jupyter-server.js";
+
+const LIMIT_MS = 20_000;
+
+const temporaries: string[] = [];
+async function temporary(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  temporaries.push(dir);
+  return dir;
+}
+const LOG = ".graft-notebook-sync.log";
+
+function notebook(title: string): string {
+  return `${JSON.stringify(
+    {
+      cells: [{ cell_type: "markdown", id: "title", metadata: {}, source: [`# ${title}`] }],
+      metadata: {},
+      nbformat: 4,
+      nbformat_minor: 5,
+    },
+    null,
+    1,
+  )}\n`;
+}
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-c", "user.name=platform", "-c", "user.email=platform@example.com", ...args], {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  }).toString();
+
+/** A user's repository on the server, written to as PNDA's deployment manager did: commit and push. */
+type Upstream = { user: string; commit(changes: Record<string, string | null>): Promise<void> };
+
+async function createUpstream(
+  projectRoot: string,
+  user: string,
+  files: Record<string, string>,
+): Promise<Upstream> {
+  const bare = join(projectRoot, `jupyter-${user}`);
+  git(projectRoot, "init", "--quiet", "--bare", "--initial-branch=main", bare);
+  const work = await temporary(`graft-upstream-${user}-`);
+  git(work, "init", "--quiet", "--initial-branch=main");
+  git(work, "remote", "add", "origin", bare);
+  const commit = async (changes: Record<string, string | null>) => {
+    for (const [path, content] of Object.entries(changes)) {
+      if (content === null) await unlink(join(work, path));
+      else {
+        await mkdir(dirname(join(work, path)), { recursive: true });
+        await writeFile(join(work, path), content);
+      }
+    }
+    git(work, "add", "--all");
+    git(work, "commit", "--quiet", "-m", `change ${Object.keys(changes).join(", ")}`);
+    git(work, "push", "--quiet", "origin", "main");
+  };
+  await commit(files);
+  return { user, commit };
+}
+
+const TWO_APPS = {
+  "app-one/explore.ipynb": notebook("Explore"),
+  "app-one/README.md": "App one's notebooks\n",
+  "app-two/model.ipynb": notebook("Model"),
+};
+
+/** A single-user pod as KubeSpawner makes it, labelled for graft (manifests/examples/jupyterhub-values.yaml). */
+function kubeSpawnerPod(user: string, home: string, notebook: Partial<Container> = {}): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: `jupyter-${user}`,
+      labels: { component: "singleuser-server", "graft.pnda.io/inject": "enabled" },
+      annotations: {
+        "hub.jupyter.org/username": user,
+        "graft.pnda.io/component-type": "jupyter",
+        "graft.pnda.io/health": "false",
+      },
+    },
+    spec: {
+      containers: [
+        {
+          name: "notebook",
+          image: "quay.io/jupyter/base-notebook",
+          env: [{ name: "HOME", value: home }],
+          volumeMounts: [{ name: "home", mountPath: home }],
+          ...notebook,
+        },
+      ],
+    },
+  };
+}
+
+function admitPod(pod: Pod, repoBase: string, home: string) {
+  const config = loadWebhookConfig(
+    JSON.stringify({
+      notebooks: { repoTemplate: `${repoBase}/jupyter-{user}`, folder: `${home}/apps-notebooks` },
+    }),
+  );
+  const facts: AdmissionFacts = { config, nativeSidecars: true, namespaceOptIn: true };
+  const decision = admit(
+    {
+      uid: "u",
+      kind: { group: "", version: "v1", kind: "Pod" },
+      resource: { group: "", version: "v1", resource: "pods" },
+      namespace: "jhub",
+      operation: "CREATE",
+      object: pod,
+    },
+    facts,
+  );
+  expect(decision.allowed, decision.message).toBe(true);
+  const mutated = structuredClone(pod);
+  applyPatch(mutated, decision.patch as Parameters<typeof applyPatch>[1]);
+  return { decision, pod: mutated };
+}
+
+/** The postStart command the admission core puts on `user`'s notebook container. */
+function admittedHook(user: string, repoBase: string, home: string): string[] {
+  const { pod } = admitPod(kubeSpawnerPod(user, home), repoBase, home);
+  const command = pod.spec?.containers[0]?.lifecycle?.postStart?.exec?.command;
+  expect(command).toBeDefined();
+  return command!;
+}
+
+type HookRun = { code: number | null; ms: number; output: string };
+
+/** Runs an exec command as the kubelet would: no terminal, the container's PATH and HOME. */
+function runHook(command: string[], home: string, path = process.env.PATH ?? ""): Promise<HookRun> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0]!, command.slice(1), {
+      env: { PATH: path, HOME: home },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on("error", reject);
+    // "close": the exit and the end of its output, which is what a kubelet waits for.
+    child.on("close", (code) => resolve({ code, ms: performance.now() - started, output }));
+  });
+}
+
+async function newHome(): Promise<string> {
+  const root = await temporary("graft-home-");
+  const home = join(root, "jovyan");
+  await mkdir(home);
+  return home;
+}
+
+/** Every file under `dir` outside .git, with its content and modification time. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const walk = async (relative: string) => {
+    for (const entry of await readdir(join(dir, relative), { withFileTypes: true })) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.name === ".git") continue;
+      if (entry.isDirectory()) await walk(path);
+      else {
+        const full = join(dir, path);
+        files[path] = `${(await stat(full)).mtimeMs} ${await readFile(full, "utf8")}`;
+      }
+    }
+  };
+  await walk("");
+  return files;
+}
+
+const read = (home: string, path: string) => readFile(join(home, "apps-notebooks", path), "utf8");
+const present = (home: string, path: string) => existsSync(join(home, "apps-notebooks", path));
+const log = (home: string) => readFile(join(home, LOG), "utf8");
+
+/** A TCP server that accepts connections and never answers. */
+async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("notebook sync hook, as admitted, against a real git smart-HTTP server", () => {
+  let server: GitHttpServer;
+
+  beforeAll(async () => {
+    server = await startGitHttp();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    for (const dir of temporaries) await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = async (user: string, home: string) => {
+    const run = await runHook(admittedHook(user, server.url, home), home);
+    expect(run).toMatchObject({ code: 0, output: "" });
+    return run;
+  };
+
+  it("clones the user's repository, every app folder in it, at the first start", async () => {
+    await createUpstream(server.projectRoot, "alice", TWO_APPS);
+    const home = await newHome();
+    await start("alice", home);
+    expect(await read(home, "app-one/explore.ipynb")).toBe(notebook("Explore"));
+    expect(await read(home, "app-two/model.ipynb")).toBe(notebook("Model"));
+    expect(await log(home)).toMatch(
+      /cloned http:\/\/127\.0\.0\.1:\d+\/jupyter-alice into .*\/apps-notebooks/,
+    );
+  });
+
+  it("brings a notebook added upstream at the next start", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-added", TWO_APPS);
+    const home = await newHome();
+    await start(upstream.user, home);
+    await upstream.commit({ "app-two/new.ipynb": notebook("New") });
+    await start(upstream.user, home);
+    expect(await read(home, "app-two/new.ipynb")).toBe(notebook("New"));
+    expect(await log(home)).toMatch(/added app-two\/new\.ipynb/);
+  });
+
+  it("keeps a notebook the user edited that upstream also changed, and puts upstream's version beside it", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-edits", TWO_APPS);
+    const home = await newHome();
+    await start(upstream.user, home);
+    await writeFile(join(home, "apps-notebooks/app-one/explore.ipynb"), notebook("Explore, my way"));
+    await upstream.commit({ "app-one/explore.ipynb": notebook("Explore v2") });
+    await start(upstream.user, home);
+
+    expect(await read(home, "app-one/explore.ipynb")).toBe(notebook("Explore, my way"));
+    const beside = (await readdir(join(home, "apps-notebooks/app-one"))).filter((name) =>
+      /^explore\.upstream-[0-9a-f]{7,}\.ipynb$/.test(name),
+    );
+    expect(beside).toHaveLength(1);
+    expect(await read(home, `app-one/${beside[0]}`)).toBe(notebook("Explore v2"));
+    expect(await log(home)).toContain(
+      `kept your app-one/explore.ipynb: it also changed upstream, whose version is in app-one/${beside[0]}`,
+    );
+  });
+
+  it("updates and removes the files the user did not change", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-follows", TWO_APPS);
+    const home = await newHome();
+    await start(upstream.user, home);
+    await upstream.commit({ "app-two/model.ipynb": notebook("Model v2"), "app-one/README.md": null });
+    await start(upstream.user, home);
+    expect(await read(home, "app-two/model.ipynb")).toBe(notebook("Model v2"));
+    expect(present(home, "app-one/README.md")).toBe(false);
+    expect(await readdir(join(home, "apps-notebooks/app-two"))).toEqual(["model.ipynb"]);
+  });
+
+  it("leaves deleted a notebook the user deleted, until upstream changes it", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-deletes", TWO_APPS);
+    const home = await newHome();
+    await start(upstream.user, home);
+    await rm(join(home, "apps-notebooks/app-one/explore.ipynb"));
+    await rm(join(home, "apps-notebooks/app-two/model.ipynb"));
+    await upstream.commit({ "app-one/other.ipynb": notebook("Other") });
+    await start(upstream.user, home);
+    expect(present(home, "app-one/explore.ipynb")).toBe(false);
+    expect(present(home, "app-two/model.ipynb")).toBe(false);
+
+    await upstream.commit({ "app-two/model.ipynb": notebook("Model v2") });
+    await start(upstream.user, home);
+    expect(await read(home, "app-two/model.ipynb")).toBe(notebook("Model v2"));
+    expect(present(home, "app-one/explore.ipynb")).toBe(false);
+    expect(await log(home)).toMatch(
+      /restored app-two\/model\.ipynb: you had deleted it and it changed upstream/,
+    );
+  });
+
+  it("exits 0 at once and leaves the folder untouched when the git server is stopped", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-outage", TWO_APPS);
+    const own = await startGitHttp({ projectRoot: server.projectRoot });
+    const home = await newHome();
+    const hook = admittedHook(upstream.user, own.url, home);
+    expect((await runHook(hook, home)).code).toBe(0);
+    await writeFile(join(home, "apps-notebooks/app-one/explore.ipynb"), notebook("Mine"));
+    await upstream.commit({ "app-two/model.ipynb": notebook("Model v2") });
+    await own.stop();
+    const before = await snapshot(home);
+
+    const run = await runHook(hook, home);
+    expect(run).toMatchObject({ code: 0, output: "" });
+    expect(run.ms).toBeLessThan(5_000);
+    await expect(snapshot(home)).resolves.toEqual({ ...before, [LOG]: expect.any(String) });
+    expect(await log(home)).toMatch(/could not fetch .*; .* left as it was/);
+  });
+
+  it("exits 0 within its bound and leaves the folder untouched when the server accepts but never answers", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-hang", TWO_APPS);
+    const home = await newHome();
+    await start(upstream.user, home);
+    const silent = await silentServer();
+    try {
+      const before = await snapshot(home);
+      const run = await runHook(admittedHook(upstream.user, silent.url, home), home);
+      expect(run).toMatchObject({ code: 0, output: "" });
+      expect(run.ms).toBeLessThan(LIMIT_MS + 2_000);
+      await expect(snapshot(home)).resolves.toEqual({ ...before, [LOG]: expect.any(String) });
+      console.info(`hook against a silent server returned after ${Math.round(run.ms)} ms`);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("bounds the hook with its own watchdog in an image without `timeout`", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-minimal", TWO_APPS);
+    const home = await newHome();
+    // A PATH with sh, git and the few tools the script uses, and no `timeout`.
+    const bin = await temporary("graft-minimal-bin-");
+    for (const tool of ["sh", "git", "date", "mkdir", "rm", "mv", "chmod", "wc", "sleep"]) {
+      const found = execFileSync("sh", ["-c", 'command -v "$1"', "sh", tool]).toString().trim();
+      await symlink(found, join(bin, tool));
+    }
+    const command = (url: string) =>
+      notebookSyncCommand({
+        repoUrl: `${url}/jupyter-${upstream.user}`,
+        folder: `${home}/apps-notebooks`,
+        limitSeconds: 3,
+      });
+    expect(await runHook(command(server.url), home, bin)).toMatchObject({ code: 0, output: "" });
+    expect(await read(home, "app-one/explore.ipynb")).toBe(notebook("Explore"));
+
+    const silent = await silentServer();
+    try {
+      const run = await runHook(command(silent.url), home, bin);
+      expect(run).toMatchObject({ code: 0, output: "" });
+      expect(run.ms).toBeLessThan(3_000 + 2_000);
+      expect(await log(home)).toMatch(/stopped at its time limit of 3 s/);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  describe("hostile usernames", () => {
+    const MARKER = "/tmp/pwned";
+    const HOSTILE = [
+      "$(touch /tmp/pwned)",
+      "a;b",
+      "../x",
+      "al'ice",
+      'al"ice',
+      "alice\ntouch /tmp/pwned",
+      "`touch /tmp/pwned`",
+    ];
+
+    it.each(HOSTILE)("%j: the pod is admitted without a hook, with a warning", async (user) => {
+      await rm(MARKER, { force: true });
+      const home = await newHome();
+      const { decision, pod } = admitPod(kubeSpawnerPod(user, home), server.url, home);
+      expect(pod.spec?.containers[0]?.lifecycle).toBeUndefined();
+      expect(pod.spec?.initContainers ?? []).toEqual([]);
+      expect(decision.warnings).toEqual([
+        expect.stringMatching(/notebook sync not injected: .*not a JupyterHub username/),
+      ]);
+      expect(existsSync(MARKER)).toBe(false);
+    });
+
+    it("even given straight to the hook, as URL or folder, nothing runs and nothing lands outside the home", async () => {
+      await rm(MARKER, { force: true });
+      const home = await newHome();
+      for (const user of HOSTILE) {
+        const run = await runHook(
+          notebookSyncCommand({ repoUrl: `${server.url}/jupyter-${user}`, folder: `${home}/${user}` }),
+          home,
+        );
+        expect(run).toMatchObject({ code: 0, output: "" });
+      }
+      expect(existsSync(MARKER)).toBe(false);
+      expect(await readdir(dirname(home))).toEqual(["jovyan"]);
+      expect(await log(home)).toMatch(/folder .*\/\.\.\/x must have no empty, \. or \.\. segment/);
+    });
+  });
+
+  it("syncs through an init container, keeping the user's own postStart hook, and says so", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-hooked", TWO_APPS);
+    const home = await newHome();
+    const own = { exec: { command: ["sh", "-c", "echo started > /tmp/x"] } };
+    const { decision, pod } = admitPod(
+      kubeSpawnerPod(upstream.user, home, { lifecycle: { postStart: own } }),
+      server.url,
+      home,
+    );
+    expect(pod.spec?.containers[0]?.lifecycle).toEqual({ postStart: own });
+    expect(decision.warnings).toEqual([
+      expect.stringMatching(/has a postStart hook of its own, which graft keeps/),
+    ]);
+    const init = pod.spec?.initContainers?.find((c) => c.name === "graft-notebook-sync");
+    expect(init?.volumeMounts).toEqual([{ name: "home", mountPath: home }]);
+    const initHome = init?.env?.find((variable) => variable.name === "HOME")?.value ?? "";
+    expect(await runHook(init!.command!, initHome)).toMatchObject({ code: 0, output: "" });
+    expect(await read(home, "app-two/model.ipynb")).toBe(notebook("Model"));
+  });
+
+  it("lists the synced notebooks through a real Jupyter server's contents API", async () => {
+    const upstream = await createUpstream(server.projectRoot, "alice-lab", TWO_APPS);
+    const home = await newHome();
+    await start(upstream.user, home);
+    const jupyter = await startJupyterServer(home);
+    try {
+      const folder = await jupyter.get("/api/contents/apps-notebooks");
+      expect(folder.status).toBe(200);
+      const names = (folder.body as { content: { name: string; type: string }[] }).content.map((e) => e.name);
+      expect(names.sort()).toEqual(["app-one", "app-two"]);
+
+      const app = await jupyter.get("/api/contents/apps-notebooks/app-one");
+      expect((app.body as { content: { name: string; type: string }[] }).content).toContainEqual(
+        expect.objectContaining({ name: "explore.ipynb", type: "notebook" }),
+      );
+      const opened = await jupyter.get("/api/contents/apps-notebooks/app-two/model.ipynb");
+      expect(opened.status).toBe(200);
+      expect(opened.body).toMatchObject({
+        type: "notebook",
+        content: { nbformat: 4, cells: [{ cell_type: "markdown", source: "# Model" }] },
+      });
+    } finally {
+      await jupyter.stop();
+    }
+  });
+});
