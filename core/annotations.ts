@@ -12,6 +12,8 @@ export const ANNOTATION = {
   properties: `${PREFIX}properties`,
   propertiesConfigMap: `${PREFIX}properties-configmap`,
   propertiesMountPath: `${PREFIX}properties-mount-path`,
+  /** A JSON object of component properties that win over the ConfigMap's properties.json (PNDA's user overrides). */
+  propertiesOverrides: `${PREFIX}properties-overrides`,
   notebooks: `${PREFIX}notebooks`,
   notebooksUser: `${PREFIX}notebooks-user`,
   health: `${PREFIX}health`,

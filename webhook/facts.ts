@@ -3,6 +3,7 @@
  * server version, namespace labels) and passed in, so the core stays pure.
  */
 import type { WebhookConfig } from "./config.js";
+import type { PropertiesFacts } from "./properties/facts.js";
 
 export type AdmissionFacts = {
   config: WebhookConfig;
@@ -19,4 +20,6 @@ export type AdmissionFacts = {
   ownerName?: string;
   /** graft's version, written into the status annotation (default: this build's, GRAFT_VERSION). */
   version?: string;
+  /** Read for the properties feature before the core runs (properties/facts.ts); absent: none known. */
+  properties?: PropertiesFacts;
 };

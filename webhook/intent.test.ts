@@ -95,7 +95,7 @@ describe("parseIntent", () => {
   it("rejects an unknown graft annotation, suggesting the nearest known one", () => {
     const result = parseIntent({ "graft.pnda.io/chekcs": "[]" });
     expect(result.ok ? [] : result.errors).toEqual([
-      'unknown annotation "graft.pnda.io/chekcs": did you mean "graft.pnda.io/checks"? graft reads graft.pnda.io/{component-type, app, component, properties, properties-configmap, properties-mount-path, notebooks, notebooks-user, health, checks, checks-configmap}',
+      'unknown annotation "graft.pnda.io/chekcs": did you mean "graft.pnda.io/checks"? graft reads graft.pnda.io/{component-type, app, component, properties, properties-configmap, properties-mount-path, properties-overrides, notebooks, notebooks-user, health, checks, checks-configmap}',
     ]);
   });
 

@@ -11,6 +11,8 @@ import {
   PREFIX,
 } from "../core/annotations.js";
 import { type CheckSpec, parseChecksSpec } from "../core/checks.js";
+import type { PropertyValue } from "./properties/pnda-format.js";
+import { jsonObject } from "./properties/sources.js";
 
 export type Intent = {
   componentType?: ComponentType;
@@ -19,6 +21,8 @@ export type Intent = {
   properties?: boolean;
   propertiesConfigMap?: string;
   propertiesMountPath?: string;
+  /** Component properties that win over properties.json, in the order written. */
+  propertiesOverrides?: Record<string, PropertyValue>;
   notebooks?: boolean;
   notebooksUser?: string;
   health?: boolean;
@@ -40,6 +44,7 @@ export const EXPECTED = {
   configMap:
     'expected the name of a ConfigMap in the pod\'s namespace (lowercase letters, digits, "-" and ".")',
   mountPath: 'expected an absolute directory path such as /etc/graft, without ".." or ":"',
+  overrides: 'expected a JSON object of component properties such as {"batch_size_seconds": "5"}',
   username:
     'expected a username of letters, digits, ".", "_", "@" or "-" (at most 64), starting with a letter or digit',
   checks:
@@ -171,6 +176,12 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
       case ANNOTATION.propertiesMountPath:
         intent.propertiesMountPath = parseMatching(key, value, isValidMountPath, EXPECTED.mountPath, errors);
         break;
+      case ANNOTATION.propertiesOverrides: {
+        const parsed = jsonObject(value);
+        if (parsed.ok) intent.propertiesOverrides = Object.fromEntries(parsed.value);
+        else errors.push(invalid(key, value, EXPECTED.overrides));
+        break;
+      }
       case ANNOTATION.notebooks:
         intent.notebooks = parseBoolean(key, value, errors);
         break;

@@ -6,8 +6,10 @@
 import { type AgentParams, agentFeature } from "./agent.js";
 import type { Feature } from "./feature.js";
 import { type NotebooksParams, notebooksFeature } from "./notebooks.js";
+import { type PropertiesParams, propertiesFeature } from "./properties.js";
 
 export type FeatureParams = {
+  properties: PropertiesParams;
   notebooks: NotebooksParams;
   agent: AgentParams;
 };
@@ -15,6 +17,7 @@ export type FeatureParams = {
 export type FeatureName = keyof FeatureParams;
 
 export const FEATURES: { readonly [K in FeatureName]: Feature<FeatureParams[K]> } = {
+  properties: propertiesFeature,
   notebooks: notebooksFeature,
   agent: agentFeature,
 };

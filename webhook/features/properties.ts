@@ -1,0 +1,131 @@
+/**
+ * application.properties (DESIGN.md "What is injected" §1): the component's own file merged
+ * PNDA-style with the platform variables (properties/pnda-format.ts), stored in an immutable
+ * ConfigMap named from its content (properties/configmap.ts), which the server ensures exists
+ * before the pod is admitted, and mounted into the app containers (properties/mount.ts).
+ */
+import { ANNOTATION, type ComponentType } from "../../core/annotations.js";
+import type { PodLike } from "../kube.js";
+import { ownerReferenceFor, propertiesConfigMap } from "../properties/configmap.js";
+import { DEFAULT_MOUNT_PATH, renderPropertiesMount } from "../properties/mount.js";
+import { mergeApplicationProperties, type PropertyValue } from "../properties/pnda-format.js";
+import { componentSource } from "../properties/sources.js";
+import { type Feature, type FeaturePlan, GRAFT_CONTAINER_PREFIX, type PlanInput } from "./feature.js";
+
+export type PropertiesParams = {
+  /** The ConfigMap holding the merged file (graft-props-<app>-<component>-<hash>). */
+  configMap: string;
+  mountPath: string;
+};
+
+/** Component types that get the file unless `graft.pnda.io/properties: "false"`. */
+export const PROPERTIES_BY_DEFAULT: ReadonlySet<ComponentType> = new Set([
+  "sparkStreaming",
+  "flinkStreaming",
+]);
+
+/** Begins every message about properties that could not be made; see countPropertiesFailure. */
+export const PROPERTIES_UNAVAILABLE = "application.properties could not be made";
+
+/** `application.user`: the identity the pod runs as. */
+export function applicationUser(pod: Readonly<PodLike>): string {
+  return pod.spec?.serviceAccountName || "default";
+}
+
+export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> {
+  const { pod, namespace, intent, componentType, app, component, facts } = input;
+  const enabled = intent.properties ?? PROPERTIES_BY_DEFAULT.has(componentType);
+  if (!enabled) {
+    return intent.properties === false
+      ? { skip: `annotation "${ANNOTATION.properties}" is "false"` }
+      : {
+          skip: `off by default for component type ${componentType}: set "${ANNOTATION.properties}" to "true"`,
+        };
+  }
+  if (app === undefined || component === undefined) {
+    const missing = app === undefined ? ANNOTATION.app : ANNOTATION.component;
+    return {
+      deny: [`application.properties needs an app and a component name: set annotation "${missing}"`],
+    };
+  }
+
+  const known = facts.properties;
+  if (known?.unavailable !== undefined) {
+    const message = `${PROPERTIES_UNAVAILABLE}: ${known.unavailable}`;
+    return facts.config.properties.onFailure === "warn"
+      ? { skip: message, warnings: [`graft: ${message}; admitted without it (properties.onFailure: warn)`] }
+      : {
+          deny: [
+            `${message}; the pod's controller retries (or set properties.onFailure: warn in graft's config)`,
+          ],
+        };
+  }
+
+  let ownText = "";
+  let componentProperties = new Map<string, PropertyValue>();
+  const sourceName = intent.propertiesConfigMap;
+  if (sourceName !== undefined && known !== undefined) {
+    const data = known.configMaps.get(sourceName);
+    if (data === undefined) {
+      return {
+        deny: [
+          `annotation "${ANNOTATION.propertiesConfigMap}" names ConfigMap "${sourceName}", which does not exist in namespace "${namespace}": create it, or remove the annotation`,
+        ],
+      };
+    }
+    const source = componentSource({ namespace, name: sourceName }, data);
+    if (!source.ok) return { deny: [source.error] };
+    ({ ownText, componentProperties } = source.value);
+  }
+
+  const content = mergeApplicationProperties({
+    ownText,
+    platform: known?.platform ?? new Map(),
+    componentProperties,
+    overrides: new Map(Object.entries(intent.propertiesOverrides ?? {})),
+    application: app,
+    component,
+    user: applicationUser(pod),
+    kubernetes: new Map([
+      ["namespace", namespace],
+      ["app", app],
+      ["component", component],
+      ["component_type", componentType],
+      ["service_account", applicationUser(pod)],
+    ]),
+  });
+  const configMap = propertiesConfigMap({ namespace, app, component, content });
+  const owner = ownerReferenceFor(pod.metadata?.ownerReferences);
+  if (owner) configMap.metadata.ownerReferences = [owner];
+
+  const params = {
+    configMap: configMap.metadata.name,
+    mountPath: intent.propertiesMountPath ?? DEFAULT_MOUNT_PATH,
+  };
+  // Rendering a throw-away copy tells what the real render will have to leave alone.
+  const warnings = renderPropertiesMount(structuredClone(pod) as PodLike, mountSpec(pod, params)).map(
+    (warning) => `graft: ${warning}`,
+  );
+  return { apply: params, create: [configMap], ...(warnings.length > 0 ? { warnings } : {}) };
+}
+
+function mountSpec(pod: Readonly<PodLike>, params: PropertiesParams) {
+  const graftContainers = (pod.spec?.containers ?? [])
+    .map((c) => c.name)
+    .filter((name) => name.startsWith(GRAFT_CONTAINER_PREFIX));
+  return {
+    configMapName: params.configMap,
+    mountPath: params.mountPath,
+    skipContainers: new Set(graftContainers),
+  };
+}
+
+export function renderProperties(pod: PodLike, params: PropertiesParams): void {
+  renderPropertiesMount(pod, mountSpec(pod, params));
+}
+
+export const propertiesFeature: Feature<PropertiesParams> = {
+  name: "properties",
+  plan: planProperties,
+  render: renderProperties,
+};
