@@ -1,0 +1,76 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_SYNC_LIMIT_SECONDS,
+  HOOK_NAME,
+  isNotebookSyncCommand,
+  NOTEBOOK_SYNC_SCRIPT,
+  notebookSyncCommand,
+} from "./notebook-sync-script.js";
+
+describe("notebookSyncCommand", () => {
+  it("passes the URL, folder and time limit as positional parameters of a fixed script", () => {
+    expect(
+      notebookSyncCommand({
+        repoUrl: "http://git:8099/jupyter-alice",
+        folder: "/home/jovyan/apps-notebooks",
+      }),
+    ).toEqual([
+      "sh",
+      "-c",
+      NOTEBOOK_SYNC_SCRIPT,
+      HOOK_NAME,
+      "http://git:8099/jupyter-alice",
+      "/home/jovyan/apps-notebooks",
+      String(DEFAULT_SYNC_LIMIT_SECONDS),
+    ]);
+  });
+
+  it("never lets its inputs into the script text, whatever they are", () => {
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string(),
+        fc.integer({ min: 1, max: 60 }),
+        (repoUrl, folder, limitSeconds) => {
+          const command = notebookSyncCommand({ repoUrl, folder, limitSeconds });
+          expect(command.slice(0, 4)).toEqual(["sh", "-c", NOTEBOOK_SYNC_SCRIPT, HOOK_NAME]);
+          expect(command.slice(4)).toEqual([repoUrl, folder, String(limitSeconds)]);
+        },
+      ),
+    );
+  });
+
+  it("bounds the sync well under KubeSpawner's default start timeout of 60 s", () => {
+    expect(DEFAULT_SYNC_LIMIT_SECONDS).toBeLessThanOrEqual(30);
+  });
+});
+
+describe("NOTEBOOK_SYNC_SCRIPT", () => {
+  it("uses git's own low-speed limit and never prompts for credentials", () => {
+    expect(NOTEBOOK_SYNC_SCRIPT).toContain("-c http.lowSpeedLimit=1000 -c http.lowSpeedTime=10");
+    expect(NOTEBOOK_SYNC_SCRIPT).toContain("export GIT_TERMINAL_PROMPT=0");
+  });
+
+  it("ends with exit 0 and sends its output to the log in the user's home", () => {
+    expect(NOTEBOOK_SYNC_SCRIPT.trimEnd().endsWith("exit 0")).toBe(true);
+    expect(NOTEBOOK_SYNC_SCRIPT).toContain("/.graft-notebook-sync.log");
+  });
+
+  it("never evaluates text at run time", () => {
+    expect(NOTEBOOK_SYNC_SCRIPT).not.toMatch(/\beval\b/);
+  });
+});
+
+describe("isNotebookSyncCommand", () => {
+  it("recognises graft's command, from any version of the script", () => {
+    expect(isNotebookSyncCommand(notebookSyncCommand({ repoUrl: "u", folder: "/a/b" }))).toBe(true);
+    expect(isNotebookSyncCommand(["sh", "-c", "an older script", HOOK_NAME, "u", "/a/b"])).toBe(true);
+  });
+
+  it("does not claim a user's own hook", () => {
+    expect(isNotebookSyncCommand(["sh", "-c", "git clone x ~/apps-notebooks"])).toBe(false);
+    expect(isNotebookSyncCommand(["/bin/start-hook.sh"])).toBe(false);
+    expect(isNotebookSyncCommand(undefined)).toBe(false);
+  });
+});
