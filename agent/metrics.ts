@@ -4,7 +4,7 @@
  * check type's fixed set of values, `result` from a fixed list. Causes never become labels;
  * they are in /status.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { CheckResult, Health } from "./checks/types.js";
 
 export type CheckIdentity = { name: string; type: string; source: string; intervalMs: number };
@@ -33,7 +33,7 @@ export function createAgentMetrics(
   { processMetrics = true }: { processMetrics?: boolean } = {},
 ): AgentMetrics {
   const registers = [registry];
-  if (processMetrics) collectDefaultMetrics({ register: registry, prefix: "graft_agent_" });
+  if (processMetrics) registerProcessMetrics(registry);
 
   const health = new Gauge({
     name: "graft_check_health",
@@ -140,4 +140,45 @@ export function createAgentMetrics(
       countRequest: (result) => requests.inc({ result }),
     },
   };
+}
+
+/**
+ * The agent's own footprint, read at scrape time. Not prom-client's default metrics: those add
+ * a GC observer and an event-loop monitor to every pod, and three of their gauges end in
+ * `_total`, which `promtool check metrics` rejects.
+ */
+function registerProcessMetrics(registry: Registry): void {
+  const registers = [registry];
+  new Gauge({
+    name: "graft_agent_resident_memory_bytes",
+    help: "Resident memory of the agent process.",
+    registers,
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  new Gauge({
+    name: "graft_agent_heap_used_bytes",
+    help: "V8 heap in use by the agent process.",
+    registers,
+    collect() {
+      this.set(process.memoryUsage().heapUsed);
+    },
+  });
+  new Counter({
+    name: "graft_agent_cpu_seconds_total",
+    help: "User and system CPU time the agent process has used.",
+    registers,
+    collect() {
+      const { user, system } = process.cpuUsage();
+      this.reset();
+      this.inc((user + system) / 1e6);
+    },
+  });
+  const started = new Gauge({
+    name: "graft_agent_start_time_seconds",
+    help: "When the agent process started, in seconds since the epoch.",
+    registers,
+  });
+  started.set(Math.round(Date.now() / 1000 - process.uptime()));
 }
