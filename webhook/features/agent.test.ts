@@ -196,4 +196,14 @@ describe("planAgent", () => {
     const plan = planAgent(planInput(appPod(), false));
     expect(plan).toMatchObject({ apply: { image: "ghcr.io/graft/graft:0.1.0", native: false } });
   });
+
+  it("denies a pod whose own container already uses the agent's port, saying how to fix it", () => {
+    const pod = appPod();
+    pod.spec!.containers[0]!.ports = [{ containerPort: 9464 }];
+    expect(planAgent(planInput(pod))).toEqual({
+      deny: [
+        'container "web" already uses port 9464, which graft-agent listens on: move that port, or set annotation "graft.pnda.io/health" to "false"',
+      ],
+    });
+  });
 });

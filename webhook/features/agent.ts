@@ -7,7 +7,6 @@ import { ANNOTATION } from "../../core/annotations.js";
 import type { CheckSpec } from "../../core/checks.js";
 import type { Container } from "../kube.js";
 import {
-  containsAll,
   ensureAnnotation,
   ensureList,
   ensureNamed,
@@ -50,6 +49,14 @@ function hasOwnScrapeAnnotations(annotations: Record<string, string> | undefined
 /** Kubernetes advises warnings of at most 120 characters. */
 export const SCRAPE_WARNING = `graft: pod has its own prometheus.io annotations, kept; scrape ${AGENT_CONTAINER} port ${AGENT_PORT_NAME} with a PodMonitor`;
 
+/** The app container (not graft's) that already claims the agent's port, if any: the agent could not bind it. */
+function portTakenBy(pod: PlanInput["pod"]): string | undefined {
+  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  return containers.find(
+    (c) => c.name !== AGENT_CONTAINER && (c.ports ?? []).some((port) => port.containerPort === AGENT_PORT),
+  )?.name;
+}
+
 export function planAgent({ pod, intent, facts }: PlanInput): FeaturePlan<AgentParams> {
   if (intent.health === false) return { skip: `annotation "${ANNOTATION.health}" is "false"` };
   const restartPolicy = pod.spec?.restartPolicy ?? "Always";
@@ -57,6 +64,14 @@ export function planAgent({ pod, intent, facts }: PlanInput): FeaturePlan<AgentP
     const reason = `the pod's restartPolicy is ${restartPolicy} and native sidecars are off: a regular ${AGENT_CONTAINER} container would keep it from completing`;
     const warning = `graft: ${AGENT_CONTAINER} not injected: restartPolicy ${restartPolicy} needs native sidecars (Kubernetes ≥ 1.29)`;
     return { skip: reason, warnings: [warning] };
+  }
+  const taken = portTakenBy(pod);
+  if (taken) {
+    return {
+      deny: [
+        `container "${taken}" already uses port ${AGENT_PORT}, which ${AGENT_CONTAINER} listens on: move that port, or set annotation "${ANNOTATION.health}" to "false"`,
+      ],
+    };
   }
   const scrape = !hasOwnScrapeAnnotations(pod.metadata?.annotations);
   const { image, resources } = facts.config.agent;
@@ -158,9 +173,3 @@ export const agentFeature: Feature<AgentParams> = {
   plan: planAgent,
   render: renderAgent,
 };
-
-/** True when the pod's agent container already matches `params` (used by tests and `graft inject`). */
-export function hasAgent(pod: Parameters<typeof renderAgent>[0], params: AgentParams): boolean {
-  const list = params.native ? pod.spec?.initContainers : pod.spec?.containers;
-  return (list ?? []).some((c) => c.name === AGENT_CONTAINER && containsAll(c, agentContainer(params)));
-}
