@@ -162,6 +162,29 @@ describe("admit: workloads", () => {
     });
   });
 
+  it("denies an update that makes the graft annotations invalid", () => {
+    const valid = deployment({ "graft.pnda.io/health": "true" });
+    const invalid = deployment({ "graft.pnda.io/health": "yes" });
+    expect(admit(request(invalid, { operation: "UPDATE", oldObject: valid }), optedIn).allowed).toBe(false);
+  });
+
+  it("admits, with a warning, an update that leaves already-invalid graft annotations as they were", () => {
+    const before = deployment({ "graft.pnda.io/health": "yes" });
+    const after = { ...structuredClone(before), metadata: { name: "web", finalizers: [] } };
+    const decision = admit(request(after, { operation: "UPDATE", oldObject: before }), optedIn);
+    expect(decision).toMatchObject({ allowed: true, patch: [] });
+    expect(decision.warnings).toEqual([
+      'graft annotations on the pod template of Deployment "web" are invalid: annotation "graft.pnda.io/health" is "yes": expected "true" or "false"',
+    ]);
+  });
+
+  it("does not check a workload's subresources such as status", () => {
+    const invalid = deployment({ "graft.pnda.io/health": "yes" });
+    expect(admit(request(invalid, { operation: "UPDATE", subResource: "status" }), optedIn).allowed).toBe(
+      true,
+    );
+  });
+
   it("checks the template of a CronJob too", () => {
     const cronJob: Obj = {
       apiVersion: "batch/v1",

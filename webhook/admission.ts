@@ -3,7 +3,7 @@
  * plan → mutated copy → patch); workloads carrying graft annotations are validated so
  * `kubectl apply` shows what is wrong; everything else is admitted untouched.
  */
-import { LABEL_INJECT } from "../core/annotations.js";
+import { LABEL_INJECT, PREFIX } from "../core/annotations.js";
 import type { AdmissionFacts } from "./facts.js";
 import { hasGraftIntent, parseIntent } from "./intent.js";
 import {
@@ -142,6 +142,36 @@ export function admitWorkload(
   return allow({ warnings: planned.plan.warnings, plan: planned.plan });
 }
 
+function graftIntentOf(kind: WorkloadKind, workload: unknown): string {
+  const metadata = podTemplateOf(kind, workload)?.metadata;
+  const graftOnly = (record: Record<string, string> | undefined) =>
+    Object.entries(record ?? {})
+      .filter(([key]) => key.startsWith(PREFIX))
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([graftOnly(metadata?.annotations), graftOnly(metadata?.labels)]);
+}
+
+/** True on an UPDATE that leaves the template's graft annotations and label as they were. */
+function sameGraftIntent(kind: WorkloadKind, object: unknown, oldObject: unknown): boolean {
+  return (
+    oldObject !== undefined &&
+    oldObject !== null &&
+    graftIntentOf(kind, object) === graftIntentOf(kind, oldObject)
+  );
+}
+
+/**
+ * An update that does not touch graft's annotations is admitted even if they were already
+ * invalid (written before graft was installed): denying it would block scaling, rollouts and
+ * the garbage collector's finalizer updates. The problem is still shown, as a warning.
+ */
+function tolerated(denial: AdmissionDecision): AdmissionDecision {
+  return allow({
+    warnings: [denial.message ?? "invalid graft annotations"],
+    skipped: "unchanged graft annotations",
+  });
+}
+
 function decide(request: AdmissionRequest, facts: AdmissionFacts): AdmissionDecision {
   const object = request.object as PodLike | null | undefined;
   if (!object || request.operation === "DELETE" || request.operation === "CONNECT") {
@@ -149,8 +179,11 @@ function decide(request: AdmissionRequest, facts: AdmissionFacts): AdmissionDeci
   }
   const { group, kind } = request.kind;
   if (group === "" && kind === "Pod") return admitPod(request, object, facts);
-  if ((group === "apps" || group === "batch") && isWorkloadKind(kind)) {
-    return admitWorkload(kind, object, namespaceOf(request, object), facts);
+  if ((group === "apps" || group === "batch") && isWorkloadKind(kind) && !request.subResource) {
+    const decision = admitWorkload(kind, object, namespaceOf(request, object), facts);
+    return decision.allowed || !sameGraftIntent(kind, object, request.oldObject)
+      ? decision
+      : tolerated(decision);
   }
   return allow({ skipped: `graft does not handle ${group ? `${group}/` : ""}${kind}` });
 }
