@@ -112,6 +112,33 @@ describe("graft inject -f", () => {
     expect(broken.stderr()).toContain('unknown key "agent.imag"');
   });
 
+  it("injects the items of a List given as JSON, as kubectl get -o json prints it", async () => {
+    const list = {
+      apiVersion: "v1",
+      kind: "List",
+      items: [
+        {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "a" },
+          spec: { containers: [{ name: "c", image: "i" }] },
+        },
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "b" }, data: { k: "v" } },
+      ],
+    };
+    const { io, stdout } = fakeIO({ "list.json": JSON.stringify(list) });
+    expect(await run(["-f", "list.json"], io)).toBe(0);
+    const [output] = parseAllDocuments(stdout()).map((d) => d.toJS());
+    expect(output.items[0].spec.initContainers[0].name).toBe("graft-agent");
+    expect(output.items[1]).toEqual(list.items[1]);
+  });
+
+  it("names the document that is not valid YAML", async () => {
+    const { io, stderr } = fakeIO({ "bad.yaml": "kind: Pod\n---\nkind: [unclosed\n" });
+    expect(await run(["-f", "bad.yaml"], io)).toBe(1);
+    expect(stderr()).toMatch(/^error: document 2: not valid YAML or JSON: /);
+  });
+
   it("needs exactly one input", async () => {
     const { io, stderr } = fakeIO({});
     expect(await run([], io)).toBe(2);
