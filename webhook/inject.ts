@@ -5,7 +5,14 @@
  */
 import { type Document, parseAllDocuments, stringify } from "yaml";
 import { type AdmissionFacts, admit, injectPod } from "./admission.js";
-import { isWorkloadKind, type KubernetesObject, type PodLike, WORKLOAD_TEMPLATE_PATH } from "./kube.js";
+import {
+  isWorkloadKind,
+  type KubernetesObject,
+  type PodLike,
+  podTemplateOf,
+  WORKLOAD_TEMPLATE_PATH,
+  type WorkloadKind,
+} from "./kube.js";
 import { podDisplayName } from "./plan.js";
 import { type AdmissionReviewResponse, parseAdmissionReview, reviewResponse } from "./review.js";
 
@@ -60,29 +67,13 @@ export function injectObject(
   const namespace = typeof metadata.namespace === "string" ? metadata.namespace : defaultNamespace;
   const name = typeof metadata.name === "string" ? metadata.name : undefined;
 
-  let copy: Record<string, unknown>;
-  let parent: Record<string, unknown>;
-  let key: string;
-  if (kind === "Pod") {
-    copy = { root: object };
-    parent = copy;
-    key = "root";
-  } else if (isWorkloadKind(kind)) {
-    copy = structuredClone(object);
-    const path = WORKLOAD_TEMPLATE_PATH[kind];
-    let node: unknown = copy;
-    for (const step of path.slice(0, -1)) node = isRecord(node) ? node[step] : undefined;
-    if (!isRecord(node) || !isRecord(node[path[path.length - 1]!])) {
-      return untouched(object, `${describe(object)} has no pod template`);
-    }
-    parent = node;
-    key = path[path.length - 1]!;
-  } else {
+  if (kind !== "Pod" && !isWorkloadKind(kind))
     return untouched(object, `graft does not inject ${String(kind)}`);
-  }
+  const template = kind === "Pod" ? (object as PodLike) : podTemplateOf(kind, object);
+  if (!template) return untouched(object, `${describe(object)} has no pod template`);
 
-  const ownerFacts = isWorkloadKind(kind) && name ? { ...facts, ownerName: facts.ownerName ?? name } : facts;
-  const result = injectPod(parent[key] as PodLike, namespace, ownerFacts);
+  const ownerFacts = kind !== "Pod" && name ? { ...facts, ownerName: facts.ownerName ?? name } : facts;
+  const result = injectPod(template, namespace, ownerFacts);
   switch (result.kind) {
     case "skipped":
       return untouched(object, result.reason);
@@ -92,15 +83,24 @@ export function injectObject(
         errors: result.errors.map((e) => `${describe(object)}: ${e}`),
       };
     case "injected":
-      parent[key] = result.pod;
       return {
-        object: kind === "Pod" ? result.pod : copy,
+        object: kind === "Pod" ? result.pod : withTemplate(kind, object, result.pod),
         changed: true,
         warnings: result.warnings.map((w) => `${describe(object)}: ${w}`),
         errors: [],
         create: result.create,
       };
   }
+}
+
+/** A copy of `workload` whose pod template is `template`. */
+function withTemplate(kind: WorkloadKind, workload: Record<string, unknown>, template: PodLike): unknown {
+  const copy = structuredClone(workload);
+  const path = WORKLOAD_TEMPLATE_PATH[kind];
+  let parent = copy;
+  for (const step of path.slice(0, -1)) parent = parent[step] as Record<string, unknown>;
+  parent[path[path.length - 1]!] = template;
+  return copy;
 }
 
 export type InjectedManifests = {
