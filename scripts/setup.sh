@@ -18,7 +18,7 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 
 # Debian packages the demo itself needs (openssl for the control plane's certs).
 source scripts/lib/apt.sh
-apt_install git openssl ca-certificates procps iproute2
+apt_install git openssl ca-certificates procps iproute2 curl
 
 # The control plane is the long pole (10-25 min cold on 2 cores): build it in the background
 # while npm and the services install.
