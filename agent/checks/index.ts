@@ -9,6 +9,7 @@ import { checkElasticsearch } from "./elasticsearch.js";
 import { checkFlink } from "./flink.js";
 import { checkHdfs } from "./hdfs.js";
 import { checkHttp } from "./http.js";
+import { checkKafka } from "./kafka.js";
 import { checkOpentsdb } from "./opentsdb.js";
 import { checkRedis } from "./redis.js";
 import { checkTcp } from "./tcp.js";
@@ -22,6 +23,7 @@ export const RUNNERS: Runners = {
   http: checkHttp,
   tcp: checkTcp,
   zookeeper: checkZookeeper,
+  kafka: checkKafka,
   flink: checkFlink,
   hdfs: checkHdfs,
   elasticsearch: checkElasticsearch,

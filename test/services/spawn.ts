@@ -103,3 +103,13 @@ export function tcpExchange(port: number, text: string, timeoutMs = 2000): Promi
     socket.on("error", reject);
   });
 }
+
+/** Runs `command` to completion; rejects with its output when it fails. */
+export async function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
+  const started = startProcess(command, args, options);
+  const code = await new Promise<number | null>((resolve) =>
+    started.child.once("exit", (exitCode) => resolve(exitCode)),
+  );
+  if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${code}\n${started.output()}`);
+  return started.output();
+}
