@@ -43,3 +43,10 @@ describe("parseChecksSpec", () => {
     expect(parseChecksSpec("[unclosed").ok).toBe(false);
   });
 });
+
+describe("parseChecksSpec error messages", () => {
+  it("say the expected form of a field", () => {
+    const result = parseChecksSpec([{ name: "zk", type: "zookeeper", servers: ["nohost"] }]);
+    expect(result.ok ? [] : result.errors).toEqual([expect.stringContaining("(host:port)")]);
+  });
+});

@@ -92,7 +92,7 @@ export const MAX_CHECKS = 64;
 
 export type ChecksResult = { ok: true; checks: ResolvedCheck[] } | { ok: false; errors: string[] };
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 const validators = Object.fromEntries(
   CHECK_TYPES.map((type) => [type, ajv.compile(CHECK_SCHEMAS[type])]),
 ) as Record<CheckType, ReturnType<typeof ajv.compile>>;
