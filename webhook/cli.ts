@@ -11,6 +11,7 @@ import { readCertificatePair, watchCertificateFiles } from "../certs/reload.js";
 import { loadWebhookConfig, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
 import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
+import { createPropertiesRuntime, type PropertiesRuntime } from "./properties/runtime.js";
 import { buildWebhookServer, useCertificates } from "./server.js";
 
 const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
@@ -123,12 +124,19 @@ export async function run(argv: string[]): Promise<number> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "graft_webhook_" });
   const native = await decideNativeSidecars(config.nativeSidecars, fetchServerVersion(kubeConfig));
+  const createObjects = createObjectsIfAbsent(kubeConfig);
+  // Built after the server, to log through it; the hooks only run once the server listens.
+  let properties: PropertiesRuntime | undefined;
   const app = buildWebhookServer({
     config,
     registry,
     tls,
     nativeSidecars: native.native,
-    ensureObjects: createObjectsIfAbsent(kubeConfig),
+    ensureObjects: async (objects, review) =>
+      createObjects(properties ? await properties.ensure(objects) : objects, review),
+    gatherFacts: async (review, facts) => (properties ? properties.gatherFacts(review, facts) : facts),
+    recoverFromEnsureFailure: (error, facts) => properties?.recover(error, facts),
+    observeDecision: (decision) => properties?.observe(decision),
     logger: { level: args.logLevel },
   });
   app.log.info({ nativeSidecars: native.native, reason: native.reason }, "native sidecars decided");
@@ -147,10 +155,20 @@ export async function run(argv: string[]): Promise<number> {
       ),
   });
 
+  properties = createPropertiesRuntime({ config, registry, kubeConfig, log: app.log });
+  try {
+    await properties.start();
+  } catch (error) {
+    // Until the watch recovers (it retries), pods that need application.properties get
+    // properties.onFailure: denied by default, or admitted without it.
+    app.log.warn({ err: error }, "ConfigMap graft-platform could not be read yet; retrying");
+  }
+
   try {
     await app.listen({ port: args.port, host: args.host });
   } catch (error) {
     watch.close();
+    await properties.stop();
     process.stderr.write(
       `graft webhook: cannot listen on ${args.host}:${args.port}: ${(error as Error).message}\n`,
     );
@@ -163,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
       process.off("SIGINT", stop);
       app.log.info({ signal }, "shutting down: finishing in-flight reviews");
       watch.close();
-      app.close().then(
+      Promise.all([app.close(), properties?.stop()]).then(
         () => {
           app.log.info("stopped");
           resolve(0);

@@ -38,6 +38,18 @@ export type WebhookServerOptions = {
   nativeSidecars: boolean;
   /** Called before answering when the core asks for objects, never on dry-run. */
   ensureObjects?: EnsureObjects;
+  /**
+   * The async facts step, before the core: reads what the request alone does not say (the
+   * properties feature's ConfigMaps). Never throws: a failure becomes a fact the core decides on.
+   */
+  gatherFacts?: (request: AdmissionRequest, facts: AdmissionFacts) => Promise<AdmissionFacts>;
+  /**
+   * When ensureObjects failed: facts to decide again with (the feature whose object failed then
+   * denies the pod or admits it without, as configured), or undefined to answer 500.
+   */
+  recoverFromEnsureFailure?: (error: unknown, facts: AdmissionFacts) => AdmissionFacts | undefined;
+  /** Sees every decision (the properties feature counts its failures). */
+  observeDecision?: (decision: AdmissionDecision) => void;
   /** The admission core (pure, never throws); replaced only by tests and the benchmark. */
   admit?: (request: AdmissionRequest, facts: AdmissionFacts) => AdmissionDecision;
   /** fastify's pino options, or false for none (tests). */
@@ -108,13 +120,23 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         return reply.code(400).send({ message: parsed.message });
       }
       const review = parsed.request;
-      const facts: AdmissionFacts = { config, nativeSidecars, namespaceOptIn: NAMESPACE_OPT_IN[route] };
+      const known: AdmissionFacts = { config, nativeSidecars, namespaceOptIn: NAMESPACE_OPT_IN[route] };
       let result: AdmissionDecision;
       try {
+        let facts = options.gatherFacts ? await options.gatherFacts(review, known) : known;
         result = admit(review, facts);
         if (result.allowed && result.create.length > 0 && review.dryRun !== true) {
-          await ensureObjects(result.create, review);
+          try {
+            await ensureObjects(result.create, review);
+          } catch (error) {
+            const recovered = options.recoverFromEnsureFailure?.(error, facts);
+            if (!recovered) throw error;
+            facts = recovered;
+            result = admit(review, facts);
+            if (result.allowed && result.create.length > 0) await ensureObjects(result.create, review);
+          }
         }
+        options.observeDecision?.(result);
       } catch (error) {
         // The API server refused graft's objects: answer 500 and let failurePolicy decide.
         metrics.observeReview(path, "error", seconds());

@@ -23,6 +23,9 @@ import {
 import { createPropertiesMetrics, type PropertiesMetrics } from "./metrics.js";
 import { createPlatformCache, type PlatformCache, platformInformer } from "./platform-cache.js";
 
+/** How long start-up waits for the first list of graft-platform before serving without it. */
+export const START_TIMEOUT_MS = 10_000;
+
 export type PropertiesRuntime = {
   /** Adds `facts.properties` for a pod being created; never throws. */
   gatherFacts(request: AdmissionRequest, facts: AdmissionFacts): Promise<AdmissionFacts>;
@@ -114,7 +117,6 @@ export function createPropertiesRuntime(options: PropertiesRuntimeOptions): Prop
     },
 
     async start() {
-      await platform.start();
       if (options.cleanup !== false && api) {
         cleanup = startOrphanCleanup(api, {
           intervalMs: options.cleanup?.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
@@ -127,6 +129,19 @@ export function createPropertiesRuntime(options: PropertiesRuntimeOptions): Prop
           onError: (error) =>
             log?.warn({ err: error }, "properties ConfigMap clean-up failed; next sweep retries"),
         });
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new Error(`ConfigMap graft-platform was not listed within ${START_TIMEOUT_MS / 1000} s`)),
+          START_TIMEOUT_MS,
+        );
+      });
+      try {
+        await Promise.race([platform.start(), deadline]);
+      } finally {
+        clearTimeout(timer);
       }
     },
 
