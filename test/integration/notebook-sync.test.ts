@@ -51,16 +51,20 @@ const git = (cwd: string, ...args: string[]) =>
 /** A user's repository on the server, written to as PNDA's deployment manager did: commit and push. */
 type Upstream = { user: string; commit(changes: Record<string, string | null>): Promise<void> };
 
+/**
+ * Creates `jupyter-<user>` on the server's volume (as `kubectl exec … git init --bare` would) and
+ * pushes `files` to it over HTTP through the push port of the shipped nginx.conf.
+ */
 async function createUpstream(
-  projectRoot: string,
+  server: GitHttpServer,
   user: string,
   files: Record<string, string>,
 ): Promise<Upstream> {
-  const bare = join(projectRoot, `jupyter-${user}`);
-  git(projectRoot, "init", "--quiet", "--bare", "--initial-branch=main", bare);
+  const bare = join(server.projectRoot, `jupyter-${user}`);
+  git(server.projectRoot, "init", "--quiet", "--bare", "--initial-branch=main", bare);
   const work = await temporary(`graft-upstream-${user}-`);
   git(work, "init", "--quiet", "--initial-branch=main");
-  git(work, "remote", "add", "origin", bare);
+  git(work, "remote", "add", "origin", `${server.pushUrl}/jupyter-${user}`);
   const commit = async (changes: Record<string, string | null>) => {
     for (const [path, content] of Object.entries(changes)) {
       if (content === null) await unlink(join(work, path));
@@ -232,8 +236,21 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
     return run;
   };
 
+  it("serves the repositories read-only on port 8099 and takes pushes only on 127.0.0.1:8100 (shipped nginx.conf)", async () => {
+    const upstream = await createUpstream(server, "alice-readonly", TWO_APPS);
+    const work = await temporary("graft-clone-");
+    git(work, "clone", "--quiet", `${server.url}/jupyter-${upstream.user}`, "clone");
+    await writeFile(join(work, "clone/app-one/sneaky.ipynb"), notebook("Sneaky"));
+    git(join(work, "clone"), "add", "--all");
+    git(join(work, "clone"), "commit", "--quiet", "-m", "sneaky");
+    expect(() => git(join(work, "clone"), "push", "--quiet", "origin", "main")).toThrow(
+      /403|not permitted|Forbidden/i,
+    );
+    git(join(work, "clone"), "push", "--quiet", `${server.pushUrl}/jupyter-${upstream.user}`, "main");
+  });
+
   it("clones the user's repository, every app folder in it, at the first start", async () => {
-    await createUpstream(server.projectRoot, "alice", TWO_APPS);
+    await createUpstream(server, "alice", TWO_APPS);
     const home = await newHome();
     await start("alice", home);
     expect(await read(home, "app-one/explore.ipynb")).toBe(notebook("Explore"));
@@ -244,7 +261,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("brings a notebook added upstream at the next start", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-added", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-added", TWO_APPS);
     const home = await newHome();
     await start(upstream.user, home);
     await upstream.commit({ "app-two/new.ipynb": notebook("New") });
@@ -254,7 +271,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("keeps a notebook the user edited that upstream also changed, and puts upstream's version beside it", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-edits", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-edits", TWO_APPS);
     const home = await newHome();
     await start(upstream.user, home);
     await writeFile(join(home, "apps-notebooks/app-one/explore.ipynb"), notebook("Explore, my way"));
@@ -273,7 +290,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("updates and removes the files the user did not change", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-follows", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-follows", TWO_APPS);
     const home = await newHome();
     await start(upstream.user, home);
     await upstream.commit({ "app-two/model.ipynb": notebook("Model v2"), "app-one/README.md": null });
@@ -284,7 +301,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("leaves deleted a notebook the user deleted, until upstream changes it", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-deletes", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-deletes", TWO_APPS);
     const home = await newHome();
     await start(upstream.user, home);
     await rm(join(home, "apps-notebooks/app-one/explore.ipynb"));
@@ -304,7 +321,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("exits 0 at once and leaves the folder untouched when the git server is stopped", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-outage", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-outage", TWO_APPS);
     const own = await startGitHttp({ projectRoot: server.projectRoot });
     const home = await newHome();
     const hook = admittedHook(upstream.user, own.url, home);
@@ -322,7 +339,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("exits 0 within its bound and leaves the folder untouched when the server accepts but never answers", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-hang", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-hang", TWO_APPS);
     const home = await newHome();
     await start(upstream.user, home);
     const silent = await silentServer();
@@ -339,7 +356,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("bounds the hook with its own watchdog in an image without `timeout`", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-minimal", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-minimal", TWO_APPS);
     const home = await newHome();
     // A PATH with sh, git and the few tools the script uses, and no `timeout`.
     const bin = await temporary("graft-minimal-bin-");
@@ -408,7 +425,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("syncs through an init container, keeping the user's own postStart hook, and says so", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-hooked", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-hooked", TWO_APPS);
     const home = await newHome();
     const own = { exec: { command: ["sh", "-c", "echo started > /tmp/x"] } };
     const { decision, pod } = admitPod(
@@ -428,7 +445,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   });
 
   it("lists the synced notebooks through a real Jupyter server's contents API", async () => {
-    const upstream = await createUpstream(server.projectRoot, "alice-lab", TWO_APPS);
+    const upstream = await createUpstream(server, "alice-lab", TWO_APPS);
     const home = await newHome();
     await start(upstream.user, home);
     const jupyter = await startJupyterServer(home);

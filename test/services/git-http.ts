@@ -1,7 +1,8 @@
 /**
  * A git smart-HTTP server as PNDA ran it: nginx → fcgiwrap → git-http-backend, serving every
- * repository under a project root on 127.0.0.1:<free port>. Runs as the current user with its
- * own config, pid, logs and temp folders in a temporary folder. Install: git-http/install.sh.
+ * repository under a project root on 127.0.0.1:<free port>, with the nginx.conf of
+ * manifests/notebooks. Runs as the current user with its own config, pid, logs and temp folders
+ * in a temporary folder. Install: git-http/install.sh.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -15,12 +16,15 @@ export type GitHttpServer = {
   /** Base URL, e.g. `http://127.0.0.1:34567`; a repository `jupyter-alice` is `${url}/jupyter-alice`. */
   url: string;
   port: number;
+  /** The same repositories, accepting pushes (the shipped config's port 8100). */
+  pushUrl: string;
   /** Folder holding the bare repositories (GIT_PROJECT_ROOT). */
   projectRoot: string;
   stop(): Promise<void>;
 };
 
 const GIT_HTTP_BACKEND = "/usr/lib/git-core/git-http-backend";
+const SHIPPED_CONFIG = new URL("../../manifests/notebooks/nginx.conf", import.meta.url);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,9 +49,9 @@ async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 
 
 function answersHttp(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path: "/", timeout: 1000 }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path: "/healthz", timeout: 1000 }, (res) => {
       res.resume();
-      resolve(true);
+      resolve(res.statusCode === 200);
     });
     req.on("error", () => resolve(false));
     req.on("timeout", () => {
@@ -58,44 +62,33 @@ function answersHttp(port: number): Promise<boolean> {
   });
 }
 
-function nginxConfig(
+/** The nginx.conf graft ships (manifests/notebooks), moved onto this machine's ports and folders. */
+async function nginxConfig(
   dir: string,
-  port: number,
-  socket: string,
+  ports: { read: number; push: number },
   projectRoot: string,
   asRoot: boolean,
-): string {
-  return `${asRoot ? "user root root;\n" : ""}worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 64; }
-http {
-  access_log ${dir}/nginx-access.log;
-  client_body_temp_path ${dir}/client-body;
-  fastcgi_temp_path ${dir}/fastcgi;
-  proxy_temp_path ${dir}/proxy;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      client_max_body_size 0;
-      fastcgi_pass unix:${socket};
-      fastcgi_param SCRIPT_FILENAME ${GIT_HTTP_BACKEND};
-      fastcgi_param GIT_PROJECT_ROOT ${projectRoot};
-      fastcgi_param GIT_HTTP_EXPORT_ALL "";
-      fastcgi_param PATH_INFO $uri;
-      fastcgi_param QUERY_STRING $query_string;
-      fastcgi_param REQUEST_METHOD $request_method;
-      fastcgi_param CONTENT_TYPE $content_type;
-      fastcgi_param CONTENT_LENGTH $content_length;
-      fastcgi_param REMOTE_ADDR $remote_addr;
-      fastcgi_param SERVER_PROTOCOL $server_protocol;
-    }
-  }
-}
-`;
+): Promise<string> {
+  const shipped = await readFile(SHIPPED_CONFIG, "utf8");
+  const moved: Record<string, string> = {
+    "listen 8099;": `listen 127.0.0.1:${ports.read};`,
+    "8100": String(ports.push),
+    "/srv/git": projectRoot,
+    "/run/git-http/": `${dir}/`,
+    "/tmp/": `${dir}/`,
+    "access_log /dev/stdout;": `access_log ${dir}/nginx-access.log;`,
+    "error_log stderr warn;": `error_log ${dir}/nginx-error.log warn;`,
+  };
+  // One pass, so a replacement is never replaced again.
+  const pattern = new RegExp(
+    Object.keys(moved)
+      .map((key) => key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join("|"),
+    "g",
+  );
+  const local = shipped.replace(pattern, (match) => moved[match] ?? match);
+  // As root, nginx would run its workers as nobody, who may not use fcgiwrap's socket.
+  return asRoot ? `user root root;\n${local}` : local;
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -113,8 +106,10 @@ export async function startGitHttp(options: { projectRoot?: string } = {}): Prom
   await mkdir(projectRoot, { recursive: true });
   const socket = join(dir, "fcgiwrap.sock");
   const port = await freePort();
+  const pushPort = await freePort();
   const asRoot = process.getuid?.() === 0;
-  await writeFile(join(dir, "nginx.conf"), nginxConfig(dir, port, socket, projectRoot, asRoot));
+  const config = await nginxConfig(dir, { read: port, push: pushPort }, projectRoot, asRoot);
+  await writeFile(join(dir, "nginx.conf"), config);
 
   // Its own process group: fcgiwrap's preforked workers outlive a signal to their parent alone.
   const fcgiwrap = spawn("/usr/sbin/fcgiwrap", ["-c", "4", "-s", `unix:${socket}`], {
@@ -136,12 +131,18 @@ export async function startGitHttp(options: { projectRoot?: string } = {}): Prom
   };
   try {
     await waitFor("fcgiwrap", async () => existsSync(socket));
-    nginx = spawn("/usr/sbin/nginx", ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", nginxLog], {
-      stdio: "ignore",
-    });
+    nginx = spawn(
+      "/usr/sbin/nginx",
+      ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", nginxLog, "-g", "daemon off;"],
+      {
+        stdio: "ignore",
+      },
+    );
     const failed = exited(nginx).then(async () => {
-      const log = await readFile(nginxLog, "utf8").catch(() => "");
-      throw new Error(`nginx exited: ${log.trim()}`);
+      const logs = await Promise.all(
+        [nginxLog, join(dir, "nginx-error.log")].map((file) => readFile(file, "utf8").catch(() => "")),
+      );
+      throw new Error(`nginx exited: ${logs.join("").trim()}`);
     });
     await Promise.race([waitFor("nginx", () => answersHttp(port)), failed]);
     failed.catch(() => {});
@@ -149,5 +150,11 @@ export async function startGitHttp(options: { projectRoot?: string } = {}): Prom
     await stop();
     throw error;
   }
-  return { url: `http://127.0.0.1:${port}`, port, projectRoot, stop };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pushUrl: `http://127.0.0.1:${pushPort}`,
+    projectRoot,
+    stop,
+  };
 }
