@@ -252,8 +252,13 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   it("clones the user's repository, every app folder in it, at the first start", async () => {
     await createUpstream(server, "alice", TWO_APPS);
     const home = await newHome();
-    await start("alice", home);
+    const clone = await start("alice", home);
     expect(await read(home, "app-one/explore.ipynb")).toBe(notebook("Explore"));
+    const upToDate = await start("alice", home);
+    expect(await log(home)).toMatch(/apps-notebooks is up to date with/);
+    console.info(
+      `first start (clone) ${Math.round(clone.ms)} ms, next start (up to date) ${Math.round(upToDate.ms)} ms`,
+    );
     expect(await read(home, "app-two/model.ipynb")).toBe(notebook("Model"));
     expect(await log(home)).toMatch(
       /cloned http:\/\/127\.0\.0\.1:\d+\/jupyter-alice into .*\/apps-notebooks/,
@@ -318,6 +323,25 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
     expect(await log(home)).toMatch(
       /restored app-two\/model\.ipynb: you had deleted it and it changed upstream/,
     );
+  });
+
+  it("is not blocked by the git locks a sync stopped at its time limit leaves behind", async () => {
+    const upstream = await createUpstream(server, "alice-stopped", TWO_APPS);
+    const home = await newHome();
+    await start(upstream.user, home);
+    const gitDir = join(home, "apps-notebooks/.git");
+    for (const lock of [
+      "index.lock",
+      "packed-refs.lock",
+      "refs/graft/upstream.lock",
+      "refs/heads/main.lock",
+    ]) {
+      await writeFile(join(gitDir, lock), "");
+    }
+    await upstream.commit({ "app-one/later.ipynb": notebook("Later") });
+    await start(upstream.user, home);
+    expect(await read(home, "app-one/later.ipynb")).toBe(notebook("Later"));
+    expect(git(join(home, "apps-notebooks"), "status", "--porcelain")).toBe("");
   });
 
   it("exits 0 at once and leaves the folder untouched when the git server is stopped", async () => {

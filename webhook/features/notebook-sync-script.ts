@@ -56,10 +56,11 @@ if [ ! -e "$dir/.git" ]; then
   say "$dir had no git metadata: initialised it; files already there are treated as yours"
 fi
 gitdir=$(g -C "$dir" rev-parse --absolute-git-dir) || exit 0
-if [ -e "$gitdir/index.lock" ]; then
-  # Left by a sync stopped at its time limit: nothing else runs git while the container starts.
-  rm -f -- "$gitdir/index.lock" && say "removed a stale $gitdir/index.lock"
-fi
+# Locks left by a sync stopped at its time limit would block every later one; nothing else runs
+# git in this folder while the container starts.
+for lock in "$gitdir"/*.lock "$gitdir"/refs/graft/*.lock "$gitdir"/refs/heads/*.lock; do
+  if [ -f "$lock" ]; then rm -f -- "$lock" && say "removed a stale $lock"; fi
+done
 if ! g -C "$dir" fetch --quiet --no-tags -- "$url" "+HEAD:refs/graft/upstream"; then
   say "could not fetch $url; $dir left as it was"
   exit 0
