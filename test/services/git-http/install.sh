@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
-# A git smart-HTTP server as PNDA ran it: nginx in front of fcgiwrap running git-http-backend.
-# Debian packages only; idempotent and non-interactive.
+# A git smart-HTTP server as PNDA ran it (nginx → fcgiwrap → git-http-backend) for the notebook
+# sync tests: test/services/git-http.ts runs it unprivileged on free ports with the nginx.conf of
+# manifests/notebooks; the system service is never used.
 set -euo pipefail
-
-if command -v nginx >/dev/null && command -v fcgiwrap >/dev/null && command -v git >/dev/null \
-  && [ -x /usr/lib/git-core/git-http-backend ]; then
-  exit 0
+source "$(dirname "$0")/../../../scripts/lib/apt.sh"
+# policy-rc.d exit 101 keeps the package from starting its system service (port 80) while installing.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends nginx-light fcgiwrap git \
-  || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends nginx fcgiwrap git
+apt_install nginx-light fcgiwrap git
