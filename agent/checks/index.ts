@@ -1,43 +1,44 @@
 /**
- * Check type → runner. One line per type, one module per type (agent/checks/<type>.ts).
- * A type missing here is refused at agent start-up, naming the check.
+ * Check type → runner, one line per type, one module per type (agent/checks/<type>.ts). Each
+ * module is imported only when a check of its type is configured: an agent that runs http
+ * checks never loads kafkajs. A type missing here is refused at agent start-up, naming the check.
  */
 import type { CheckType, ResolvedCheck } from "../../core/checks.js";
-import { checkDeploymentManager } from "./deployment-manager.js";
-import { checkDns } from "./dns.js";
-import { checkElasticsearch } from "./elasticsearch.js";
-import { checkFlink } from "./flink.js";
-import { checkHdfs } from "./hdfs.js";
-import { checkHttp } from "./http.js";
-import { checkKafka } from "./kafka.js";
-import { checkOpentsdb } from "./opentsdb.js";
-import { checkRedis } from "./redis.js";
-import { checkTcp } from "./tcp.js";
-import { checkZookeeper } from "./zookeeper.js";
 import type { CheckContext, CheckResult, CheckRunner } from "./types.js";
 
-export type Runners = { [K in CheckType]?: CheckRunner<K> };
+export type RunnerLoaders = { [K in CheckType]?: () => Promise<CheckRunner<K>> };
 
-export const RUNNERS: Runners = {
-  dns: checkDns,
-  http: checkHttp,
-  tcp: checkTcp,
-  zookeeper: checkZookeeper,
-  kafka: checkKafka,
-  flink: checkFlink,
-  hdfs: checkHdfs,
-  elasticsearch: checkElasticsearch,
-  redis: checkRedis,
-  opentsdb: checkOpentsdb,
-  "deployment-manager": checkDeploymentManager,
+export const RUNNERS: RunnerLoaders = {
+  "deployment-manager": async () => (await import("./deployment-manager.js")).checkDeploymentManager,
+  dns: async () => (await import("./dns.js")).checkDns,
+  elasticsearch: async () => (await import("./elasticsearch.js")).checkElasticsearch,
+  flink: async () => (await import("./flink.js")).checkFlink,
+  hdfs: async () => (await import("./hdfs.js")).checkHdfs,
+  http: async () => (await import("./http.js")).checkHttp,
+  kafka: async () => (await import("./kafka.js")).checkKafka,
+  opentsdb: async () => (await import("./opentsdb.js")).checkOpentsdb,
+  redis: async () => (await import("./redis.js")).checkRedis,
+  tcp: async () => (await import("./tcp.js")).checkTcp,
+  zookeeper: async () => (await import("./zookeeper.js")).checkZookeeper,
 };
 
-/** A runner bound to one check, or undefined when this build has no runner for its type. */
-export function bindRunner(
+export type BoundRunner = (context: CheckContext) => Promise<CheckResult>;
+
+/** Checks this build has no runner for, as messages naming each check; empty when all can run. */
+export function unsupportedChecks(checks: ResolvedCheck[], loaders: RunnerLoaders = RUNNERS): string[] {
+  return checks
+    .filter((check) => loaders[check.type] === undefined)
+    .map((check) => `check "${check.name}": type "${check.type}" is not supported by this agent`);
+}
+
+/** Loads the runner of one check's type (once per type) and binds it to the check. */
+export async function loadRunner(
   check: ResolvedCheck,
-  runners: Runners = RUNNERS,
-): ((context: CheckContext) => Promise<CheckResult>) | undefined {
+  loaders: RunnerLoaders = RUNNERS,
+): Promise<BoundRunner> {
   // The lookup and the spec share `check.type`, which TypeScript cannot correlate across a union.
-  const runner = runners[check.type] as CheckRunner<typeof check.type> | undefined;
-  return runner && ((context) => runner(check, context));
+  const load = loaders[check.type] as (() => Promise<CheckRunner<typeof check.type>>) | undefined;
+  if (!load) throw new Error(unsupportedChecks([check], loaders)[0]);
+  const runner = await load();
+  return (context) => runner(check, context);
 }

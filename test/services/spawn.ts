@@ -113,3 +113,17 @@ export async function runCommand(command: string, args: string[], options: { env
   if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${code}\n${started.output()}`);
   return started.output();
 }
+
+/** Resolves once nothing accepts connections on `port` (a process's children may outlive it briefly). */
+export async function waitForPortClosed(port: number, timeoutMs = 30_000): Promise<void> {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+  await waitFor(`port ${port} to close`, async () => !(await accepts()), { timeoutMs });
+}

@@ -1,0 +1,40 @@
+"""A tiny PySpark driver for the spark check's tests: runs a job that succeeds, then keeps its UI
+(and REST API) up on the port in argv[1] until it is stopped. When a file named `fail-a-job`
+appears in its working directory, it runs a job that fails."""
+import os
+import sys
+import time
+
+from pyspark.sql import SparkSession
+
+ui_port = sys.argv[1]
+spark = (
+    SparkSession.builder.master("local[1]")
+    .appName("graft-spark-check")
+    .config("spark.ui.port", ui_port)
+    .config("spark.port.maxRetries", "0")
+    .config("spark.driver.host", "127.0.0.1")
+    .config("spark.driver.bindAddress", "127.0.0.1")
+    .config("spark.driver.memory", "512m")
+    .config("spark.ui.showConsoleProgress", "false")
+    .getOrCreate()
+)
+spark.sparkContext.setLogLevel("ERROR")
+spark.range(100).count()
+
+
+
+def explode(_):
+    raise RuntimeError("this job fails on purpose")
+
+
+print("graft-spark-app-ready", flush=True)
+while True:
+    if os.path.exists("fail-a-job"):
+        os.remove("fail-a-job")
+        try:
+            spark.sparkContext.parallelize([1], 1).map(explode).collect()
+        except Exception:
+            pass
+        print("graft-spark-app-job-failed", flush=True)
+    time.sleep(0.2)
