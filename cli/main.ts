@@ -20,6 +20,10 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "write a new CA and serving certificate (ca.crt, tls.crt, tls.key) to a directory",
     load: () => import("../certs/cli.js"),
   },
+  "webhook-configuration": {
+    summary: "print the MutatingWebhookConfiguration for a webhook URL or Service (kubectl apply -f -)",
+    load: () => import("../webhook/webhook-configuration-cli.js"),
+  },
   inject: {
     summary: "print manifests as the webhook would admit them (offline, same code path)",
     load: () => import("../webhook/inject-cli.js"),
@@ -27,7 +31,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
 };
 
 function usage(): string {
-  const lines = Object.entries(SUBCOMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`);
+  const lines = Object.entries(SUBCOMMANDS).map(([name, { summary }]) => `  ${name.padEnd(22)} ${summary}`);
   return ["Usage: graft <subcommand> [options]", "", "Subcommands:", ...lines, ""].join("\n");
 }
 
