@@ -27,8 +27,12 @@ log "building the local control plane (log: $cluster_log)"
 bash test/cluster/cluster.sh build >"$cluster_log" 2>&1 &
 cluster_pid=$!
 
-log "npm ci"
-npm ci --no-audit --no-fund --loglevel=error
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+if [ "$(cat node_modules/.graft-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.graft-lock-hash
+fi
 log "npm run build"
 npm run build --silent
 
