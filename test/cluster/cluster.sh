@@ -210,8 +210,15 @@ start() {
 	local name=$1; shift
 	# 9>&-: the daemons must not inherit the state lock.
 	setsid "$(bin_dir)/${name}" "$@" >"${STATE}/logs/${name}.log" 2>&1 </dev/null 8>&- 9>&- &
-	echo $! >"${STATE}/pids/${name}"
-	log "started ${name} (pid $!)"
+	local pid=$! exe; exe="$(bin_dir)/${name}"
+	echo "${pid}" >"${STATE}/pids/${name}"
+	# Until the child has exec'd, /proc/PID is still a bash fork; pid_alive relies on argv0.
+	for _ in $(seq 100); do
+		[[ "$(readlink "/proc/${pid}/exe" 2>/dev/null)" == "${exe}" ]] && break
+		kill -0 "${pid}" 2>/dev/null || break
+		sleep 0.05
+	done
+	log "started ${name} (pid ${pid})"
 }
 
 # wait_for DESC CMD...: retry CMD until it succeeds or the deadline passes
@@ -250,6 +257,8 @@ cmd_up() {
 	fi
 	cmd_build
 	stop_all
+	# A failed start leaves nothing running.
+	trap 'status=$?; if ((status != 0)); then log "up failed; stopping what started"; stop_all; fi' EXIT
 	local keep_lock; keep_lock="${STATE}/.lock"
 	find "${STATE}" -mindepth 1 -maxdepth 1 ! -path "${keep_lock}" -exec rm -rf {} +
 	mkdir -p "${STATE}/pids" "${STATE}/logs" "${STATE}/etcd"
@@ -343,6 +352,7 @@ EOF
 	wait_for "node ${NODE_NAME} Ready" node_ready
 	log "cluster up in $(since "${start_ts}")s (k8s $(k8s_version), apiserver ${server})"
 	log "kubeconfig: $(kubeconfig)"
+	trap - EXIT
 	echo "KUBECONFIG=$(kubeconfig)"
 }
 
