@@ -30,6 +30,7 @@ CONTROLLERS=(
 	root-ca-certificate-publisher-controller clusterrole-aggregation-controller
 	endpoints-controller endpointslice-controller replicationcontroller-controller
 	resourcequota-controller pod-garbage-collector-controller disruption-controller
+	node-lifecycle-controller # lifts the node.kubernetes.io/not-ready taint admission puts on new Nodes
 )
 # Changing how binaries are built must change the cache key.
 BUILD_RECIPE="v1 -trimpath -s -w"
@@ -242,8 +243,8 @@ wait_for() {
 readyz() { [[ "$(kctl get --raw /readyz --request-timeout=5s)" == "ok" ]]; }
 etcd_health() { curl -sf "http://127.0.0.1:$1/health" | grep -q '"health":"true"'; }
 secure_healthz() { curl -skf "https://127.0.0.1:$1/healthz" | grep -qx ok; }
-node_ready() {
-	[[ "$(kctl get node "${NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == "True" ]]
+node_ready() { # Ready, and no taint left (TaintNodesByCondition adds not-ready on create)
+	[[ "$(kctl get node "${NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.spec.taints}')" == "True/" ]]
 }
 
 cmd_up() {
