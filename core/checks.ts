@@ -66,7 +66,11 @@ export const CHECK_SCHEMAS = {
   flink: check("flink", { url: Url }),
   jupyterhub: check("jupyterhub", { url: Url, tokenEnv: Type.Optional(EnvVarName) }),
   hdfs: check("hdfs", { url: Url }),
-  elasticsearch: check("elasticsearch", { url: Url }),
+  elasticsearch: check("elasticsearch", {
+    url: Url,
+    usernameEnv: Type.Optional(EnvVarName),
+    passwordEnv: Type.Optional(EnvVarName),
+  }),
   redis: check("redis", { host: Host, port: Type.Optional(Port), passwordEnv: Type.Optional(EnvVarName) }),
   rabbitmq: check("rabbitmq", {
     url: Url,

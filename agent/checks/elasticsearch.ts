@@ -1,6 +1,9 @@
-/** `elasticsearch`: `/_cluster/health` — green OK, yellow WARN (replicas unassigned), red ERROR. */
+/**
+ * `elasticsearch`: `/_cluster/health` — green OK, yellow WARN (replicas unassigned), red ERROR.
+ * Basic auth (on by default since 8.0) from the env vars named by `usernameEnv`/`passwordEnv`.
+ */
 import { type Static, Type } from "@sinclair/typebox";
-import { apiUrl, getJsonAs } from "./http-json.js";
+import { apiUrl, basicAuthFromEnv, getJsonAs } from "./http-json.js";
 import { error, type Finding, failedWith, resultOf, warn } from "./outcome.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
@@ -35,8 +38,10 @@ export function assessClusterHealth(health: ClusterHealth, target: string): Chec
   });
 }
 
-export const checkElasticsearch: CheckRunner<"elasticsearch"> = async (spec, { signal }) => {
+export const checkElasticsearch: CheckRunner<"elasticsearch"> = async (spec, { signal, env }) => {
   const url = apiUrl(spec.url, "/_cluster/health");
+  const auth = basicAuthFromEnv(spec, env);
+  if (!auth.ok) return failedWith(`${spec.url}: ${auth.cause}`);
   // 408: the health API's own wait timed out; its body still says how the cluster is.
   const reply = await getJsonAs(url, ClusterHealth, {
     signal,

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
-import { apiUrl, decodeReply } from "./http-json.js";
+import { apiUrl, basicAuthFromEnv, decodeReply } from "./http-json.js";
 
 describe("decodeReply", () => {
   const Shape = Type.Object({ status: Type.Union([Type.Literal("green"), Type.Literal("red")]) });
@@ -34,5 +34,27 @@ describe("apiUrl", () => {
     expect(apiUrl("http://h:1/gateway/pnda/deployment/", "/packages")).toBe(
       "http://h:1/gateway/pnda/deployment/packages",
     );
+  });
+});
+
+describe("basicAuthFromEnv", () => {
+  it("builds the header from the named env vars, else from the fallback, else none", () => {
+    const spec = { usernameEnv: "U", passwordEnv: "P" };
+    expect(basicAuthFromEnv(spec, { U: "elastic", P: "pw" })).toEqual({
+      ok: true,
+      value: { authorization: `Basic ${btoa("elastic:pw")}` },
+    });
+    expect(basicAuthFromEnv({}, {}, { username: "guest", password: "guest" })).toEqual({
+      ok: true,
+      value: { authorization: `Basic ${btoa("guest:guest")}` },
+    });
+    expect(basicAuthFromEnv({}, {})).toEqual({ ok: true, value: {} });
+  });
+
+  it("names the env var that is not set", () => {
+    expect(basicAuthFromEnv({ usernameEnv: "U", passwordEnv: "P" }, { U: "x" })).toEqual({
+      ok: false,
+      cause: "env var P (passwordEnv) is not set",
+    });
   });
 });

@@ -85,3 +85,27 @@ function statusDetail(body: string): string {
   const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
   return `: ${excerpt(title ?? text)}`;
 }
+
+/**
+ * An HTTP Basic `authorization` header from the env vars a spec names (`usernameEnv`,
+ * `passwordEnv`). Without either, `fallback` credentials, or no header at all.
+ */
+export function basicAuthFromEnv(
+  spec: { usernameEnv?: string; passwordEnv?: string },
+  env: Readonly<Record<string, string | undefined>>,
+  fallback?: { username: string; password: string },
+): Reply<Record<string, string>> {
+  if (spec.usernameEnv === undefined && spec.passwordEnv === undefined && fallback === undefined) {
+    return { ok: true, value: {} };
+  }
+  const parts: string[] = [];
+  for (const [field, name, otherwise] of [
+    ["usernameEnv", spec.usernameEnv, fallback?.username],
+    ["passwordEnv", spec.passwordEnv, fallback?.password],
+  ] as const) {
+    const value = name === undefined ? (otherwise ?? "") : env[name];
+    if (value === undefined) return { ok: false, cause: `env var ${name} (${field}) is not set` };
+    parts.push(value);
+  }
+  return { ok: true, value: { authorization: `Basic ${Buffer.from(parts.join(":")).toString("base64")}` } };
+}

@@ -5,7 +5,7 @@
  * `passwordEnv`; without them, RabbitMQ's default guest/guest (accepted from localhost only).
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { apiUrl, getJsonAs } from "./http-json.js";
+import { apiUrl, basicAuthFromEnv, getJsonAs } from "./http-json.js";
 import { error, type Finding, failedWith, resultOf, warn } from "./outcome.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
@@ -70,17 +70,9 @@ export function assessBroker(overview: Overview, nodes: Nodes, alarms: Alarms, t
 }
 
 export const checkRabbitmq: CheckRunner<"rabbitmq"> = async (spec, { signal, env }) => {
-  const credentials: string[] = [];
-  for (const [field, name, fallback] of [
-    ["usernameEnv", spec.usernameEnv, "guest"],
-    ["passwordEnv", spec.passwordEnv, "guest"],
-  ] as const) {
-    const value = name === undefined ? fallback : env[name];
-    if (value === undefined) return failedWith(`${spec.url}: env var ${name} (${field}) is not set`);
-    credentials.push(value);
-  }
-  const authorization = `Basic ${Buffer.from(credentials.join(":")).toString("base64")}`;
-  const request = { signal, timeoutMs: spec.timeoutMs, headers: { authorization } };
+  const auth = basicAuthFromEnv(spec, env, { username: "guest", password: "guest" });
+  if (!auth.ok) return failedWith(`${spec.url}: ${auth.cause}`);
+  const request = { signal, timeoutMs: spec.timeoutMs, headers: auth.value };
   const [overview, nodes, alarms] = await Promise.all([
     getJsonAs(apiUrl(spec.url, "/api/overview"), Overview, request),
     getJsonAs(apiUrl(spec.url, "/api/nodes"), Nodes, request),
