@@ -6,7 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import type { ResolvedCheck } from "../core/checks.js";
-import { bindRunner, RUNNERS, type Runners } from "./checks/index.js";
+import { loadRunner, RUNNERS, type RunnerLoaders, unsupportedChecks } from "./checks/index.js";
 import type { CheckContext } from "./checks/types.js";
 import { createAgentMetrics } from "./metrics.js";
 import { createPusher, type Pusher, type PushOptions } from "./push.js";
@@ -24,7 +24,7 @@ export type AgentOptions = {
   push?: Omit<PushOptions, "url" | "clock" | "metrics" | "log">;
   env?: CheckContext["env"];
   clock?: Clock;
-  runners?: Runners;
+  runners?: RunnerLoaders;
   registry?: Registry;
   /** Process-level metrics (memory, CPU, event loop) under graft_agent_. */
   processMetrics?: boolean;
@@ -40,13 +40,6 @@ export type Agent = {
   pusher?: Pusher;
   stop: () => Promise<void>;
 };
-
-/** Checks this build has no runner for, as messages naming each check; empty when all can run. */
-export function unsupportedChecks(checks: ResolvedCheck[], runners: Runners): string[] {
-  return checks
-    .filter((check) => !bindRunner(check, runners))
-    .map((check) => `check "${check.name}": type "${check.type}" is not supported by this agent`);
-}
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { checks, clock = systemClock, runners = RUNNERS, env = {}, log = () => {} } = options;
@@ -79,13 +72,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
   };
 
-  const jobs: Job[] = checks.map((check) => ({
-    name: check.name,
-    target: describeTarget(check),
-    intervalMs: check.intervalMs,
-    timeoutMs: check.timeoutMs,
-    run: bindRunner(check, runners)!,
-  }));
+  const jobs: Job[] = await Promise.all(
+    checks.map(async (check) => ({
+      name: check.name,
+      target: describeTarget(check),
+      intervalMs: check.intervalMs,
+      timeoutMs: check.timeoutMs,
+      run: await loadRunner(check, runners),
+    })),
+  );
 
   const server = createAgentServer({
     registry,

@@ -97,9 +97,18 @@ export const MAX_CHECKS = 64;
 export type ChecksResult = { ok: true; checks: ResolvedCheck[] } | { ok: false; errors: string[] };
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
-const validators = Object.fromEntries(
-  CHECK_TYPES.map((type) => [type, ajv.compile(CHECK_SCHEMAS[type])]),
-) as Record<CheckType, ReturnType<typeof ajv.compile>>;
+type Validator = ReturnType<typeof ajv.compile>;
+const validators = new Map<CheckType, Validator>();
+
+/** Compiled on first use: the agent in each pod compiles only the types its checks use. */
+function validatorFor(type: CheckType): Validator {
+  let validate = validators.get(type);
+  if (!validate) {
+    validate = ajv.compile(CHECK_SCHEMAS[type]);
+    validators.set(type, validate);
+  }
+  return validate;
+}
 
 function describeError(error: ErrorObject): string {
   const field = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
@@ -144,7 +153,7 @@ export function parseChecksSpec(input: unknown): ChecksResult {
       errors.push(`${where}: field "type" must be one of ${CHECK_TYPES.join(", ")}`);
       return;
     }
-    const validate = validators[type as CheckType];
+    const validate = validatorFor(type as CheckType);
     if (!validate(item)) {
       for (const error of validate.errors ?? []) errors.push(`${where}: ${describeError(error)}`);
       return;
