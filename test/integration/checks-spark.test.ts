@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkSpark } from "../../agent/checks/spark.js";
 import { closedPort, serveRoutes, serveSilence } from "../services/recorded.js";
 import { type SparkDriver, type SparkMaster, startSparkDriver, startSparkMaster } from "../services/spark.js";
-import { runCheck } from "./run-check.js";
+import { waitFor } from "../services/spawn.js";
+import { runCheck, type TimedResult } from "./run-check.js";
 
 const spec = (url: string, mode?: "driver" | "master") => ({
   name: "spark",
@@ -64,9 +65,13 @@ describe("spark check against a real standalone master", () => {
       values: { workers_alive: 1, cores: 1, memory_bytes: 256 * 1024 * 1024 },
     });
     await master.stopWorker();
-    const result = await runCheck(checkSpark, spec(master.url, "master"));
-    expect(result.health).toBe("ERROR");
-    expect(result.causes).toEqual([`${master.url}: no alive worker`, `${master.url}: 1 dead worker(s)`]);
+    let result: TimedResult | undefined;
+    await waitFor("the master to see its worker gone", async () => {
+      result = await runCheck(checkSpark, spec(master.url, "master"));
+      return result.health !== "OK";
+    });
+    expect(result?.health).toBe("ERROR");
+    expect(result?.causes).toEqual([`${master.url}: no alive worker`, `${master.url}: 1 dead worker(s)`]);
   });
 });
 

@@ -10,7 +10,7 @@ export async function runCheck<K extends CheckType>(
   spec: CheckSpecOf<K>,
   options: { timeoutMs?: number; env?: Record<string, string | undefined> } = {},
 ): Promise<TimedResult> {
-  const timeoutMs = options.timeoutMs ?? 3000;
+  const timeoutMs = options.timeoutMs ?? 5000;
   const startedAt = Date.now();
   const result = await runner(
     { ...spec, timeoutMs },

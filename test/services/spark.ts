@@ -41,7 +41,10 @@ export async function startSparkDriver(): Promise<SparkDriver> {
   try {
     await waitFor(
       `the Spark driver on 127.0.0.1:${port}`,
-      async () => process.output().includes("graft-spark-app-ready"),
+      // Ready once the app ran its first job and the REST API (initialised on first use) answers.
+      async () =>
+        process.output().includes("graft-spark-app-ready") &&
+        (await fetch(`http://127.0.0.1:${port}/api/v1/applications`)).ok,
       {
         process,
         timeoutMs: 120_000,
