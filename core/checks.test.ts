@@ -50,3 +50,14 @@ describe("parseChecksSpec error messages", () => {
     expect(result.ok ? [] : result.errors).toEqual([expect.stringContaining("(host:port)")]);
   });
 });
+
+describe("dns check server", () => {
+  it("is an IP address with an optional port, since the agent cannot look up its own resolver", () => {
+    const spec = (server: string) => parseChecksSpec([{ name: "d", type: "dns", hostname: "kafka", server }]);
+    for (const server of ["10.0.0.10", "127.0.0.1:5353", "[::1]:53"]) expect(spec(server).ok).toBe(true);
+    const result = spec("kube-dns.kube-system:53");
+    expect(result.ok ? [] : result.errors).toEqual([
+      expect.stringMatching(/check "d": field "server" .*an IP address/),
+    ]);
+  });
+});
