@@ -107,6 +107,7 @@ export function createPusher(options: PushOptions): Pusher {
     if (stopped) return;
     attempts++;
     if (error === undefined) {
+      if (failures > 0) log(`push to ${url} recovered after ${failures} failed attempts`);
       metrics?.countRequest("ok");
       metrics?.countSent(batch.length);
       batch = undefined;
