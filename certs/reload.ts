@@ -6,7 +6,7 @@
  */
 import { type Stats, unwatchFile, watchFile } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createSecureContext } from "node:tls";
+import { createSecureContext, type Server as TlsServer } from "node:tls";
 import type { PemPair } from "./authority.js";
 
 export type CertificateFiles = { certFile: string; keyFile: string };
@@ -71,4 +71,34 @@ export function watchCertificateFiles(options: WatchOptions): CertificateWatch {
       unwatchFile(keyFile, onStat);
     },
   };
+}
+
+type Logger = {
+  info: (fields: object, message: string) => void;
+  warn: (fields: object, message: string) => void;
+};
+
+/**
+ * Swaps the TLS server's certificate whenever the files change. `setSecureContext` applies to
+ * new connections only: a connection already open keeps its certificate and is never dropped.
+ */
+export function reloadCertificatesOnChange(
+  server: Pick<TlsServer, "setSecureContext">,
+  files: CertificateFiles,
+  log: Logger,
+  intervalMs?: number,
+): CertificateWatch {
+  return watchCertificateFiles({
+    ...files,
+    intervalMs,
+    onChange: (pair) => {
+      server.setSecureContext({ cert: pair.cert, key: pair.key });
+      log.info({ certFile: files.certFile }, "serving certificate reloaded");
+    },
+    onError: (error) =>
+      log.warn(
+        { reason: error.message },
+        "certificate files changed but are not a usable pair yet; serving the previous one",
+      ),
+  });
 }

@@ -7,12 +7,12 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { readCertificatePair, watchCertificateFiles } from "../certs/reload.js";
+import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
 import { loadWebhookConfig, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
 import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
 import { createPropertiesRuntime, type PropertiesRuntime } from "./properties/runtime.js";
-import { buildWebhookServer, useCertificates } from "./server.js";
+import { buildWebhookServer } from "./server.js";
 
 const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
 
@@ -141,19 +141,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   app.log.info({ nativeSidecars: native.native, reason: native.reason }, "native sidecars decided");
 
-  const watch = watchCertificateFiles({
-    certFile: args.certFile,
-    keyFile: args.keyFile,
-    onChange: (pair) => {
-      useCertificates(app, pair);
-      app.log.info({ certFile: args.certFile }, "serving certificate reloaded");
-    },
-    onError: (error) =>
-      app.log.warn(
-        { err: error },
-        "certificate files changed but cannot be used yet; keeping the previous pair",
-      ),
-  });
+  const watch = reloadCertificatesOnChange(
+    app.server,
+    { certFile: args.certFile, keyFile: args.keyFile },
+    app.log,
+  );
 
   properties = createPropertiesRuntime({ config, registry, kubeConfig, log: app.log });
   try {

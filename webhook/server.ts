@@ -85,6 +85,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     return503OnClosing: true,
   }) as unknown as FastifyInstance<HttpsServer>;
 
+  // Marks the start of a request (headers read, body not yet) for debugging slow clients.
+  app.addHook("onRequest", async (request) => {
+    request.log.debug({ method: request.method, path: request.url }, "request received");
+  });
+
   let closing = false;
   app.addHook("preClose", async () => {
     closing = true;
@@ -173,11 +178,6 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     return options.registry.metrics();
   });
   return app;
-}
-
-/** Serves new connections with `pair`; connections already open keep the certificate they began with. */
-export function useCertificates(app: FastifyInstance<HttpsServer>, pair: PemPair): void {
-  app.server.setSecureContext({ cert: pair.cert, key: pair.key });
 }
 
 function describe(review: AdmissionRequest) {
