@@ -15,9 +15,12 @@ export const RUNNERS: RunnerLoaders = {
   flink: async () => (await import("./flink.js")).checkFlink,
   hdfs: async () => (await import("./hdfs.js")).checkHdfs,
   http: async () => (await import("./http.js")).checkHttp,
+  jupyterhub: async () => (await import("./jupyterhub.js")).checkJupyterhub,
   kafka: async () => (await import("./kafka.js")).checkKafka,
   opentsdb: async () => (await import("./opentsdb.js")).checkOpentsdb,
+  rabbitmq: async () => (await import("./rabbitmq.js")).checkRabbitmq,
   redis: async () => (await import("./redis.js")).checkRedis,
+  spark: async () => (await import("./spark.js")).checkSpark,
   tcp: async () => (await import("./tcp.js")).checkTcp,
   zookeeper: async () => (await import("./zookeeper.js")).checkZookeeper,
 };
