@@ -40,6 +40,7 @@ describe("agentContainer", () => {
       name: "graft-agent",
       image: "ghcr.io/graft/graft:0.1.0",
       imagePullPolicy: "IfNotPresent",
+      command: ["/nodejs/bin/node", "--lite-mode", "--max-semi-space-size=1", "/app/bin/graft.js"],
       args: ["agent", "--port", "9464"],
       env: [
         { name: "GRAFT_CHECKS", value: '[{"name":"api","type":"http","url":"http://api:8080/healthz"}]' },
