@@ -108,6 +108,21 @@ describe("renderMutatingWebhookConfiguration", () => {
     });
   });
 
+  it("confines every webhook to namespaces with the given labels when asked (shared test clusters)", () => {
+    const confined = renderMutatingWebhookConfiguration({
+      target: { url: "https://127.0.0.1:8443" },
+      graftNamespace: "graft",
+      onlyNamespacesLabelled: { "graft.pnda.io/e2e-run": "r1" },
+    });
+    for (const webhook of confined.webhooks ?? []) {
+      expect(webhook.namespaceSelector?.matchExpressions).toContainEqual({
+        key: "graft.pnda.io/e2e-run",
+        operator: "In",
+        values: ["r1"],
+      });
+    }
+  });
+
   it("is what manifests/base/mutating-webhook.yaml holds", () => {
     const manifest = parse(
       readFileSync(new URL("../manifests/base/mutating-webhook.yaml", import.meta.url), "utf8"),

@@ -42,6 +42,11 @@ export type WebhookConfigurationOptions = {
   /** More namespaces never to touch, besides kube-system, kube-public, kube-node-lease and graft's. */
   excludedNamespaces?: string[];
   timeoutSeconds?: number;
+  /**
+   * Also require these namespace labels on every webhook: confines a test's webhook to its own
+   * namespaces on a cluster other tests share. Not for production use.
+   */
+  onlyNamespacesLabelled?: Record<string, string>;
   /** Annotations for the object, e.g. cert-manager.io/inject-ca-from. */
   annotations?: Record<string, string>;
 };
@@ -66,6 +71,9 @@ export function renderMutatingWebhookConfiguration(
       ]),
     ],
   };
+  const confined: V1LabelSelectorRequirement[] = Object.entries(options.onlyNamespacesLabelled ?? {}).map(
+    ([key, value]) => ({ key, operator: "In", values: [value] }),
+  );
   const clientConfig = (path: string) => {
     const caBundle =
       options.caBundle === undefined ? {} : { caBundle: Buffer.from(options.caBundle).toString("base64") };
@@ -97,7 +105,11 @@ export function renderMutatingWebhookConfiguration(
       clientConfig: clientConfig(ADMISSION_PATHS.namespacePods),
       rules: podRules,
       namespaceSelector: {
-        matchExpressions: [{ key: LABEL_INJECT, operator: "In", values: [INJECT_ENABLED] }, neverTouched],
+        matchExpressions: [
+          { key: LABEL_INJECT, operator: "In", values: [INJECT_ENABLED] },
+          neverTouched,
+          ...confined,
+        ],
       },
       objectSelector: {
         matchExpressions: [{ key: LABEL_INJECT, operator: "NotIn", values: [INJECT_DISABLED] }],
@@ -115,7 +127,11 @@ export function renderMutatingWebhookConfiguration(
       clientConfig: clientConfig(ADMISSION_PATHS.labelledPods),
       rules: podRules,
       namespaceSelector: {
-        matchExpressions: [{ key: LABEL_INJECT, operator: "NotIn", values: [INJECT_ENABLED] }, neverTouched],
+        matchExpressions: [
+          { key: LABEL_INJECT, operator: "NotIn", values: [INJECT_ENABLED] },
+          neverTouched,
+          ...confined,
+        ],
       },
       objectSelector: { matchExpressions: [{ key: LABEL_INJECT, operator: "In", values: [INJECT_ENABLED] }] },
       failurePolicy: "Fail",
@@ -136,7 +152,7 @@ export function renderMutatingWebhookConfiguration(
         operations: ["CREATE", "UPDATE"],
         scope: "Namespaced",
       })),
-      namespaceSelector: { matchExpressions: [neverTouched] },
+      namespaceSelector: { matchExpressions: [neverTouched, ...confined] },
       matchConditions: [{ name: "carries-graft-keys", expression: carriesGraftKeys() }],
       failurePolicy: "Fail",
       reinvocationPolicy: "Never",
