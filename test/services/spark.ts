@@ -7,6 +7,7 @@ import path from "node:path";
 import {
   cacheDir,
   freePort,
+  runCommand,
   type Started,
   startProcess,
   tempDir,
@@ -74,12 +75,14 @@ export type SparkMaster = {
   stopWorker: () => Promise<void>;
 };
 
-const SPARK_HOME = path.join(cacheDir(), "spark", "venv", "lib", "python3.11", "site-packages", "pyspark");
-
 /** A real standalone Spark master (the pyspark package's jars) with one worker; its UI's `/json` on a free port. */
 export async function startSparkMaster(): Promise<SparkMaster> {
   const [port, webPort, workerWebPort] = [await freePort(), await freePort(), await freePort()];
   const work = await tempDir("spark-master");
+  // pyspark ships Spark's jars and launch scripts: its package folder is a SPARK_HOME.
+  const SPARK_HOME = (
+    await runCommand(PYTHON, ["-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"])
+  ).trim();
   const sparkClass = path.join(SPARK_HOME, "bin", "spark-class");
   const env = {
     SPARK_HOME,
