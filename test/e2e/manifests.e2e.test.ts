@@ -24,6 +24,7 @@ const KUSTOMIZATIONS = [
   "manifests/overlays/cert-manager",
   "manifests/overlays/provided-certs",
   "manifests/notebooks",
+  "manifests/monitoring",
 ];
 
 type Manifest = k8s.KubernetesObject & {

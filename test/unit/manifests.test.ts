@@ -20,7 +20,7 @@ import { loadWebhookConfig } from "../../webhook/config.js";
 
 const manifests = fileURLToPath(new URL("../../manifests/", import.meta.url));
 /** graft's own install; manifests/examples are applications, not graft. */
-const INSTALL_DIRS = ["base", "overlays", "notebooks"];
+const INSTALL_DIRS = ["base", "overlays", "notebooks", "monitoring"];
 
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown };
 type Located = { file: string; object: Manifest };
