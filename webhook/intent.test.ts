@@ -11,7 +11,7 @@ describe("parseIntent", () => {
       "graft.pnda.io/properties-configmap": "scorer-props",
       "graft.pnda.io/properties-mount-path": "/opt/app/conf",
       "graft.pnda.io/notebooks": "false",
-      "graft.pnda.io/notebooks-user": "alice@example.org",
+      "graft.pnda.io/notebooks-user": "alice.smith",
       "graft.pnda.io/health": "true",
       "graft.pnda.io/checks": "- {name: zk, type: zookeeper, servers: ['zk:2181'], interval: 1m}",
       "kubectl.kubernetes.io/restartedAt": "2024-01-01T00:00:00Z",
@@ -26,7 +26,7 @@ describe("parseIntent", () => {
         propertiesConfigMap: "scorer-props",
         propertiesMountPath: "/opt/app/conf",
         notebooks: false,
-        notebooksUser: "alice@example.org",
+        notebooksUser: "alice.smith",
         health: true,
         checks: [{ name: "zk", type: "zookeeper", servers: ["zk:2181"], interval: "1m", source: "zk" }],
       },
@@ -58,7 +58,7 @@ describe("parseIntent", () => {
         'annotation "graft.pnda.io/app" is "-bad-": expected up to 63 letters, digits, "-", "_" or ".", beginning and ending with a letter or digit',
         'annotation "graft.pnda.io/checks-configmap" is "My_Checks": expected the name of a ConfigMap in the pod\'s namespace (lowercase letters, digits, "-" and ".")',
         'annotation "graft.pnda.io/properties-mount-path" is "etc/graft": expected an absolute directory path such as /etc/graft, without ".." or ":"',
-        'annotation "graft.pnda.io/notebooks-user" is "bob; rm -rf /": expected a username of letters, digits, ".", "_", "@" or "-" (at most 64), starting with a letter or digit',
+        'annotation "graft.pnda.io/notebooks-user" is "bob; rm -rf /": expected a JupyterHub username: 1-64 of a-z 0-9 . _ - (not starting with . or -, no "..")',
       ],
     });
   });

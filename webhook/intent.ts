@@ -3,6 +3,7 @@
  * is validated here, once; an error names the annotation, the value and the form expected, so
  * the message kubectl prints is enough to fix it.
  */
+
 import {
   ANNOTATION,
   COMPONENT_TYPES,
@@ -11,6 +12,7 @@ import {
   PREFIX,
 } from "../core/annotations.js";
 import { type CheckSpec, parseChecksSpec } from "../core/checks.js";
+import { isValidNotebookUser, NOTEBOOK_USER_FORM } from "./features/notebook-target.js";
 import type { PropertyValue } from "./properties/pnda-format.js";
 import { jsonObject } from "./properties/sources.js";
 
@@ -35,7 +37,6 @@ export type IntentResult = { ok: true; intent: Intent } | { ok: false; errors: s
 
 const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 export const EXPECTED = {
   boolean: 'expected "true" or "false"',
@@ -45,16 +46,10 @@ export const EXPECTED = {
     'expected the name of a ConfigMap in the pod\'s namespace (lowercase letters, digits, "-" and ".")',
   mountPath: 'expected an absolute directory path such as /etc/graft, without ".." or ":"',
   overrides: 'expected a JSON object of component properties such as {"batch_size_seconds": "5"}',
-  username:
-    'expected a username of letters, digits, ".", "_", "@" or "-" (at most 64), starting with a letter or digit',
+  username: `expected a JupyterHub username: ${NOTEBOOK_USER_FORM}`,
   checks:
     'expected a YAML or JSON list of checks such as [{name: api, type: http, url: "http://api:8080/healthz"}]',
 } as const;
-
-/** True for a username that is safe to put in a repo URL and, quoted, in a shell command. */
-export function isValidUsername(user: string): boolean {
-  return USERNAME.test(user);
-}
 
 export function isValidMountPath(path: string): boolean {
   return (
@@ -186,7 +181,7 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
         intent.notebooks = parseBoolean(key, value, errors);
         break;
       case ANNOTATION.notebooksUser:
-        intent.notebooksUser = parseMatching(key, value, isValidUsername, EXPECTED.username, errors);
+        intent.notebooksUser = parseMatching(key, value, isValidNotebookUser, EXPECTED.username, errors);
         break;
       case ANNOTATION.health:
         intent.health = parseBoolean(key, value, errors);

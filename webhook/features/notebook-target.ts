@@ -18,6 +18,14 @@ export const JUPYTERHUB_USERNAME = "hub.jupyter.org/username";
  */
 const USERNAME = /^[a-z0-9_][a-z0-9._-]{0,63}$/;
 
+/** The form, as error messages state it. */
+export const NOTEBOOK_USER_FORM = '1-64 of a-z 0-9 . _ - (not starting with . or -, no "..")';
+
+/** True for a username safe to put in a URL path segment and a repository name. */
+export function isValidNotebookUser(value: string): boolean {
+  return USERNAME.test(value) && !value.includes("..");
+}
+
 export type UserSource = { name: string; value: string };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -51,12 +59,12 @@ export function findNotebookUser(
 /** The username if it is safe to put in a URL path and a repository name, else why not. */
 export function checkNotebookUser(source: UserSource): Checked<string> {
   const { name, value } = source;
-  if (USERNAME.test(value) && !value.includes("..")) return { ok: true, value };
+  if (isValidNotebookUser(value)) return { ok: true, value };
   return {
     ok: false,
     reason:
-      `${name} is ${shown(value)}, not a JupyterHub username graft can use: expected 1-64 of ` +
-      `a-z 0-9 . _ - (not starting with . or -, no ".."); set ${ANNOTATION.notebooksUser} to the ` +
+      `${name} is ${shown(value)}, not a JupyterHub username graft can use: expected ` +
+      `${NOTEBOOK_USER_FORM}; set ${ANNOTATION.notebooksUser} to the ` +
       `name of the user's repository (jupyter-<name>)`,
   };
 }
