@@ -26,6 +26,7 @@ const namespace = uniqueName("graft-props");
 const suffix = namespace.slice("graft-props-".length);
 const webhookName = `graft-props-e2e-${suffix}`;
 const GRACE_MS = 3_000;
+const RUN_LABEL = "graft.pnda.io/e2e-run";
 
 let registry: Registry;
 let runtime: PropertiesRuntime;
@@ -185,7 +186,9 @@ async function rollOut(name: string, revision: number): Promise<void> {
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: graftNamespace } } });
   await core.createNamespace({
-    body: { metadata: { name: namespace, labels: { "graft.pnda.io/inject": "enabled" } } },
+    body: {
+      metadata: { name: namespace, labels: { "graft.pnda.io/inject": "enabled", [RUN_LABEL]: suffix } },
+    },
   });
   await applyManifestRbac();
   await setPlatform({ kafka_brokers: "kafka-a:9092", zookeeper_quorum: "zk" });
@@ -201,14 +204,10 @@ beforeAll(async () => {
     caBundle: ca,
     graftNamespace,
     timeoutSeconds: 10,
+    // Only this run's namespace: other e2e files' pods never reach this process.
+    onlyNamespacesLabelled: { [RUN_LABEL]: suffix },
   });
   // Only this run's namespace: other e2e files' pods never reach this process.
-  for (const hook of configuration.webhooks ?? []) {
-    hook.namespaceSelector = { matchLabels: { "kubernetes.io/metadata.name": namespace } };
-    // The namespace is opted in: the per-pod-label webhook must not be called as well.
-    if (hook.name.startsWith("pod."))
-      hook.objectSelector = { matchLabels: { "graft.pnda.io/never": "true" } };
-  }
   const admission = admin.makeApiClient(k8s.AdmissionregistrationV1Api);
   await admission.createMutatingWebhookConfiguration({ body: configuration });
   // The API server picks a new webhook configuration up asynchronously.
