@@ -37,7 +37,14 @@ function documentedRows(): string[] {
   return section
     .split("\n")
     .filter((line) => line.startsWith("| `"))
-    .map((line) => line.split(" | ").slice(0, 3).join(" | ").concat(" |"));
+    .map(
+      (line) =>
+        `| ${line
+          .split("|")
+          .slice(1, 4)
+          .map((cell) => cell.trim())
+          .join(" | ")} |`,
+    );
 }
 
 describe("docs/install.md configuration reference", () => {
