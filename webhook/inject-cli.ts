@@ -1,5 +1,5 @@
 /**
- * `graft inject -f FILE|- [--config F] [--namespace NS] [--native-sidecars true|false]`
+ * `graft inject -f FILE|- [--config F] [--namespace NS] [--native-sidecars true|false] [--platform F]`
  * `graft inject --admission-review FILE|- [--config F]`
  * Reads files and flags into facts, then runs the webhook's own code path.
  */
@@ -9,6 +9,7 @@ import { parse as parseYaml } from "yaml";
 import type { AdmissionFacts } from "./admission.js";
 import { loadWebhookConfig } from "./config.js";
 import { injectManifests, replyToReview } from "./inject.js";
+import { offlinePropertiesFacts } from "./properties/offline.js";
 
 export type InjectIO = {
   readFile: (path: string) => Promise<string>;
@@ -31,7 +32,7 @@ const processIO: InjectIO = {
 };
 
 export const USAGE = `Usage:
-  graft inject -f FILE|- [--config F] [--namespace NS] [--native-sidecars true|false]
+  graft inject -f FILE|- [--config F] [--namespace NS] [--native-sidecars true|false] [--platform F]
       prints the documents as graft would admit them, then the objects graft would create
   graft inject --admission-review FILE|- [--config F] [--native-sidecars true|false]
       prints the AdmissionReview reply the webhook would send
@@ -39,6 +40,8 @@ export const USAGE = `Usage:
 The namespace of a document without one is --namespace (default "default"), taken as opted in;
 a pod template labelled graft.pnda.io/inject=disabled is left alone. --native-sidecars defaults
 to false when the config says nativeSidecars: never, else true.
+--platform: a graft-platform ConfigMap manifest or a .properties file of platform variables; the
+ConfigMaps named by graft.pnda.io/properties-configmap are then taken from the -f documents.
 `;
 
 function parseInjectArgs(args: string[]) {
@@ -50,6 +53,7 @@ function parseInjectArgs(args: string[]) {
       config: { type: "string" },
       namespace: { type: "string", short: "n", default: "default" },
       "native-sidecars": { type: "string" },
+      platform: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -90,6 +94,9 @@ export async function run(argv: string[], io: InjectIO = processIO): Promise<num
       namespaceOptIn: true,
     };
     text = input === "-" ? await io.readStdin() : await io.readFile(input!);
+    if (values.platform !== undefined) {
+      facts.properties = offlinePropertiesFacts(await io.readFile(values.platform), text);
+    }
   } catch (error) {
     io.stderr(`graft inject: ${(error as Error).message}\n`);
     return 1;
