@@ -58,7 +58,8 @@ describe("graft inject --platform", () => {
     const created = documents
       .map((d) => d.toJS())
       .find((o) => String((o.metadata as { name: string }).name).startsWith("graft-props-"));
-    expect((created?.data as Record<string, string>)["application.properties"]).toContain(
+    expect(created).toBeDefined();
+    expect((created!.data as Record<string, string>)["application.properties"]).toContain(
       "\nenvironment.kafka_brokers=kafka:9092\ncomponent.main_class=io.pnda.Aggregator\n",
     );
   });
