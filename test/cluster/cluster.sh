@@ -274,8 +274,8 @@ cmd_up() {
 	write_kubeconfig "${STATE}/controller-manager.kubeconfig" controller-manager "${server}"
 	write_kubeconfig "${STATE}/scheduler.kubeconfig" scheduler "${server}"
 	write_kubeconfig "${STATE}/kwok.kubeconfig" kwok "${server}"
-	printf 'etcd=%s\napiserver=%s\ncontroller-manager=%s\nscheduler=%s\n' \
-		"${etcd_port}" "${api_port}" "${kcm_port}" "${sched_port}" >"${STATE}/ports"
+	printf 'etcd=%s\netcd-peer=%s\napiserver=%s\ncontroller-manager=%s\nscheduler=%s\n' \
+		"${etcd_port}" "${etcd_peer}" "${api_port}" "${kcm_port}" "${sched_port}" >"${STATE}/ports"
 	local pki="${STATE}/pki"
 
 	start etcd --name=graft-test --data-dir="${STATE}/etcd" \
@@ -389,9 +389,9 @@ cmd_down() {
 		local p busy deadline=$((SECONDS + 10))
 		while :; do
 			busy=""
-			for p in $(cut -d= -f2 "${STATE}/ports"); do
+			while IFS='=' read -r _ p; do
 				(exec 3<>"/dev/tcp/127.0.0.1/${p}") 2>/dev/null && busy+=" ${p}"
-			done
+			done <"${STATE}/ports"
 			[[ -z "${busy}" ]] && break
 			((SECONDS < deadline)) || die "ports still listening after down:${busy}"
 			sleep 0.2
@@ -410,7 +410,7 @@ case "${1:-}" in
 build) cmd_build ;;
 up) cmd_up ;;
 down) cmd_down ;;
-status) healthy && log "up: $(kubeconfig)" || { log "not up"; exit 1; } ;;
+status) if healthy; then log "up: $(kubeconfig)"; else log "not up"; exit 1; fi ;;
 kubectl)
 	shift
 	[[ -x "$(bin_dir)/kubectl" ]] || cmd_build
