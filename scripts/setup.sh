@@ -12,6 +12,7 @@ log() { printf '[setup %s] %s\n' "$(date +%T)" "$*"; }
 
 need_cmd() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 is required ($2)" >&2; exit 1; }; }
 need_cmd node "Node.js 20 or newer"
+[ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"
 need_cmd go "Go 1.24 or newer builds the local control plane"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || {
   echo "setup: Node.js 20 or newer is required, found $(node --version)" >&2; exit 1; }
