@@ -5,13 +5,12 @@
 // The first run installs: Secret graft-webhook-tls holds a serving certificate for
 // graft-webhook.graft.svc signed by the CA in every webhook's caBundle, and the Deployment rolls
 // out. The second run rotates: the caBundle trusts the new CA and the one it replaces.
-import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempDir } from "../services/spawn.js";
+import { type Ran, run, tempDir } from "../services/spawn.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const clusterScript = fileURLToPath(new URL("../cluster/cluster.sh", import.meta.url));
@@ -19,24 +18,8 @@ const installScript = fileURLToPath(
   new URL("../../manifests/overlays/provided-certs/install.sh", import.meta.url),
 );
 
-function bash(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", args, { cwd: repo, env: { ...process.env, ...env }, stdio: "pipe" });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end();
-  });
+function bash(args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+  return run("bash", args, { cwd: repo, env });
 }
 
 /** The PEM certificates of a bundle, in order. */

@@ -1,6 +1,8 @@
 // Helpers shared by the e2e tests: a client for the e2e cluster and polling with a deadline.
+import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { type Ran, run } from "../services/spawn.js";
 
 export function kubeConfig(): k8s.KubeConfig {
   const path = inject("kubeconfig") || process.env.GRAFT_E2E_KUBECONFIG;
@@ -45,4 +47,19 @@ export function uniqueName(prefix: string): string {
 /** True when `err` is an ApiException with HTTP status `code`. */
 export function isStatus(err: unknown, code: number): boolean {
   return err instanceof k8s.ApiException && err.code === code;
+}
+
+const clusterScript = fileURLToPath(new URL("../cluster/cluster.sh", import.meta.url));
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The control plane's own kubectl (1.33) against the e2e cluster, as a child process: never
+ * synchronous, since a webhook it reaches may run in this very process.
+ */
+export function kubectl(args: string[], input?: string): Promise<Ran> {
+  const kubeconfig = inject("kubeconfig") || process.env.GRAFT_E2E_KUBECONFIG || "";
+  return run("bash", [clusterScript, "kubectl", `--kubeconfig=${kubeconfig}`, ...args], {
+    cwd: repo,
+    ...(input === undefined ? {} : { input }),
+  });
 }

@@ -9,16 +9,12 @@
 // that kwok never runs (failurePolicy Fail). cert-manager's CRDs are not installed here, so the
 // cert-manager overlay's Certificates and Issuers are checked for shape, and the rest of it is
 // dry-run like the base.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { eventually, isStatus, kubeConfig, uniqueName } from "./kube.js";
+import { eventually, isStatus, kubeConfig, kubectl, uniqueName } from "./kube.js";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-const clusterScript = fileURLToPath(new URL("../cluster/cluster.sh", import.meta.url));
 const KUSTOMIZATIONS = [
   "manifests/base",
   "manifests/overlays/cert-manager",
@@ -33,26 +29,6 @@ type Manifest = k8s.KubernetesObject & {
 };
 
 /** The cluster's own kubectl (1.33, with kustomize), against the e2e cluster's kubeconfig. */
-function kubectl(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const kubeconfig = inject("kubeconfig") || process.env.GRAFT_E2E_KUBECONFIG || "";
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [clusterScript, "kubectl", `--kubeconfig=${kubeconfig}`, ...args], {
-      cwd: repo,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
 
 async function render(dir: string): Promise<Manifest[]> {
   const { code, stdout, stderr } = await kubectl(["kustomize", dir]);

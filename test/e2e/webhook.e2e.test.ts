@@ -2,12 +2,10 @@
 // 127.0.0.1 with a node-forge certificate, and is registered by URL with its caBundle. The API
 // server's own validation judges every mutated pod. The webhook configuration is confined to
 // this run's namespaces (the cluster is shared with other suites) and deleted afterwards.
-import { spawn, spawnSync } from "node:child_process";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { LABEL_INJECT } from "../../core/annotations.js";
@@ -16,23 +14,17 @@ import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
 import { decideNativeSidecars, fetchServerVersion } from "../../webhook/native-sidecars.js";
 import { buildWebhookServer, type EnsureObjects } from "../../webhook/server.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
-import { eventually, isStatus, kubeConfig, uniqueName } from "./kube.js";
+import { eventually, isStatus, kubeConfig, kubectl, uniqueName } from "./kube.js";
 
 const AGENT = "graft-agent";
 const STATUS = "graft.pnda.io/status";
 const RUN_LABEL = "graft.pnda.io/e2e-run";
-const clusterScript = fileURLToPath(new URL("../cluster/cluster.sh", import.meta.url));
 
 type Pod = k8s.V1Pod;
 const agentOf = (pod: Pod) =>
   [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === AGENT);
 
 /** The kubectl the test cluster was built with (falls back to kubectl on PATH for a given cluster). */
-function kubectlPath(): string {
-  const env = spawnSync("bash", [clusterScript, "env"], { encoding: "utf8" });
-  const bin = /GRAFT_CLUSTER_BIN=(\S+)/.exec(env.stdout ?? "")?.[1];
-  return bin ? `${bin}/kubectl` : "kubectl";
-}
 
 describe("graft webhook through the kube-apiserver", () => {
   const kc = kubeConfig();
@@ -45,28 +37,7 @@ describe("graft webhook through the kube-apiserver", () => {
   const unlabelled = uniqueName("graft-e2e-off");
   const configurationName = `graft-e2e-${run}`;
   const ensured: Array<{ uid: string; dryRun: boolean }> = [];
-  const kubectl = kubectlPath();
   let app: ReturnType<typeof buildWebhookServer> | undefined;
-
-  /** kubectl as a child process; asynchronous, since the webhook it reaches runs in this process. */
-  const kubectlRun = (args: string[], input?: string) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const kubeconfig = inject("kubeconfig") || String(process.env.GRAFT_E2E_KUBECONFIG);
-      const child = spawn(kubectl, ["--kubeconfig", kubeconfig, ...args], {
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        stderr += chunk;
-      });
-      child.on("error", reject);
-      child.on("close", (status) => resolve({ status, stdout, stderr }));
-      child.stdin.end(input ?? "");
-    });
 
   beforeAll(async () => {
     const now = new Date();
@@ -241,13 +212,13 @@ describe("graft webhook through the kube-apiserver", () => {
     const manifest = stringify(
       deployment("bad-checks", { "graft.pnda.io/checks": "[{name: api, type: htp}]" }),
     );
-    const result = await kubectlRun(["apply", "-n", labelled, "-f", "-"], manifest);
-    expect(result.status).not.toBe(0);
+    const result = await kubectl(["apply", "-n", labelled, "-f", "-"], manifest);
+    expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
       'admission webhook "workloads.validate.graft.pnda.io" denied the request',
     );
     expect(result.stderr).toContain("graft.pnda.io/checks");
-    expect((await kubectlRun(["get", "deployment", "bad-checks", "-n", labelled])).status).not.toBe(0);
+    expect((await kubectl(["get", "deployment", "bad-checks", "-n", labelled])).code).not.toBe(0);
   });
 
   it("answers kubectl apply --dry-run=server with the injected pod and creates nothing", async () => {
@@ -262,15 +233,15 @@ describe("graft webhook through the kube-apiserver", () => {
       spec: { containers: [{ name: "main", image: "registry.invalid/app:1" }] },
     });
     const before = ensured.length;
-    const result = await kubectlRun(["apply", "--dry-run=server", "-o", "json", "-f", "-"], manifest);
+    const result = await kubectl(["apply", "--dry-run=server", "-o", "json", "-f", "-"], manifest);
     expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
+    expect(result.code).toBe(0);
     expect(agentOf(JSON.parse(result.stdout) as Pod)).toBeDefined();
-    const workload = await kubectlRun(
+    const workload = await kubectl(
       ["apply", "--dry-run=server", "-n", labelled, "-f", "-"],
       stringify(deployment("dry")),
     );
-    expect(workload.status, workload.stderr).toBe(0);
+    expect(workload.code, workload.stderr).toBe(0);
     await expect(core.readNamespacedPod({ name: "dry", namespace: labelled })).rejects.toSatisfy((e) =>
       isStatus(e, 404),
     );

@@ -104,6 +104,34 @@ export function tcpExchange(port: number, text: string, timeoutMs = 2000): Promi
   });
 }
 
+export type Ran = { code: number; stdout: string; stderr: string };
+
+/** Runs `command` to completion with `input` on its stdin; resolves with its exit code and output. */
+export function run(
+  command: string,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
 /** Runs `command` to completion; rejects with its output when it fails. */
 export async function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
   const started = startProcess(command, args, options);
