@@ -17,6 +17,7 @@ import type { Registry } from "prom-client";
 import type { PemPair } from "../certs/authority.js";
 import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
 import type { WebhookConfig } from "./config.js";
+import { trackConnectionsForDrain } from "./drain.js";
 import { createWebhookMetrics, type ReviewOutcome } from "./metrics.js";
 import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "./review.js";
 import { ADMISSION_PATHS, type AdmissionRoute } from "./webhook-configuration.js";
@@ -80,8 +81,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     logger: options.logger ?? { level: "info" },
     // One line per review is written below; fastify's two lines per request would drown it.
     logController: new LogController({ disableRequestLogging: true }),
-    // On SIGTERM, idle keep-alive connections are closed at once and in-flight requests finish.
-    forceCloseConnections: "idle",
+    // Shutdown is handled by drain.ts: fastify's "idle" misses connections that never sent a request.
+    forceCloseConnections: false,
     return503OnClosing: true,
   }) as unknown as FastifyInstance<HttpsServer>;
 
@@ -91,8 +92,10 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   });
 
   let closing = false;
+  const drain = trackConnectionsForDrain(app.server);
   app.addHook("preClose", async () => {
     closing = true;
+    drain.begin();
   });
 
   // Bodies fastify cannot read (not JSON, too large, wrong content type) never reach a handler.

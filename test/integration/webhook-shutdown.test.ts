@@ -1,12 +1,14 @@
 // `graft webhook` as it runs in a pod (the built CLI in a child process): on SIGTERM it stops
 // taking connections, finishes the review in flight, and exits 0.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { request } from "node:https";
+import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { connect as connectTls } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
@@ -73,19 +75,30 @@ describe("graft webhook on SIGTERM", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("finishes an in-flight review, refuses new connections, then exits 0", async () => {
-    expect((await get(`${base}/readyz`, { ca: ca.cert })).status).toBe(200);
+  it("finishes an in-flight review, closes idle connections, refuses new ones, then exits 0 at once", async () => {
+    // Connections a client keeps open, as the API server does: one idle after a request, one
+    // on which no request was ever sent. Neither may hold the shutdown up.
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1, ca: ca.cert });
+    const pooled = new Agent({ keepAlive: true, maxSockets: 1, ca: ca.cert });
+    const idle = await get(`${base}/readyz`, { agent: pooled });
+    expect(idle.status).toBe(200);
+    const silent = connectTls({ host: "127.0.0.1", port: Number(new URL(base).port), ca: ca.cert });
+    await once(silent, "secureConnect");
+    const closed = (socket: NodeJS.EventEmitter) => once(socket, "close").then(() => true);
+    const idleClosed = closed(idle.socket);
+    const silentClosed = closed(silent);
 
-    // A review whose body arrives in two parts: the server has it in flight between them.
+    // A review whose body arrives in two parts, on a keep-alive connection: the server has it in
+    // flight between them.
     const body = Buffer.from(JSON.stringify(podReview("uid-in-flight")));
     const half = Math.floor(body.length / 2);
-    const inFlight = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    let signalledAt = 0;
+    const inFlight = new Promise<{ status: number; text: string; connection?: string }>((resolve, reject) => {
       const req = request(
         `${base}/mutate/namespace`,
         {
           method: "POST",
-          agent: false,
-          ca: ca.cert,
+          agent: keepAlive,
           headers: { "content-type": "application/json", "content-length": body.length },
         },
         (res) => {
@@ -93,7 +106,9 @@ describe("graft webhook on SIGTERM", () => {
           res.setEncoding("utf8").on("data", (chunk: string) => {
             text += chunk;
           });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, text, connection: res.headers.connection }),
+          );
         },
       );
       req.on("error", reject);
@@ -102,8 +117,11 @@ describe("graft webhook on SIGTERM", () => {
         logs.some((line) => line.msg === "request received" && line.path === "/mutate/namespace"),
       )
         .then(async () => {
+          signalledAt = Date.now();
           child.kill("SIGTERM");
           await eventually("shutdown to begin", async () => logs.some((line) => line.signal === "SIGTERM"));
+          expect(await idleClosed).toBe(true);
+          expect(await silentClosed).toBe(true);
           await eventually("new connections to be refused", () =>
             get(`${base}/healthz`, { ca: ca.cert }).then(
               () => false,
@@ -115,10 +133,20 @@ describe("graft webhook on SIGTERM", () => {
         .catch(reject);
     });
 
-    const reply = await inFlight;
-    expect(reply.status).toBe(200);
-    expect(JSON.parse(reply.text)).toMatchObject({ response: { uid: "uid-in-flight", allowed: true } });
-    expect(await exited).toBe(0);
-    expect(logs.map((line) => line.msg)).toContain("stopped");
+    try {
+      const reply = await inFlight;
+      expect(reply.status).toBe(200);
+      expect(reply.connection).toBe("close");
+      expect(JSON.parse(reply.text)).toMatchObject({ response: { uid: "uid-in-flight", allowed: true } });
+      expect(await exited).toBe(0);
+      // Well inside a pod's default 30 s grace period; the API server's idle connections alone
+      // would hold a plain close() for 90 s.
+      expect(Date.now() - signalledAt).toBeLessThan(5_000);
+      expect(logs.map((line) => line.msg)).toContain("stopped");
+    } finally {
+      keepAlive.destroy();
+      pooled.destroy();
+      silent.destroy();
+    }
   });
 });
