@@ -14,7 +14,9 @@ function renderFeature<K extends FeatureName>(name: K, pod: PodLike, params: Fea
 }
 
 export function renderPlan<T extends PodLike>(pod: T, plan: Plan, version: string): T {
-  const copy = structuredClone(pod);
+  // The pod came from JSON and goes back to JSON: a JSON round trip is an exact deep copy, and
+  // several times faster than structuredClone on Node 20.
+  const copy = JSON.parse(JSON.stringify(pod)) as T;
   const injected: FeatureName[] = [];
   for (const name of FEATURE_ORDER) {
     const params = plan.features[name];
