@@ -24,8 +24,6 @@ type Pod = k8s.V1Pod;
 const agentOf = (pod: Pod) =>
   [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === AGENT);
 
-/** The kubectl the test cluster was built with (falls back to kubectl on PATH for a given cluster). */
-
 describe("graft webhook through the kube-apiserver", () => {
   const kc = kubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -219,6 +217,36 @@ describe("graft webhook through the kube-apiserver", () => {
     );
     expect(result.stderr).toContain("graft.pnda.io/checks");
     expect((await kubectl(["get", "deployment", "bad-checks", "-n", labelled])).code).not.toBe(0);
+  });
+
+  it("refuses a CronJob whose job template has an invalid graft annotation, in any namespace", async () => {
+    // A CronJob keeps its pod template at spec.jobTemplate.spec.template: the matchCondition
+    // must find graft keys there too, and the namespace's opt-in does not matter.
+    const manifest = stringify({
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "bad-health" },
+      spec: {
+        schedule: "*/5 * * * *",
+        jobTemplate: {
+          spec: {
+            template: {
+              metadata: { annotations: { "graft.pnda.io/health": "sometimes" } },
+              spec: {
+                restartPolicy: "Never",
+                containers: [{ name: "main", image: "registry.invalid/job:1" }],
+              },
+            },
+          },
+        },
+      },
+    });
+    const result = await kubectl(["apply", "-n", unlabelled, "-f", "-"], manifest);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      'admission webhook "workloads.validate.graft.pnda.io" denied the request',
+    );
+    expect(result.stderr).toContain("graft.pnda.io/health");
   });
 
   it("answers kubectl apply --dry-run=server with the injected pod and creates nothing", async () => {
