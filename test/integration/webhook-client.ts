@@ -7,7 +7,7 @@ export type Reply = {
   status: number;
   body: string;
   json: () => unknown;
-  /** The serial of the certificate the server presented on this connection. */
+  /** The serial of the certificate the server presented on this connection (hex, no leading zeros). */
   serial: string;
   reusedSocket: boolean;
   socket: TLSSocket;
@@ -43,7 +43,7 @@ function send(
       (res) => {
         // Read before the body ends: then the socket goes back to the agent (or is closed).
         const socket = res.socket as TLSSocket;
-        const serial = socket.getPeerCertificate().serialNumber;
+        const serial = socket.getPeerCertificate().serialNumber.replace(/^0+/, "");
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("error", reject);
