@@ -22,9 +22,12 @@ const keyWithSeparators = fc.string({
 });
 const text = fc.string({ maxLength: 20 });
 
-const env = fc.array(fc.record({ name: fc.constantFrom("A", "B", "PATH", "JAVA_OPTS"), value: text }), {
-  maxLength: 3,
-});
+const env = fc.array(
+  fc.record({ name: fc.constantFrom("A", "B", "PATH", "JAVA_OPTS", "JAVA_TOOL_OPTIONS"), value: text }),
+  {
+    maxLength: 3,
+  },
+);
 const unknownField = fc.option(
   fc.dictionary(keyWithSeparators, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }),
   {
@@ -157,6 +160,15 @@ function podRequest(pod: object, namespace: string): AdmissionRequest {
   };
 }
 
+/** Frozen all the way down: a renderer that changes the received pod in place throws. */
+function deepFrozen<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const child of Object.values(value)) deepFrozen(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function applied(pod: object, patch: unknown[]): object {
   const copy = structuredClone(pod);
   const results = applyPatch(copy, patch as Parameters<typeof applyPatch>[1]);
@@ -165,12 +177,12 @@ function applied(pod: object, patch: unknown[]): object {
 }
 
 describe("admission properties", () => {
-  it("never fails inside graft; an admitted pod's patch applies cleanly and yields exactly the planned pod", () => {
+  it("never fails inside graft, never changes the pod received; an admitted pod's patch applies cleanly and yields exactly the planned pod", () => {
     fc.assert(
       fc.property(podArbitrary, factsArbitrary, (pod, { namespace, ...rest }) => {
         const facts: AdmissionFacts = { config, ...rest };
         const before = structuredClone(pod);
-        const decision = admit(podRequest(pod, namespace), facts);
+        const decision = admit(podRequest(deepFrozen(pod), namespace), facts);
         expect(decision.code).not.toBe(500);
         expect(pod).toEqual(before);
         if (!decision.allowed) {
@@ -193,7 +205,7 @@ describe("admission properties", () => {
         const first = admit(podRequest(pod, namespace), facts);
         fc.pre(first.allowed);
         const injected = applied(pod, first.patch);
-        const second = admit(podRequest(injected, namespace), facts);
+        const second = admit(podRequest(deepFrozen(injected), namespace), facts);
         expect(second.allowed).toBe(true);
         expect(second.patch).toEqual([]);
         expect(second.warnings).toEqual(first.warnings);

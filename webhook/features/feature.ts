@@ -32,8 +32,43 @@ export type FeaturePlan<P> =
 export interface Feature<P> {
   readonly name: string;
   plan(input: PlanInput): FeaturePlan<P>;
-  /** Ensures the feature's part is on `pod` (a deep copy, changed in place). */
+  /** Ensures the feature's part is on `pod`, a `renderableCopy`, changed in place within its own levels. */
   render(pod: PodLike, params: P): void;
+}
+
+/**
+ * A copy of `pod` that renderers may change in place down to: the pod, its metadata and
+ * annotations, its spec, the container, init container and volume lists, each container, and each
+ * container's env and volumeMounts lists. Anything deeper (an env variable, a volume, a probe) is
+ * shared with `pod`: a renderer replaces it, never changes it. Unchanged parts then stay the very
+ * objects received, which the diff skips at once, so rendering and diffing cost what graft
+ * changes, not the size of the pod.
+ */
+export function renderableCopy<T extends PodLike>(pod: T): T {
+  const copy = { ...pod };
+  if (pod.metadata) {
+    const { annotations } = pod.metadata;
+    copy.metadata = { ...pod.metadata, ...(annotations && { annotations: { ...annotations } }) };
+  }
+  if (pod.spec) {
+    const { containers, initContainers, volumes } = pod.spec;
+    copy.spec = {
+      ...pod.spec,
+      ...(containers && { containers: containers.map(copyContainer) }),
+      ...(initContainers && { initContainers: initContainers.map(copyContainer) }),
+      ...(volumes && { volumes: [...volumes] }),
+    };
+  }
+  return copy;
+}
+
+function copyContainer(container: Container): Container {
+  const { env, volumeMounts } = container;
+  return {
+    ...container,
+    ...(env && { env: [...env] }),
+    ...(volumeMounts && { volumeMounts: [...volumeMounts] }),
+  };
 }
 
 /** Containers graft adds are named `graft-*`; the others are the app's. */

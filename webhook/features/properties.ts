@@ -10,7 +10,13 @@ import { ownerReferenceFor, propertiesConfigMap } from "../properties/configmap.
 import { DEFAULT_MOUNT_PATH, renderPropertiesMount } from "../properties/mount.js";
 import { mergeApplicationProperties, type PropertyValue } from "../properties/pnda-format.js";
 import { componentSource } from "../properties/sources.js";
-import { type Feature, type FeaturePlan, GRAFT_CONTAINER_PREFIX, type PlanInput } from "./feature.js";
+import {
+  type Feature,
+  type FeaturePlan,
+  GRAFT_CONTAINER_PREFIX,
+  type PlanInput,
+  renderableCopy,
+} from "./feature.js";
 
 export type PropertiesParams = {
   /** The ConfigMap holding the merged file (graft-props-<app>-<component>-<hash>). */
@@ -103,7 +109,7 @@ export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> 
     mountPath: intent.propertiesMountPath ?? DEFAULT_MOUNT_PATH,
   };
   // Rendering a throw-away copy tells what the real render will have to leave alone.
-  const warnings = renderPropertiesMount(structuredClone(pod) as PodLike, mountSpec(pod, params)).map(
+  const warnings = renderPropertiesMount(renderableCopy(pod as PodLike), mountSpec(pod, params)).map(
     (warning) => `graft: ${warning}`,
   );
   return { apply: params, create: [configMap], ...(warnings.length > 0 ? { warnings } : {}) };

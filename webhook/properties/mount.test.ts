@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { renderableCopy } from "../features/feature.js";
 import type { PodLike } from "../kube.js";
 import { renderPropertiesMount } from "./mount.js";
 
@@ -47,6 +48,15 @@ describe("renderPropertiesMount", () => {
         },
       ],
     });
+  });
+
+  it("renders onto a renderable copy without changing the pod it was copied from, JAVA_TOOL_OPTIONS included", () => {
+    const received = pod();
+    const before = structuredClone(received);
+    const rendered = renderableCopy(received);
+    renderPropertiesMount(rendered, spec);
+    expect(received).toEqual(before);
+    expect(rendered.spec?.containers[0]?.env?.[0]?.value).toBe("-Xmx512m -Xbootclasspath/a:/etc/graft");
   });
 
   it("renders the same pod when run twice", () => {

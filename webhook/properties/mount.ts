@@ -1,5 +1,5 @@
 /**
- * Renders the properties mount onto a pod (a copy the caller owns): a volume from the ConfigMap,
+ * Renders the properties mount onto a pod (a `renderableCopy` the caller owns): a volume from the ConfigMap,
  * mounted read-only at `<mountPath>/application.properties` in every app container (not graft's
  * own), `GRAFT_PROPERTIES_FILE` naming the file, and the directory on a JVM's class path.
  *
@@ -91,7 +91,8 @@ function setEnv(container: V1Container, variable: V1EnvVar): void {
 
 function appendJavaToolOptions(container: V1Container, option: string): string | undefined {
   container.env ??= [];
-  const existing = container.env.find((e) => e.name === ENV_JAVA_TOOL_OPTIONS);
+  const index = container.env.findIndex((e) => e.name === ENV_JAVA_TOOL_OPTIONS);
+  const existing = container.env[index];
   if (/\s/.test(option)) {
     return `container "${container.name}": the properties mount path contains white space, which ${ENV_JAVA_TOOL_OPTIONS} cannot carry, so the JVM will not find application.properties on its class path: choose a path without spaces`;
   }
@@ -101,7 +102,7 @@ function appendJavaToolOptions(container: V1Container, option: string): string |
   if (existing) {
     const current = existing.value ?? "";
     if (!current.split(/\s+/).includes(option))
-      existing.value = current === "" ? option : `${current} ${option}`;
+      container.env[index] = { ...existing, value: current === "" ? option : `${current} ${option}` };
     return undefined;
   }
   container.env.push({ name: ENV_JAVA_TOOL_OPTIONS, value: option });
