@@ -37,12 +37,12 @@ export interface Feature<P> {
 }
 
 /**
- * A copy of `pod` that renderers may change in place down to: the pod, its metadata and
- * annotations, its spec, the container, init container and volume lists, each container, and each
- * container's env and volumeMounts lists. Anything deeper (an env variable, a volume, a probe) is
- * shared with `pod`: a renderer replaces it, never changes it. Unchanged parts then stay the very
- * objects received, which the diff skips at once, so rendering and diffing cost what graft
- * changes, not the size of the pod.
+ * A copy of `pod` that renderers may change in place at these levels only: the pod, its metadata
+ * and annotations, its spec, and the spec's container, init container and volume lists. What the
+ * lists hold (a container, its env, a volume) is shared with `pod`: a renderer puts a changed
+ * copy in its place, never changes it. Unchanged parts then stay the very objects received,
+ * which the diff skips at once, so rendering and diffing cost what graft changes, not the size
+ * of the pod.
  */
 export function renderableCopy<T extends PodLike>(pod: T): T {
   const copy = { ...pod };
@@ -54,21 +54,12 @@ export function renderableCopy<T extends PodLike>(pod: T): T {
     const { containers, initContainers, volumes } = pod.spec;
     copy.spec = {
       ...pod.spec,
-      ...(containers && { containers: containers.map(copyContainer) }),
-      ...(initContainers && { initContainers: initContainers.map(copyContainer) }),
+      ...(containers && { containers: [...containers] }),
+      ...(initContainers && { initContainers: [...initContainers] }),
       ...(volumes && { volumes: [...volumes] }),
     };
   }
   return copy;
-}
-
-function copyContainer(container: Container): Container {
-  const { env, volumeMounts } = container;
-  return {
-    ...container,
-    ...(env && { env: [...env] }),
-    ...(volumeMounts && { volumeMounts: [...volumeMounts] }),
-  };
 }
 
 /** Containers graft adds are named `graft-*`; the others are the app's. */

@@ -144,7 +144,9 @@ export function syncInitContainer(container: Container, command: string[]): Cont
 }
 
 export function renderNotebooks(pod: PodLike, params: NotebooksParams): void {
-  const container = pod.spec?.containers.find((c) => c.name === params.container);
+  const containers = pod.spec?.containers ?? [];
+  const index = containers.findIndex((c) => c.name === params.container);
+  const container = containers[index];
   if (!container) return;
   const command = notebookSyncCommand(params);
   if (params.via === "initContainer") {
@@ -153,7 +155,7 @@ export function renderNotebooks(pod: PodLike, params: NotebooksParams): void {
   }
   const postStart = { exec: { command } };
   if (containsAll(container.lifecycle?.postStart, postStart)) return;
-  container.lifecycle = { ...container.lifecycle, postStart };
+  containers[index] = { ...container, lifecycle: { ...container.lifecycle, postStart } };
 }
 
 export const notebooksFeature: Feature<NotebooksParams> = {

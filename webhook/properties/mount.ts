@@ -55,22 +55,30 @@ export function renderPropertiesMount(pod: PodLike, spec: MountSpec): string[] {
   if (existing >= 0) podSpec.volumes[existing] = volume;
   else podSpec.volumes.push(volume);
 
-  for (const container of podSpec.containers ?? []) {
-    if (spec.skipContainers.has(container.name)) continue;
-    const clash = container.volumeMounts?.find(
+  const containers = podSpec.containers ?? [];
+  containers.forEach((received, index) => {
+    if (spec.skipContainers.has(received.name)) return;
+    const clash = received.volumeMounts?.find(
       (m) => m.name !== PROPERTIES_VOLUME && m.mountPath.replace(/\/+$/, "") === mountPath,
     );
     if (clash) {
       warnings.push(
-        `container "${container.name}" already mounts volume "${clash.name}" at ${mountPath}, so graft did not mount application.properties there: set annotation graft.pnda.io/properties-mount-path to a free directory`,
+        `container "${received.name}" already mounts volume "${clash.name}" at ${mountPath}, so graft did not mount application.properties there: set annotation graft.pnda.io/properties-mount-path to a free directory`,
       );
-      continue;
+      return;
     }
+    // The container and its lists are shared with the pod received: change a copy of them.
+    const container = {
+      ...received,
+      volumeMounts: [...(received.volumeMounts ?? [])],
+      env: [...(received.env ?? [])],
+    };
     mountInto(container, mountPath);
     setEnv(container, { name: ENV_PROPERTIES_FILE, value: propertiesFilePath(mountPath) });
     const warning = appendJavaToolOptions(container, classPathOption(mountPath));
     if (warning) warnings.push(warning);
-  }
+    containers[index] = container;
+  });
   return warnings;
 }
 
