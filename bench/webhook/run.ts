@@ -27,7 +27,22 @@ const CONNECTIONS = 8;
 const GRAFT_PATH = "/mutate/namespace";
 const BASELINE_PATH = "/baseline";
 
-type Load = { requestsPerSecond: number; p50Ms: number; p99Ms: number; meanMs: number; errors: number };
+type Load = {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  errors: number;
+  /** The server's CPU time per request: steadier than req/s on a shared machine. */
+  cpuUsPerRequest: number;
+};
+
+/** User + system CPU time of process `pid` so far, in microseconds (Linux clock ticks of 10 ms). */
+async function cpuMicros(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
 
 async function startServer(): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench/webhook/server.ts")], {
@@ -48,14 +63,15 @@ async function startServer(): Promise<{ port: number; pid: number; stop: () => P
 }
 
 async function load(
-  port: number,
+  server: { port: number; pid: number },
   route: string,
   body: string,
   seconds: number,
   connections: number,
 ): Promise<Load> {
+  const cpuBefore = await cpuMicros(server.pid);
   const result = await autocannon({
-    url: `https://127.0.0.1:${port}${route}`,
+    url: `https://127.0.0.1:${server.port}${route}`,
     method: "POST",
     headers: { "content-type": "application/json" },
     body,
@@ -64,8 +80,10 @@ async function load(
     // The bench server's certificate is its own; this is loopback traffic to a child process.
     tlsOptions: { rejectUnauthorized: false },
   } as autocannon.Options);
+  const cpu = (await cpuMicros(server.pid)) - cpuBefore;
   const failed = result.errors + result.timeouts + result.non2xx;
   return {
+    cpuUsPerRequest: cpu / Math.max(1, result.requests.total),
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
@@ -94,18 +112,18 @@ async function main(): Promise<void> {
   try {
     // Warm both routes (JIT, TLS session) before measuring.
     for (const { body } of reviews) {
-      await load(server.port, GRAFT_PATH, body, 1, CONNECTIONS);
-      await load(server.port, BASELINE_PATH, body, 1, CONNECTIONS);
+      await load(server, GRAFT_PATH, body, 1, CONNECTIONS);
+      await load(server, BASELINE_PATH, body, 1, CONNECTIONS);
     }
     for (const { name, body } of reviews) {
-      const graft = await load(server.port, GRAFT_PATH, body, SECONDS, CONNECTIONS);
-      const baseline = await load(server.port, BASELINE_PATH, body, SECONDS, CONNECTIONS);
+      const graft = await load(server, GRAFT_PATH, body, SECONDS, CONNECTIONS);
+      const baseline = await load(server, BASELINE_PATH, body, SECONDS, CONNECTIONS);
       if (graft.errors + baseline.errors > 0)
         throw new Error(`${name}: ${graft.errors + baseline.errors} failed requests`);
       const ratio = graft.requestsPerSecond / baseline.requestsPerSecond;
       worstRatio = Math.min(worstRatio, ratio);
       rows.push(
-        `| ${name} | ${(body.length / 1024).toFixed(0)} | ${fixed(graft.requestsPerSecond, 0)} | ${fixed(baseline.requestsPerSecond, 0)} | **${fixed(ratio, 2)}** | ${graft.p50Ms} / ${graft.p99Ms} | ${baseline.p50Ms} / ${baseline.p99Ms} |`,
+        `| ${name} | ${(body.length / 1024).toFixed(0)} | ${fixed(graft.requestsPerSecond, 0)} | ${fixed(baseline.requestsPerSecond, 0)} | **${fixed(ratio, 2)}** | ${graft.p50Ms} / ${graft.p99Ms} | ${baseline.p50Ms} / ${baseline.p99Ms} | ${fixed(graft.cpuUsPerRequest, 0)} / ${fixed(baseline.cpuUsPerRequest, 0)} |`,
       );
       console.log(rows.at(-1));
     }
@@ -115,8 +133,8 @@ async function main(): Promise<void> {
     const scaling: string[] = [];
     for (const containers of [1, 10, 50, 100]) {
       const body = JSON.stringify(bigPodReview(containers, 15));
-      const graft = await load(server.port, GRAFT_PATH, body, Math.max(2, SECONDS / 2), 1);
-      const baseline = await load(server.port, BASELINE_PATH, body, Math.max(2, SECONDS / 2), 1);
+      const graft = await load(server, GRAFT_PATH, body, Math.max(2, SECONDS / 2), 1);
+      const baseline = await load(server, BASELINE_PATH, body, Math.max(2, SECONDS / 2), 1);
       const ownMs = Math.max(0, graft.meanMs - baseline.meanMs);
       scaling.push(
         `| ${containers} | ${(body.length / 1024).toFixed(0)} | ${fixed(graft.meanMs, 2)} | ${fixed(baseline.meanMs, 2)} | ${fixed(ownMs, 2)} | ${fixed((ownMs * 1000) / containers, 0)} |`,
@@ -131,11 +149,11 @@ async function main(): Promise<void> {
       "",
       `Measured by \`npm run bench:webhook\` (bench/webhook/run.ts) on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPUs. HTTPS with keep-alive, ${CONNECTIONS} connections, ${SECONDS} s a run, autocannon in the bench process and the server in a child process. The baseline route in the same server parses the review and allows it untouched; graft's route runs the whole admission (intent, plan, features, patch) with the platform variables given and the properties ConfigMap already ensured, as for every pod of an app after the first.`,
       "",
-      "| review | body (KiB) | graft req/s | baseline req/s | graft / baseline | graft p50 / p99 (ms) | baseline p50 / p99 (ms) |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| review | body (KiB) | graft req/s | baseline req/s | graft / baseline | graft p50 / p99 (ms) | baseline p50 / p99 (ms) | server CPU per request, graft / baseline (µs) |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows,
       "",
-      `Worst ratio: **${fixed(worstRatio, 2)}** (aim: at least 0.5). Peak RSS of the server over the whole run: ${fixed(rss, 0)} MiB.`,
+      `Worst ratio: **${fixed(worstRatio, 2)}** (aim: at least 0.5). Peak RSS of the server over the whole run: ${fixed(rss, 0)} MiB. On a shared 2-CPU machine the req/s of a route can swing by a third between runs (the baseline's most); the server's CPU time per request, read from /proc over the same run, is the steadier figure.`,
       "",
       "Cost against pod size (one connection, so latency is service time; each container has 15 env vars):",
       "",
