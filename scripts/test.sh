@@ -16,7 +16,11 @@ npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  // A suite whose set-up throws fails without failing any test: count those files too.
+  const failedFiles = r.numFailedTestSuites;
+  console.log(
+    `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped; ${failedFiles} failed files`,
+  );
   if (r.numTotalTests === 0) process.exitCode = 1;
 ' "$report" || status=1
 exit "$status"

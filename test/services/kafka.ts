@@ -51,11 +51,22 @@ function brokerConfig(options: {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * A random KRaft cluster id. Like Kafka's own `Uuid.randomUuid()`, it never starts with "-",
+ * which the storage tool's argument parser would read as an option.
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
 /** Starts `brokers` KRaft nodes and resolves once each accepts Kafka connections. */
 export async function startKafka(options: { brokers?: number } = {}): Promise<KafkaCluster> {
   const count = options.brokers ?? 1;
   const data = await tempDir("kafka");
-  const clusterId = randomBytes(16).toString("base64url");
+  const clusterId = kafkaClusterId();
   const controllerPort = await freePort();
   const log4j = path.join(data.dir, "log4j.properties");
   await writeFile(
