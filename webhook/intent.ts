@@ -12,6 +12,7 @@ import {
   PREFIX,
 } from "../core/annotations.js";
 import { type CheckSpec, parseChecksSpec } from "../core/checks.js";
+import { createMemo } from "../core/memo.js";
 import { isValidNotebookUser, NOTEBOOK_USER_FORM } from "./features/notebook-target.js";
 import type { PropertyValue } from "./properties/pnda-format.js";
 import { jsonObject } from "./properties/sources.js";
@@ -122,16 +123,29 @@ function parseMatching(
   return undefined;
 }
 
-function parseChecks(key: string, value: string, errors: string[]): CheckSpec[] | undefined {
+type ParsedChecks = { ok: true; checks: CheckSpec[] } | { ok: false; errors: string[] };
+
+/** Every pod of an app carries the same checks: validate each distinct text once. */
+const parsedChecks = createMemo<ParsedChecks>();
+
+function parseChecksText(value: string): ParsedChecks {
   const result = parseChecksSpec(value);
   if (!result.ok) {
     const structural = result.errors.some((error) => !error.startsWith("check "));
-    for (const error of result.errors) errors.push(`annotation "${key}": ${error}`);
-    if (structural) errors.push(`annotation "${key}": ${EXPECTED.checks}`);
-    return undefined;
+    return { ok: false, errors: structural ? [...result.errors, EXPECTED.checks] : result.errors };
   }
   // The spec as written (plus its source), not the expanded form: GRAFT_CHECKS must parse again.
-  return result.checks.map(({ intervalMs: _interval, timeoutMs: _timeout, ...spec }) => spec as CheckSpec);
+  const checks = result.checks.map(
+    ({ intervalMs: _interval, timeoutMs: _timeout, ...spec }) => spec as CheckSpec,
+  );
+  return { ok: true, checks };
+}
+
+function parseChecks(key: string, value: string, errors: string[]): CheckSpec[] | undefined {
+  const result = parsedChecks(value, () => parseChecksText(value));
+  if (result.ok) return result.checks;
+  for (const error of result.errors) errors.push(`annotation "${key}": ${error}`);
+  return undefined;
 }
 
 /**

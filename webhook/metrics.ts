@@ -55,15 +55,34 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
     registers: [registry],
   });
 
+  // Label values are few and fixed: bind each series once rather than hash labels per request.
+  const requestSeries = bound((key) => {
+    const [route = "", outcome = ""] = key.split(" ");
+    return requests.labels({ route, outcome });
+  });
+  const latencySeries = bound((route) => latency.labels({ route }));
   return {
     observeReview: (route, outcome, seconds) => {
-      requests.inc({ route, outcome });
-      latency.observe({ route }, seconds);
+      requestSeries(`${route} ${outcome}`).inc();
+      latencySeries(route).observe(seconds);
     },
     countInjections: (features) => {
       for (const feature of features) injections.inc({ feature });
     },
     countDenial: (kind) => denials.inc({ kind: KNOWN_KINDS.has(kind) ? kind : "other" }),
+  };
+}
+
+/** `make(key)` once per key. */
+function bound<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) {
+      value = make(key);
+      made.set(key, value);
+    }
+    return value;
   };
 }
 

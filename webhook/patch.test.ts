@@ -23,8 +23,8 @@ describe("diffPatch", () => {
       spec: { containers: [{ name: "a" }], initContainers: [{ name: "b" }] },
     };
     expect(diffPatch(original, mutated)).toEqual([
-      { op: "add", path: "/spec/initContainers", value: [{ name: "b" }] },
       { op: "add", path: "/metadata/annotations", value: { x: "1" } },
+      { op: "add", path: "/spec/initContainers", value: [{ name: "b" }] },
     ]);
   });
 
@@ -47,5 +47,43 @@ describe("diffPatch", () => {
       { op: "add", path: "/metadata/labels", value: { a: "b" } },
     ]);
     expect(original.metadata.managedFields).toBe(managedFields);
+  });
+
+  it("removes from the end of a shrinking list, highest index first, and replaces a changed type", () => {
+    const original = { list: [1, 2, 3, 4], value: { a: 1 }, gone: "x" };
+    const mutated = { list: [1, 5], value: [1], extra: null };
+    const patch = diffPatch(original, mutated);
+    expect(patch).toEqual([
+      { op: "replace", path: "/list/1", value: 5 },
+      { op: "remove", path: "/list/3" },
+      { op: "remove", path: "/list/2" },
+      { op: "replace", path: "/value", value: [1] },
+      { op: "remove", path: "/gone" },
+      { op: "add", path: "/extra", value: null },
+    ]);
+    const applied = structuredClone(original);
+    applyPatch(applied, patch as Parameters<typeof applyPatch>[1]);
+    expect(applied).toEqual(mutated);
+  });
+
+  it("skips a subtree both sides share without reading it", () => {
+    const shared = new Proxy(
+      { a: 1 },
+      {
+        ownKeys: () => {
+          throw new Error("a shared subtree was walked");
+        },
+      },
+    );
+    expect(diffPatch({ spec: shared, x: 1 }, { spec: shared, x: 2 })).toEqual([
+      { op: "replace", path: "/x", value: 2 },
+    ]);
+  });
+
+  it("treats a key whose value is undefined as absent, as JSON does", () => {
+    expect(diffPatch({ a: undefined, b: 1 }, { a: 2, b: undefined })).toEqual([
+      { op: "remove", path: "/b" },
+      { op: "add", path: "/a", value: 2 },
+    ]);
   });
 });

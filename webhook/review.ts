@@ -4,7 +4,7 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv, type ErrorObject } from "ajv";
-import type { Operation } from "fast-json-patch";
+import type { Operation } from "./patch.js";
 
 const GroupVersionKind = Type.Object({ group: Type.String(), version: Type.String(), kind: Type.String() });
 const GroupVersionResource = Type.Object({

@@ -5,6 +5,7 @@
  * before the pod is admitted, and mounted into the app containers (properties/mount.ts).
  */
 import { ANNOTATION, type ComponentType } from "../../core/annotations.js";
+import { createMemo, identityOf } from "../../core/memo.js";
 import type { PodLike } from "../kube.js";
 import { ownerReferenceFor, propertiesConfigMap } from "../properties/configmap.js";
 import { DEFAULT_MOUNT_PATH, renderPropertiesMount } from "../properties/mount.js";
@@ -38,6 +39,13 @@ export function applicationUser(pod: Readonly<PodLike>): string {
   return pod.spec?.serviceAccountName || "default";
 }
 
+type MergedConfigMap =
+  | { ok: true; configMap: ReturnType<typeof propertiesConfigMap> }
+  | { ok: false; error: string };
+
+const mergedConfigMaps = createMemo<MergedConfigMap>();
+const NO_PLATFORM: ReadonlyMap<string, string> = new Map();
+
 export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> {
   const { pod, namespace, intent, componentType, app, component, facts } = input;
   const enabled = intent.properties ?? PROPERTIES_BY_DEFAULT.has(componentType);
@@ -67,42 +75,61 @@ export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> 
         };
   }
 
-  let ownText = "";
-  let componentProperties = new Map<string, PropertyValue>();
   const sourceName = intent.propertiesConfigMap;
-  if (sourceName !== undefined && known !== undefined) {
-    const data = known.configMaps.get(sourceName);
-    if (data === undefined) {
-      return {
-        deny: [
-          `annotation "${ANNOTATION.propertiesConfigMap}" names ConfigMap "${sourceName}", which does not exist in namespace "${namespace}": create it, or remove the annotation`,
-        ],
-      };
-    }
-    const source = componentSource({ namespace, name: sourceName }, data);
-    if (!source.ok) return { deny: [source.error] };
-    ({ ownText, componentProperties } = source.value);
+  const data = sourceName !== undefined && known !== undefined ? known.configMaps.get(sourceName) : undefined;
+  if (sourceName !== undefined && known !== undefined && data === undefined) {
+    return {
+      deny: [
+        `annotation "${ANNOTATION.propertiesConfigMap}" names ConfigMap "${sourceName}", which does not exist in namespace "${namespace}": create it, or remove the annotation`,
+      ],
+    };
   }
-
-  const content = mergeApplicationProperties({
-    ownText,
-    platform: known?.platform ?? new Map(),
-    componentProperties,
-    overrides: new Map(Object.entries(intent.propertiesOverrides ?? {})),
-    application: app,
+  const user = applicationUser(pod);
+  const platform = known?.platform ?? NO_PLATFORM;
+  const overrides = intent.propertiesOverrides ?? {};
+  // Every pod of one app gives the same inputs: merge and hash once (core/memo.ts).
+  const key = JSON.stringify([
+    identityOf(platform),
+    data === undefined ? 0 : identityOf(data),
+    sourceName ?? null,
+    namespace,
+    app,
     component,
-    user: applicationUser(pod),
-    kubernetes: new Map([
-      ["namespace", namespace],
-      ["app", app],
-      ["component", component],
-      ["component_type", componentType],
-      ["service_account", applicationUser(pod)],
-    ]),
+    componentType,
+    user,
+    overrides,
+  ]);
+  const merged = mergedConfigMaps(key, () => {
+    let ownText = "";
+    let componentProperties = new Map<string, PropertyValue>();
+    if (sourceName !== undefined && data !== undefined) {
+      const source = componentSource({ namespace, name: sourceName }, data);
+      if (!source.ok) return { ok: false as const, error: source.error };
+      ({ ownText, componentProperties } = source.value);
+    }
+    const content = mergeApplicationProperties({
+      ownText,
+      platform,
+      componentProperties,
+      overrides: new Map(Object.entries(overrides)),
+      application: app,
+      component,
+      user,
+      kubernetes: new Map([
+        ["namespace", namespace],
+        ["app", app],
+        ["component", component],
+        ["component_type", componentType],
+        ["service_account", user],
+      ]),
+    });
+    return { ok: true as const, configMap: propertiesConfigMap({ namespace, app, component, content }) };
   });
-  const configMap = propertiesConfigMap({ namespace, app, component, content });
+  if (!merged.ok) return { deny: [merged.error] };
   const owner = ownerReferenceFor(pod.metadata?.ownerReferences);
-  if (owner) configMap.metadata.ownerReferences = [owner];
+  const configMap = owner
+    ? { ...merged.configMap, metadata: { ...merged.configMap.metadata, ownerReferences: [owner] } }
+    : merged.configMap;
 
   const params = {
     configMap: configMap.metadata.name,

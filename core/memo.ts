@@ -1,0 +1,66 @@
+/**
+ * A bounded memo for pure functions of a string key. Every pod of an app carries the same
+ * annotations and gets the same application.properties, so the webhook parses and merges once
+ * per distinct input instead of once per pod. Nothing observable is kept: the function is pure,
+ * and its results are deep-frozen, because every caller now shares them.
+ */
+
+export type Memo<T> = (key: string, compute: () => T) => T;
+
+/** Frozen all the way down (plain objects, arrays, Maps and Sets are walked). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (value instanceof Map) {
+    for (const [key, item] of value) {
+      deepFreeze(key);
+      deepFreeze(item);
+    }
+  } else if (value instanceof Set) {
+    for (const item of value) deepFreeze(item);
+  } else {
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+/**
+ * Keeps the results for at most `capacity` keys, dropping the least recently used; keys longer
+ * than `maxKeyLength` are computed every time, so the memo holds at most about
+ * capacity × maxKeyLength characters of keys.
+ */
+export function createMemo<T>(options: { capacity?: number; maxKeyLength?: number } = {}): Memo<T> {
+  const capacity = options.capacity ?? 512;
+  const maxKeyLength = options.maxKeyLength ?? 16_384;
+  const entries = new Map<string, T>();
+  return (key, compute) => {
+    if (key.length > maxKeyLength) return deepFreeze(compute());
+    if (entries.has(key)) {
+      const value = entries.get(key) as T;
+      // Map keeps insertion order: re-inserting marks the key most recently used.
+      entries.delete(key);
+      entries.set(key, value);
+      return value;
+    }
+    const value = deepFreeze(compute());
+    entries.set(key, value);
+    if (entries.size > capacity) entries.delete(entries.keys().next().value as string);
+    return value;
+  };
+}
+
+const ids = new WeakMap<object, number>();
+let lastId = 0;
+
+/**
+ * A number standing for an object's identity, for memo keys over immutable snapshots (the cached
+ * graft-platform variables, a ConfigMap's data as read): a new snapshot is a new object, a new id.
+ */
+export function identityOf(object: object): number {
+  let id = ids.get(object);
+  if (id === undefined) {
+    id = ++lastId;
+    ids.set(object, id);
+  }
+  return id;
+}
