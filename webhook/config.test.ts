@@ -14,6 +14,8 @@ describe("loadWebhookConfig", () => {
       notebooks: {
         repoTemplate: "http://deployment-manager-git:8099/jupyter-{user}",
         folder: "/home/jovyan/apps-notebooks",
+        waitSeconds: 20,
+        limitSeconds: 300,
       },
       properties: { onFailure: "deny" },
       onError: "deny",
@@ -27,6 +29,15 @@ describe("loadWebhookConfig", () => {
     expect(config.agent.resources.requests).toEqual({ cpu: "10m", memory: "64Mi" });
     expect(config.nativeSidecars).toBe("never");
     expect(config.namespace).toBe("graft");
+  });
+
+  it("refuses a notebook sync limit shorter than the wait, or a wait past KubeSpawner's patience", () => {
+    expect(() => loadWebhookConfig("notebooks: {waitSeconds: 30, limitSeconds: 10}")).toThrow(
+      '"notebooks.limitSeconds" (10) must be at least "notebooks.waitSeconds" (30)',
+    );
+    expect(() => loadWebhookConfig("notebooks: {waitSeconds: 90}")).toThrow(
+      /"notebooks\/waitSeconds"|notebooks.waitSeconds" must be <= 50/,
+    );
   });
 
   it("names an unknown key, so a typo is not a silent default", () => {

@@ -5,6 +5,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv, type ErrorObject } from "ajv";
 import { parse as parseYaml } from "yaml";
+import { DEFAULT_SYNC_LIMIT_SECONDS, DEFAULT_SYNC_WAIT_SECONDS } from "./features/notebook-sync-script.js";
 
 const Quantity = Type.String({
   pattern: "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$",
@@ -63,6 +64,20 @@ export const WebhookConfigSchema = Type.Object(
           description: "an absolute path",
           default: "/home/jovyan/apps-notebooks",
         }),
+        /** How long a notebook container's start waits for the sync (then it goes on in the background). */
+        waitSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 50,
+          description: "whole seconds, 1 to 50: under KubeSpawner's start_timeout",
+          default: DEFAULT_SYNC_WAIT_SECONDS,
+        }),
+        /** How long one sync may run in all. */
+        limitSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 3600,
+          description: "whole seconds, 1 to 3600",
+          default: DEFAULT_SYNC_LIMIT_SECONDS,
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -117,6 +132,12 @@ export function loadWebhookConfig(text: string | undefined): WebhookConfig {
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map(describeError);
     throw new Error(`invalid webhook config: ${problems.join("; ")}`);
+  }
+  const { waitSeconds, limitSeconds } = (config as WebhookConfig).notebooks;
+  if (limitSeconds < waitSeconds) {
+    throw new Error(
+      `invalid webhook config: "notebooks.limitSeconds" (${limitSeconds}) must be at least "notebooks.waitSeconds" (${waitSeconds})`,
+    );
   }
   return config as WebhookConfig;
 }

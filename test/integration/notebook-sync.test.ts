@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { applyPatch } from "rfc6902";
@@ -18,6 +18,7 @@ import { notebookSyncCommand } from "../../webhook/features/notebook-sync-script
 import type { Container, Pod } from "../../webhook/kube.js";
 import { type GitHttpServer, startGitHttp } from "../services/git-http.js";
 import { startJupyterServer } from "../services/jupyter-server.js";
+import { waitFor } from "../services/spawn.js";
 
 const LIMIT_MS = 20_000;
 
@@ -115,10 +116,13 @@ function kubeSpawnerPod(user: string, home: string, notebook: Partial<Container>
   };
 }
 
-function admitPod(pod: Pod, repoBase: string, home: string) {
+/** The webhook's `notebooks` settings a test may change (the repository and folder are the test's). */
+type SyncTimes = { waitSeconds?: number; limitSeconds?: number };
+
+function admitPod(pod: Pod, repoBase: string, home: string, times: SyncTimes = {}) {
   const config = loadWebhookConfig(
     JSON.stringify({
-      notebooks: { repoTemplate: `${repoBase}/jupyter-{user}`, folder: `${home}/apps-notebooks` },
+      notebooks: { repoTemplate: `${repoBase}/jupyter-{user}`, folder: `${home}/apps-notebooks`, ...times },
     }),
   );
   const facts: AdmissionFacts = { config, nativeSidecars: true, namespaceOptIn: true };
@@ -140,8 +144,8 @@ function admitPod(pod: Pod, repoBase: string, home: string) {
 }
 
 /** The postStart command the admission core puts on `user`'s notebook container. */
-function admittedHook(user: string, repoBase: string, home: string): string[] {
-  const { pod } = admitPod(kubeSpawnerPod(user, home), repoBase, home);
+function admittedHook(user: string, repoBase: string, home: string, times: SyncTimes = {}): string[] {
+  const { pod } = admitPod(kubeSpawnerPod(user, home), repoBase, home, times);
   const command = pod.spec?.containers[0]?.lifecycle?.postStart?.exec?.command;
   expect(command).toBeDefined();
   return command!;
@@ -217,6 +221,57 @@ async function silentServer(): Promise<{ url: string; close(): Promise<void> }> 
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A TCP proxy in front of `target` whose replies reach the client `delayMs` after each connection
+ * opens: a git server on a slow link.
+ */
+async function slowProxy(target: string, delayMs: number): Promise<{ url: string; close(): Promise<void> }> {
+  const { hostname, port: targetPort } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const opened = Date.now();
+    const upstream = connect({ host: hostname, port: Number(targetPort) });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.on("data", (chunk: Buffer) => {
+      upstream.pause();
+      setTimeout(
+        () => {
+          client.write(chunk);
+          upstream.resume();
+        },
+        Math.max(0, opened + delayMs - Date.now()),
+      );
+    });
+    upstream.on("end", () => setTimeout(() => client.end(), Math.max(0, opened + delayMs - Date.now())));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}${new URL(target).pathname.replace(/\/$/, "")}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The command lines of running processes that mention `text`. */
+function processesMentioning(text: string): string[] {
+  return execFileSync("ps", ["-eo", "args="])
+    .toString()
+    .split("\n")
+    .filter((line) => line.includes(text) && !line.startsWith("ps "));
 }
 
 describe("notebook sync hook, as admitted, against a real git smart-HTTP server", () => {
@@ -392,6 +447,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
       notebookSyncCommand({
         repoUrl: `${url}/jupyter-${upstream.user}`,
         folder: `${home}/apps-notebooks`,
+        waitSeconds: 3,
         limitSeconds: 3,
       });
     expect(await runHook(command(server.url), home, bin)).toMatchObject({ code: 0, output: "" });
@@ -402,7 +458,57 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
       const run = await runHook(command(silent.url), home, bin);
       expect(run).toMatchObject({ code: 0, output: "" });
       expect(run.ms).toBeLessThan(3_000 + 2_000);
-      expect(await log(home)).toMatch(/stopped at its time limit of 3 s/);
+      await waitFor(
+        "the watchdog to stop the sync",
+        async () => /stopped at its time limit of 3 s/.test(await log(home)),
+        { timeoutMs: 5_000 },
+      );
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("lets the container start after its wait and finishes a slow first clone in the background", async () => {
+    const upstream = await createUpstream(server, "alice-slow", TWO_APPS);
+    const home = await newHome();
+    const slow = await slowProxy(server.url, 3_000);
+    try {
+      const run = await runHook(admittedHook(upstream.user, slow.url, home, { waitSeconds: 1 }), home);
+      expect(run).toMatchObject({ code: 0, output: "" });
+      expect(run.ms).toBeLessThan(2_500);
+      expect(present(home, "app-one")).toBe(false);
+      expect(await log(home)).toMatch(/still syncing after 1 s: the container starts now/);
+
+      await waitFor("the clone to land", async () => present(home, "app-two/model.ipynb"), {
+        timeoutMs: 30_000,
+      });
+      expect(await read(home, "app-one/explore.ipynb")).toBe(notebook("Explore"));
+      await waitFor("the clone to be logged", async () => /cloned /.test(await log(home)), {
+        timeoutMs: 5_000,
+      });
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("stops a background sync at its limit and leaves no process behind", async () => {
+    const upstream = await createUpstream(server, "alice-limit", TWO_APPS);
+    const home = await newHome();
+    const silent = await silentServer();
+    try {
+      const hook = admittedHook(upstream.user, silent.url, home, { waitSeconds: 1, limitSeconds: 3 });
+      const run = await runHook(hook, home);
+      expect(run).toMatchObject({ code: 0, output: "" });
+      expect(run.ms).toBeLessThan(2_500);
+      await waitFor(
+        "the limit to stop the sync",
+        async () => /stopped at its time limit of 3 s/.test(await log(home)),
+        { timeoutMs: 6_000 },
+      );
+      await waitFor("every process of the sync to end", async () => processesMentioning(home).length === 0, {
+        timeoutMs: 3_000,
+      });
+      expect(present(home, "")).toBe(false);
     } finally {
       await silent.close();
     }

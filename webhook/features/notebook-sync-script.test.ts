@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SYNC_LIMIT_SECONDS,
+  DEFAULT_SYNC_WAIT_SECONDS,
   HOOK_NAME,
   isNotebookSyncCommand,
   NOTEBOOK_SYNC_SCRIPT,
@@ -9,7 +10,7 @@ import {
 } from "./notebook-sync-script.js";
 
 describe("notebookSyncCommand", () => {
-  it("passes the URL, folder and time limit as positional parameters of a fixed script", () => {
+  it("passes the URL, folder, wait and limit as positional parameters of a fixed script", () => {
     expect(
       notebookSyncCommand({
         repoUrl: "http://git:8099/jupyter-alice",
@@ -22,8 +23,14 @@ describe("notebookSyncCommand", () => {
       HOOK_NAME,
       "http://git:8099/jupyter-alice",
       "/home/jovyan/apps-notebooks",
+      String(DEFAULT_SYNC_WAIT_SECONDS),
       String(DEFAULT_SYNC_LIMIT_SECONDS),
     ]);
+  });
+
+  it("never passes a limit shorter than the wait", () => {
+    const command = notebookSyncCommand({ repoUrl: "u", folder: "/f/g", waitSeconds: 30, limitSeconds: 5 });
+    expect(command.slice(6)).toEqual(["30", "30"]);
   });
 
   it("never lets its inputs into the script text, whatever they are", () => {
@@ -31,18 +38,19 @@ describe("notebookSyncCommand", () => {
       fc.property(
         fc.string(),
         fc.string(),
-        fc.integer({ min: 1, max: 60 }),
-        (repoUrl, folder, limitSeconds) => {
-          const command = notebookSyncCommand({ repoUrl, folder, limitSeconds });
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 50, max: 3600 }),
+        (repoUrl, folder, waitSeconds, limitSeconds) => {
+          const command = notebookSyncCommand({ repoUrl, folder, waitSeconds, limitSeconds });
           expect(command.slice(0, 4)).toEqual(["sh", "-c", NOTEBOOK_SYNC_SCRIPT, HOOK_NAME]);
-          expect(command.slice(4)).toEqual([repoUrl, folder, String(limitSeconds)]);
+          expect(command.slice(4)).toEqual([repoUrl, folder, String(waitSeconds), String(limitSeconds)]);
         },
       ),
     );
   });
 
-  it("bounds the sync well under KubeSpawner's default start timeout of 60 s", () => {
-    expect(DEFAULT_SYNC_LIMIT_SECONDS).toBeLessThanOrEqual(30);
+  it("holds a container's start well under KubeSpawner's default start timeout of 60 s", () => {
+    expect(DEFAULT_SYNC_WAIT_SECONDS).toBeLessThanOrEqual(30);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The notebook sync hook: one fixed shell script, run as
- * `sh -c SCRIPT graft-notebook-sync REPO_URL FOLDER LIMIT_SECONDS`. Everything that varies arrives
+ * `sh -c SCRIPT graft-notebook-sync REPO_URL FOLDER WAIT_SECONDS LIMIT_SECONDS`. Everything that varies arrives
  * as a positional parameter, so no username, URL or annotation is ever parsed as shell code.
  *
  * What a start does (the worker, bounded by the hook):
@@ -10,22 +10,33 @@
  *   unchanged by the user → take upstream (add, update, or remove when removed upstream);
  *   changed by the user → keep it, and put the upstream version beside it as
  *   `name.upstream-<commit>.ext`; deleted by the user → restored only if upstream changed it.
- * - the sync runs in the foreground with a time limit (default 20 s): JupyterLab then opens on a
- *   complete folder and never races the sync for a file, and a git outage costs at most the limit.
- *   `timeout` (coreutils or busybox) bounds it; without it a watchdog stops the worker.
+ * - the container's start waits for the sync up to a time (default 20 s): JupyterLab then opens
+ *   on a complete folder in the usual case, and a git outage costs the start at most that wait.
+ *   A sync still running then (a first clone of a large repository over a slow link) goes on in
+ *   the background up to a limit (default 300 s) and lands as it would have: the first clone by
+ *   one rename, each file by its own. `timeout` (coreutils or busybox) bounds it; without it a
+ *   watchdog stops the worker. git itself gives up on a server silent for 10 s.
  * - the hook always exits 0 and logs to `~/.graft-notebook-sync.log`.
  */
 
 /** `$0` of the hook's shell: shows in `ps` and marks a command as graft's. */
 export const HOOK_NAME = "graft-notebook-sync";
 
-/** Well under the kubelet's patience and KubeSpawner's default start_timeout (60 s). */
-export const DEFAULT_SYNC_LIMIT_SECONDS = 20;
+/**
+ * How long a container's start waits for the sync: well under the kubelet's patience and
+ * KubeSpawner's default start_timeout (60 s).
+ */
+export const DEFAULT_SYNC_WAIT_SECONDS = 20;
+/** How long one sync may run in all, finishing in the background once the start stops waiting. */
+export const DEFAULT_SYNC_LIMIT_SECONDS = 300;
+
+/** A line in the log: both the hook and its worker (a shell of its own) write with it. */
+const SAY = `say() { printf '%s graft-notebook-sync: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)" "$*"; }`;
 
 /** Worker: $1 repository URL, $2 folder. Logs every outcome; the hook bounds its time. */
 const WORKER = `url=$1
 dir=$2
-say() { printf '%s graft-notebook-sync: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)" "$*"; }
+${SAY}
 g() { git -c http.lowSpeedLimit=1000 -c http.lowSpeedTime=10 -c core.quotePath=false "$@"; }
 case $dir/ in
   /?*/?*/) ;;
@@ -168,22 +179,32 @@ g -C "$dir" update-ref refs/graft/synced "$new"
 say "synced $dir with $url at $short: $added added, $updated updated, $restored restored, $removed removed, $kept kept as yours, $skipped skipped"
 `;
 
-/** Hook: $1 repository URL, $2 folder, $3 time limit in seconds. Always exits 0. */
+/**
+ * Hook: $1 repository URL, $2 folder, $3 seconds the start waits, $4 seconds a sync may run in
+ * all. The worker runs in the background; the hook waits for it at most $3 seconds (a trapped
+ * signal from an alarm interrupts `wait`), then returns and leaves it to finish, bounded by $4 by
+ * `timeout` or, in an image without it, a watchdog. Always exits 0.
+ */
 const HOOK = `url=$1
 dir=$2
-limit=$3
-case $limit in '' | *[!0-9]*) limit=20 ;; esac
+wait=$3
+limit=$4
+case $wait in '' | *[!0-9]*) wait=20 ;; esac
+case $limit in '' | *[!0-9]*) limit=$wait ;; esac
+if [ "$limit" -lt "$wait" ]; then limit=$wait; fi
 home=\${HOME:-\${dir%/*}}
 log=$home/.graft-notebook-sync.log
 if [ -f "$log" ] && [ "$(wc -c <"$log")" -gt 262144 ]; then mv -f -- "$log" "$log.1"; fi
 # Nothing may keep the hook's own output open after it returns, or the kubelet keeps waiting.
 if (: >>"$log") 2>/dev/null; then exec >>"$log" 2>&1 </dev/null; else exec >/dev/null 2>&1 </dev/null; fi
 export GIT_TERMINAL_PROMPT=0
+${SAY}
 worker=@WORKER@
-if timeout 5 true 2>/dev/null; then
-  timeout "$limit" sh -c "$worker" graft-notebook-sync "$url" "$dir"
-  status=$?
-else
+bounded_worker() {
+  if timeout 5 true 2>/dev/null; then
+    timeout "$limit" sh -c "$worker" graft-notebook-sync "$url" "$dir"
+    return
+  fi
   sh -c "$worker" graft-notebook-sync "$url" "$dir" &
   pid=$!
   (sleep "$limit"; kill -TERM "$pid" 2>/dev/null) &
@@ -191,12 +212,28 @@ else
   wait "$pid"
   status=$?
   kill "$watchdog" 2>/dev/null
+  return $status
+}
+(
+  bounded_worker
+  status=$?
+  case $status in
+    0) ;;
+    124 | 143) say "stopped at its time limit of $limit s; the next start tries again" ;;
+    *) say "the sync ended with status $status; the next start tries again" ;;
+  esac
+) &
+sync=$!
+waited_out=
+trap 'waited_out=1' USR1
+(sleep "$wait"; kill -USR1 $$ 2>/dev/null) &
+alarm=$!
+wait "$sync"
+if [ -n "$waited_out" ]; then
+  say "still syncing after $wait s: the container starts now, and the sync goes on for at most $limit s in all"
+else
+  kill "$alarm" 2>/dev/null
 fi
-case $status in
-  0) ;;
-  124 | 143) echo "$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null) graft-notebook-sync: stopped at its time limit of $limit s; the next start tries again" ;;
-  *) echo "$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null) graft-notebook-sync: the sync ended with status $status; the next start tries again" ;;
-esac
 exit 0
 `;
 
@@ -212,6 +249,9 @@ export type NotebookSyncParams = {
   repoUrl: string;
   /** Absolute path of the synced folder. */
   folder: string;
+  /** How long the container's start waits for the sync. */
+  waitSeconds?: number;
+  /** How long the sync may run in all (at least `waitSeconds`). */
   limitSeconds?: number;
 };
 
@@ -219,9 +259,19 @@ export type NotebookSyncParams = {
 export function notebookSyncCommand({
   repoUrl,
   folder,
+  waitSeconds = DEFAULT_SYNC_WAIT_SECONDS,
   limitSeconds = DEFAULT_SYNC_LIMIT_SECONDS,
 }: NotebookSyncParams): string[] {
-  return ["sh", "-c", NOTEBOOK_SYNC_SCRIPT, HOOK_NAME, repoUrl, folder, String(limitSeconds)];
+  return [
+    "sh",
+    "-c",
+    NOTEBOOK_SYNC_SCRIPT,
+    HOOK_NAME,
+    repoUrl,
+    folder,
+    String(waitSeconds),
+    String(Math.max(limitSeconds, waitSeconds)),
+  ];
 }
 
 /** True when `command` is a notebook sync command graft rendered (any version of the script). */

@@ -14,6 +14,12 @@ const ALICE_COMMAND = notebookSyncCommand({
   repoUrl: "http://deployment-manager-git:8099/jupyter-alice",
   folder: FOLDER,
 });
+/** In an init container nothing outlives the container: the sync is bounded by the wait. */
+const ALICE_INIT_COMMAND = notebookSyncCommand({
+  repoUrl: "http://deployment-manager-git:8099/jupyter-alice",
+  folder: FOLDER,
+  limitSeconds: 20,
+});
 
 /** A single-user pod as KubeSpawner makes it, labelled for graft as jupyterhub-values.yaml does. */
 function kubeSpawnerPod(
@@ -239,7 +245,7 @@ describe("notebook sync feature", () => {
           name: SYNC_INIT_CONTAINER,
           image: "quay.io/jupyter/base-notebook:2024-05-27",
           imagePullPolicy: "IfNotPresent",
-          command: ALICE_COMMAND,
+          command: ALICE_INIT_COMMAND,
           env: [{ name: "HOME", value: "/home/jovyan" }],
           volumeMounts: [{ name: "volume-alice", mountPath: "/home/jovyan" }],
           securityContext: { runAsUser: 1000, runAsGroup: 100 },

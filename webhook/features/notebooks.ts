@@ -15,11 +15,7 @@ import {
   type FeaturePlan,
   type PlanInput,
 } from "./feature.js";
-import {
-  DEFAULT_SYNC_LIMIT_SECONDS,
-  isNotebookSyncCommand,
-  notebookSyncCommand,
-} from "./notebook-sync-script.js";
+import { isNotebookSyncCommand, notebookSyncCommand } from "./notebook-sync-script.js";
 import {
   checkNotebookFolder,
   checkNotebookUser,
@@ -35,6 +31,9 @@ export type NotebooksParams = {
   /** The repository URL, `{user}` replaced by a validated username. */
   repoUrl: string;
   folder: string;
+  /** How long the container's start waits for the sync. */
+  waitSeconds: number;
+  /** How long the sync may run in all, the rest of it in the background. */
   limitSeconds: number;
   /** The container whose start the sync belongs to. */
   container: string;
@@ -93,7 +92,8 @@ export function planNotebooks({
   const params: NotebooksParams = {
     repoUrl: notebookRepoUrl(facts.config.notebooks.repoTemplate, user.value),
     folder: folder.value,
-    limitSeconds: DEFAULT_SYNC_LIMIT_SECONDS,
+    waitSeconds: facts.config.notebooks.waitSeconds,
+    limitSeconds: facts.config.notebooks.limitSeconds,
     container: container.name,
     via: "postStart",
   };
@@ -104,7 +104,8 @@ export function planNotebooks({
     );
   }
   return {
-    apply: { ...params, via: "initContainer" },
+    // An init container's processes end with it: nothing can go on in the background.
+    apply: { ...params, via: "initContainer", limitSeconds: params.waitSeconds },
     warnings: [
       `graft: container "${container.name}" has a postStart hook of its own, which graft keeps: notebooks are synced by init container "${SYNC_INIT_CONTAINER}" before it starts instead`,
     ],
