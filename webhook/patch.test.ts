@@ -86,4 +86,15 @@ describe("diffPatch", () => {
       { op: "add", path: "/a", value: 2 },
     ]);
   });
+
+  it("reads only a map's own keys, so keys such as constructor and __proto__ are plain keys", () => {
+    const original = JSON.parse('{"metadata":{"annotations":{"toString":"a"}}}');
+    const mutated = JSON.parse('{"metadata":{"annotations":{"constructor":"b","__proto__":"c"}}}');
+    const patch = diffPatch(original, mutated);
+    expect(patch).toEqual([
+      { op: "remove", path: "/metadata/annotations/toString" },
+      { op: "add", path: "/metadata/annotations/constructor", value: "b" },
+      { op: "add", path: "/metadata/annotations/__proto__", value: "c" },
+    ]);
+  });
 });

@@ -33,15 +33,20 @@ function escapeKey(key: string): string {
  */
 const ignored = (path: string, key: string) => path === "/metadata" && key === "managedFields";
 
+/** A field's value, or undefined when the object has no such field of its own ("constructor"). */
+const field = (object: JsonObject, key: string): unknown =>
+  Object.hasOwn(object, key) ? object[key] : undefined;
+
 function diffObject(before: JsonObject, after: JsonObject, path: string, operations: Operation[]): void {
   for (const key of Object.keys(before)) {
     if (before[key] === undefined || ignored(path, key)) continue;
     const target = `${path}/${escapeKey(key)}`;
-    if (after[key] === undefined) operations.push({ op: "remove", path: target });
-    else diffValue(before[key], after[key], target, operations);
+    const value = field(after, key);
+    if (value === undefined) operations.push({ op: "remove", path: target });
+    else diffValue(before[key], value, target, operations);
   }
   for (const key of Object.keys(after)) {
-    if (after[key] === undefined || before[key] !== undefined || ignored(path, key)) continue;
+    if (after[key] === undefined || field(before, key) !== undefined || ignored(path, key)) continue;
     operations.push({ op: "add", path: `${path}/${escapeKey(key)}`, value: after[key] });
   }
 }
