@@ -1,6 +1,7 @@
 /** `graft agent --port 9464 [--checks F] [--push-url URL]`; checks from the file, else env GRAFT_CHECKS. */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { type CliIo, parsePort, processIo } from "../cli/io.js";
 import { parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
 import { startAgent } from "./main.js";
 
@@ -10,14 +11,6 @@ Runs health checks and serves /metrics, /status (PNDA events), /healthz and /rea
   --checks FILE    the checks spec (YAML or JSON list); else the env var GRAFT_CHECKS
   --push-url URL   also POST PNDA events to a console data logger (else env GRAFT_PUSH_URL)
 `;
-
-export type CliIo = {
-  env: Readonly<Record<string, string | undefined>>;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
-  stopSignal: Promise<void>;
-};
 
 /** The checks from `--checks` or GRAFT_CHECKS, or the messages that say what to fix. */
 export async function loadChecks(
@@ -65,8 +58,8 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(USAGE);
     return 0;
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  const port = parsePort(values.port);
+  if (port === undefined) {
     io.stderr(`graft agent: --port must be a port number (0-65535), got "${values.port}"\n`);
     return 2;
   }
@@ -105,14 +98,5 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 export function run(argv: string[]): Promise<number> {
-  const stopSignal = new Promise<void>((resolve) => {
-    process.once("SIGTERM", () => resolve());
-    process.once("SIGINT", () => resolve());
-  });
-  return runAgentCli(argv, {
-    env: process.env,
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    stopSignal,
-  });
+  return runAgentCli(argv, processIo());
 }

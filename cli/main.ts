@@ -16,6 +16,10 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "run health checks; serve /metrics, /status (PNDA events), /healthz, /readyz",
     load: () => import("../agent/cli.js"),
   },
+  console: {
+    summary: "serve the platform health page and /api/health, from Prometheus",
+    load: () => import("../console/cli.js"),
+  },
   certs: {
     summary: "write a new CA and serving certificate (ca.crt, tls.crt, tls.key) to a directory",
     load: () => import("../certs/cli.js"),

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
+import { parsePort } from "../cli/io.js";
 import { loadWebhookConfig, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
 import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
@@ -55,9 +56,8 @@ function parse(argv: string[]): Args | string {
     return (error as Error).message;
   }
   if (values.help) return "";
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    return `--port must be a port number, got "${values.port}"`;
+  const port = parsePort(String(values.port));
+  if (port === undefined) return `--port must be a port number, got "${values.port}"`;
   const certFile = values["tls-cert"];
   const keyFile = values["tls-key"];
   if (typeof certFile !== "string" || typeof keyFile !== "string") {

@@ -15,15 +15,16 @@ export type PrometheusServer = {
   stop: () => Promise<void>;
 };
 
-export type ScrapeTarget = { job: string; address: string };
+/** `labels` are given to the target's series, as Kubernetes discovery gives `namespace` and `pod`. */
+export type ScrapeTarget = { job: string; address: string; labels?: Record<string, string> };
 
 export function prometheusConfig(targets: ScrapeTarget[]): string {
   const jobs = targets.map(
-    ({ job, address }) => `  - job_name: ${JSON.stringify(job)}
+    ({ job, address, labels }) => `  - job_name: ${JSON.stringify(job)}
     scrape_interval: 1s
     scrape_timeout: 900ms
     static_configs:
-      - targets: [${JSON.stringify(address)}]`,
+      - targets: [${JSON.stringify(address)}]${labels ? `\n        labels: ${JSON.stringify(labels)}` : ""}`,
   );
   return `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs.join("\n")}\n`;
 }

@@ -1,0 +1,82 @@
+/**
+ * Check results from Prometheus' HTTP API (`/api/v1/query`): every agent's `graft_check_health`
+ * joined with its `graft_check_last_run_timestamp_seconds`. `namespace` and `pod` are the labels
+ * the PodMonitor (manifests/monitoring) gives each target; a target without them is named by its
+ * `instance`. Causes are not in Prometheus (they are never labels): the agents' /status has them.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import { Ajv } from "ajv";
+import { type CheckResult, HEALTH_LEVELS } from "../health.js";
+
+const QueryResponse = Type.Union([
+  Type.Object({
+    status: Type.Literal("success"),
+    data: Type.Object({
+      resultType: Type.Literal("vector"),
+      result: Type.Array(
+        Type.Object({
+          metric: Type.Record(Type.String(), Type.String()),
+          value: Type.Tuple([Type.Number(), Type.String()]),
+        }),
+      ),
+    }),
+  }),
+  Type.Object({ status: Type.Literal("error"), error: Type.String() }),
+]);
+type QueryResponse = Static<typeof QueryResponse>;
+type Sample = { metric: Record<string, string>; value: number };
+
+const validateResponse = new Ajv({ strict: true }).compile<QueryResponse>(QueryResponse);
+
+/** What went wrong reading a source, in words for the page. */
+export class SourceError extends Error {}
+
+export type PrometheusSource = { url: string; timeoutMs?: number };
+
+async function query(source: PrometheusSource, promql: string): Promise<Sample[]> {
+  const endpoint = new URL("api/v1/query", source.url.endsWith("/") ? source.url : `${source.url}/`);
+  endpoint.searchParams.set("query", promql);
+  let body: unknown;
+  try {
+    const response = await fetch(endpoint, { signal: AbortSignal.timeout(source.timeoutMs ?? 5_000) });
+    body = await response.json();
+  } catch (error) {
+    const reason = (error as Error).name === "TimeoutError" ? "no answer in time" : (error as Error).message;
+    throw new SourceError(`Prometheus at ${source.url} could not be queried: ${reason}`);
+  }
+  if (!validateResponse(body)) {
+    throw new SourceError(`Prometheus at ${source.url} answered with something other than a query result`);
+  }
+  if (body.status === "error")
+    throw new SourceError(`Prometheus at ${source.url} refused the query: ${body.error}`);
+  return body.data.result.map(({ metric, value }) => ({ metric, value: Number(value[1]) }));
+}
+
+const identity = (metric: Record<string, string>) =>
+  `${metric.namespace ?? ""}\n${metric.pod ?? metric.instance ?? ""}\n${metric.check ?? ""}`;
+
+/** The latest result of every check of every agent Prometheus scrapes. */
+export async function prometheusCheckResults(source: PrometheusSource): Promise<CheckResult[]> {
+  const [health, lastRun] = await Promise.all([
+    query(source, "graft_check_health"),
+    query(source, "graft_check_last_run_timestamp_seconds"),
+  ]);
+  const runAt = new Map(lastRun.map((sample) => [identity(sample.metric), sample.value * 1000]));
+  const results: CheckResult[] = [];
+  for (const { metric, value } of health) {
+    const level = HEALTH_LEVELS[value];
+    if (level === undefined || metric.check === undefined) continue;
+    // Without a last run (an agent older than that series) the result counts as stale.
+    const at = runAt.get(identity(metric)) ?? 0;
+    results.push({
+      namespace: metric.namespace ?? "",
+      pod: metric.pod ?? metric.instance ?? "",
+      check: metric.check,
+      type: metric.type ?? "",
+      source: metric.source ?? metric.check,
+      health: level,
+      at,
+    });
+  }
+  return results;
+}
