@@ -85,7 +85,10 @@ describe("healthReport", () => {
   });
 
   it("tells pods of the same name in two namespaces apart", () => {
-    const report = healthReport([result({ namespace: "a" }), result({ namespace: "b", health: "ERROR" })], NOW);
+    const report = healthReport(
+      [result({ namespace: "a" }), result({ namespace: "b", health: "ERROR" })],
+      NOW,
+    );
     expect(report.services[0]?.pods.map((p) => `${p.namespace}/${p.pod}:${p.shown}`)).toEqual([
       "a/spark-1:OK",
       "b/spark-1:ERROR",

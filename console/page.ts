@@ -12,6 +12,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>graft — platform health</title>
+<link rel="icon" href="favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="app.css">
 <script src="app.js" defer></script>
 </head>
@@ -36,6 +37,8 @@ export const PAGE_HTML = `<!doctype html>
 </body>
 </html>
 `;
+
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="${COLOURS.OK}" stroke="#333"/></svg>`;
 
 const shownRules = Object.entries(COLOURS)
   .map(([shown, colour]) => `[data-shown="${shown}"] { background: ${colour}; }`)

@@ -1,11 +1,11 @@
 /**
- * `graft console`'s HTTP side: the page and its two assets, `/api/health` (the report, or 503
+ * `graft console`'s HTTP side: the page and its assets, `/api/health` (the report, or 503
  * with what went wrong reading the source), `/healthz` and `/readyz`. Knows nothing of where
  * results come from: `readResults` is the source (sources/prometheus.ts).
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import { type CheckResult, HealthReportSchema, healthReport } from "./health.js";
-import { PAGE_CSS, PAGE_HTML, pageScript } from "./page.js";
+import { FAVICON_SVG, PAGE_CSS, PAGE_HTML, pageScript } from "./page.js";
 
 export type ConsoleServerOptions = {
   readResults: () => Promise<CheckResult[]>;
@@ -35,6 +35,7 @@ export function buildConsoleServer(options: ConsoleServerOptions): FastifyInstan
   asset("/", "text/html; charset=utf-8", PAGE_HTML);
   asset("/app.js", "text/javascript; charset=utf-8", script);
   asset("/app.css", "text/css; charset=utf-8", PAGE_CSS);
+  asset("/favicon.svg", "image/svg+xml", FAVICON_SVG);
 
   app.get(
     "/api/health",

@@ -36,13 +36,19 @@ export type PrometheusSource = { url: string; timeoutMs?: number };
 async function query(source: PrometheusSource, promql: string): Promise<Sample[]> {
   const endpoint = new URL("api/v1/query", source.url.endsWith("/") ? source.url : `${source.url}/`);
   endpoint.searchParams.set("query", promql);
-  let body: unknown;
+  let text: string;
   try {
     const response = await fetch(endpoint, { signal: AbortSignal.timeout(source.timeoutMs ?? 5_000) });
-    body = await response.json();
+    text = await response.text();
   } catch (error) {
     const reason = (error as Error).name === "TimeoutError" ? "no answer in time" : (error as Error).message;
     throw new SourceError(`Prometheus at ${source.url} could not be queried: ${reason}`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
   }
   if (!validateResponse(body)) {
     throw new SourceError(`Prometheus at ${source.url} answered with something other than a query result`);

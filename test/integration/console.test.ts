@@ -1,0 +1,249 @@
+/**
+ * The console against real parts: two real agents, a real Prometheus scraping them (with the
+ * `namespace` and `pod` labels Kubernetes discovery gives), and the page in headless Chromium.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Agent, startAgent } from "../../agent/main.js";
+import { runConsoleCli } from "../../console/cli.js";
+import { COLOURS, type HealthReport } from "../../console/health.js";
+import { buildConsoleServer } from "../../console/server.js";
+import { prometheusCheckResults } from "../../console/sources/prometheus.js";
+import { parseChecksSpec } from "../../core/checks.js";
+import { launchChromium } from "../services/chromium.js";
+import { type PrometheusServer, startPrometheus } from "../services/prometheus.js";
+import { waitFor } from "../services/spawn.js";
+import { startHttpTarget, startSilentTcpTarget, stoppedPort, type Target } from "./agent-targets.js";
+
+/** `#rrggbb` as a browser reports a computed colour. */
+function rgb(hex: string): string {
+  const [r, g, b] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+async function agentWith(checks: unknown[]): Promise<Agent> {
+  const parsed = parseChecksSpec(checks);
+  if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
+  const agent = await startAgent({ checks: parsed.checks, port: 0, host: "127.0.0.1" });
+  await agent.ready;
+  return agent;
+}
+
+describe("graft console, from a real Prometheus scraping real agents", () => {
+  let web: Target & { url: string };
+  let driver: Agent;
+  let jobManager: Agent;
+  let prometheus: PrometheusServer;
+  let console: { url: string; close: () => Promise<void> };
+  let browser: Browser;
+
+  beforeAll(async () => {
+    web = await startHttpTarget((_, response) => response.end("ok"));
+    const closed = await stoppedPort();
+    const kafkaApi = { name: "kafka-api", type: "http", url: `${web.url}/`, source: "kafka" };
+    driver = await agentWith([
+      { ...kafkaApi, interval: "1s", timeout: "500ms" },
+      {
+        name: "zk",
+        type: "tcp",
+        host: "127.0.0.1",
+        port: closed,
+        source: "zookeeper",
+        interval: "1s",
+        timeout: "500ms",
+      },
+    ]);
+    jobManager = await agentWith([{ ...kafkaApi, interval: "1s", timeout: "500ms" }]);
+    prometheus = await startPrometheus([
+      {
+        job: "driver",
+        address: driver.url.replace("http://", ""),
+        labels: { namespace: "apps", pod: "spark-driver" },
+      },
+      {
+        job: "jm",
+        address: jobManager.url.replace("http://", ""),
+        labels: { namespace: "apps", pod: "flink-jm" },
+      },
+    ]);
+    const app = buildConsoleServer({
+      readResults: () => prometheusCheckResults({ url: prometheus.url, timeoutMs: 2_000 }),
+      refreshMs: 500,
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const address = app.server.address();
+    console = {
+      url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
+      close: () => app.close(),
+    };
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await console?.close();
+    await prometheus?.stop();
+    await driver?.stop();
+    await jobManager?.stop();
+    await web?.stop();
+  });
+
+  const report = async (): Promise<HealthReport> => {
+    const response = await fetch(`${console.url}/api/health`);
+    expect(response.status).toBe(200);
+    return (await response.json()) as HealthReport;
+  };
+
+  it("reports a tile per source, as bad as its worst pod, once Prometheus has scraped both agents", async () => {
+    await waitFor(
+      "both agents in Prometheus",
+      async () => (await report()).services.find((s) => s.source === "kafka")?.pods.length === 2,
+      { timeoutMs: 30_000 },
+    );
+    const health = await report();
+    expect(health.overall).toBe("ERROR");
+    expect(health.services.map((s) => [s.source, s.shown])).toEqual([
+      ["kafka", "OK"],
+      ["zookeeper", "ERROR"],
+    ]);
+    expect(health.services[0]?.pods.map((p) => `${p.namespace}/${p.pod}`)).toEqual([
+      "apps/flink-jm",
+      "apps/spark-driver",
+    ]);
+    const zk = health.services[1]?.pods[0]?.checks[0];
+    expect(zk).toMatchObject({ check: "zk", type: "tcp", shown: "ERROR" });
+    expect(zk?.ageMs).toBeLessThan(60_000);
+  });
+
+  describe("the page in headless Chromium", () => {
+    let page: Page;
+    const errors: string[] = [];
+
+    beforeAll(async () => {
+      page = await browser.newPage();
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(console.url);
+      await page.locator('.tile[data-source="zookeeper"]').waitFor();
+    });
+
+    const background = (selector: string) =>
+      page.locator(selector).evaluate((node) => {
+        // Runs in the page; this file is compiled without the DOM's types.
+        const { getComputedStyle } = globalThis as unknown as {
+          getComputedStyle: (element: unknown) => { backgroundColor: string };
+        };
+        return getComputedStyle(node).backgroundColor;
+      });
+
+    it("colours the tiles and the overall light as PNDA's console did, under a strict CSP", async () => {
+      expect(await background('.tile[data-source="kafka"]')).toBe(rgb(COLOURS.OK));
+      expect(await background('.tile[data-source="zookeeper"]')).toBe(rgb(COLOURS.ERROR));
+      expect(await background("#overall")).toBe(rgb(COLOURS.ERROR));
+      expect(await page.locator('.tile[data-source="kafka"]').innerText()).toContain("2 pod(s)");
+      expect(errors, errors.join("\n")).toEqual([]);
+    });
+
+    it("drills down into a tile: each pod's checks, health and age", async () => {
+      await page.locator('.tile[data-source="zookeeper"]').click();
+      const row = page.locator('#detail-rows tr[data-pod="apps/spark-driver"][data-check="zk"]');
+      await row.waitFor();
+      const cells = await row.locator("td").allInnerTexts();
+      expect(cells.slice(0, 4)).toEqual(["apps/spark-driver", "zk", "tcp", "ERROR"]);
+      expect(cells[4]).toMatch(/^\d+ s ago$/);
+      expect(await background('#detail-rows tr[data-check="zk"] td.health')).toBe(rgb(COLOURS.ERROR));
+
+      await page.locator('.tile[data-source="kafka"]').click();
+      await expect(page.locator("#detail-rows tr").count()).resolves.toBe(2);
+      expect(await page.locator("#detail-title").innerText()).toBe("kafka");
+    });
+
+    it("says so and greys everything when Prometheus stops answering, and keeps serving", async () => {
+      await prometheus.stop();
+      const response = await fetch(`${console.url}/api/health`);
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { message: string }).message).toMatch(
+        new RegExp(`^Prometheus at ${prometheus.url} could not be queried`),
+      );
+      await page.locator("#problem").waitFor({ state: "visible", timeout: 5_000 });
+      expect(await page.locator("#problem").innerText()).toContain("could not be queried");
+      expect(await background('.tile[data-source="zookeeper"]')).toBe(rgb(COLOURS.STALE));
+      expect(await background("#overall")).toBe(rgb(COLOURS.STALE));
+      expect((await fetch(`${console.url}/healthz`)).status).toBe(200);
+    });
+  });
+});
+
+describe("the Prometheus source, against a server that is not a good Prometheus", () => {
+  it("names a reply that is not a query result", async () => {
+    const garbage = await startHttpTarget((_, response) => response.end("<html>proxy error</html>"));
+    try {
+      await expect(prometheusCheckResults({ url: garbage.url })).rejects.toThrow(
+        `Prometheus at ${garbage.url} answered with something other than a query result`,
+      );
+    } finally {
+      await garbage.stop();
+    }
+  });
+
+  it("gives up on a server that accepts and never answers, within its timeout", async () => {
+    const silent = await startSilentTcpTarget();
+    const url = `http://127.0.0.1:${silent.port}`;
+    const started = performance.now();
+    try {
+      await expect(prometheusCheckResults({ url, timeoutMs: 500 })).rejects.toThrow(
+        `Prometheus at ${url} could not be queried: no answer in time`,
+      );
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      await silent.stop();
+    }
+  });
+});
+
+describe("graft console (CLI)", () => {
+  const io = () => {
+    const out: string[] = [];
+    let stop = () => {};
+    return {
+      out,
+      stop: () => stop(),
+      io: {
+        env: {},
+        stdout: (text: string) => out.push(text),
+        stderr: (text: string) => out.push(text),
+        stopSignal: new Promise<void>((resolve) => {
+          stop = resolve;
+        }),
+      },
+    };
+  };
+
+  it("refuses to start without an http(s) Prometheus URL, saying which option", async () => {
+    const run = io();
+    expect(await runConsoleCli(["--prometheus-url", "prometheus:9090"], run.io)).toBe(2);
+    expect(run.out.join("")).toContain('--prometheus-url must be an http(s) URL, got "prometheus:9090"');
+  });
+
+  it("serves the page and /api/health until asked to stop", async () => {
+    const run = io();
+    const finished = runConsoleCli(
+      ["--port", "0", "--host", "127.0.0.1", "--prometheus-url", "http://127.0.0.1:9"],
+      run.io,
+    );
+    await waitFor("the console to listen", async () => run.out.join("").includes("listening"), {
+      timeoutMs: 10_000,
+    });
+    const { port } = JSON.parse(run.out.join("").trim()) as { port: number };
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(await page.text()).toContain("<title>graft — platform health</title>");
+    // Nothing listens on port 9: the page's data says so rather than failing.
+    const health = await fetch(`http://127.0.0.1:${port}/api/health`);
+    expect(health.status).toBe(503);
+    run.stop();
+    expect(await finished).toBe(0);
+  });
+});
