@@ -1,4 +1,4 @@
-# One image for every part: `graft webhook|agent|inject|certs|webhook-configuration`.
+# One image for every part: `graft webhook|agent|console|inject|certs|webhook-configuration`.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./

@@ -21,6 +21,7 @@ const KUSTOMIZATIONS = [
   "manifests/overlays/provided-certs",
   "manifests/notebooks",
   "manifests/monitoring",
+  "manifests/console",
 ];
 
 type Manifest = k8s.KubernetesObject & {

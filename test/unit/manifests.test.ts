@@ -20,7 +20,7 @@ import { loadWebhookConfig } from "../../webhook/config.js";
 
 const manifests = fileURLToPath(new URL("../../manifests/", import.meta.url));
 /** graft's own install; manifests/examples are applications, not graft. */
-const INSTALL_DIRS = ["base", "overlays", "notebooks", "monitoring"];
+const INSTALL_DIRS = ["base", "overlays", "notebooks", "monitoring", "console"];
 
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown };
 type Located = { file: string; object: Manifest };
@@ -76,9 +76,10 @@ function one<T>(kind: string, name: string): T {
 }
 
 describe("graft's install manifests", () => {
-  it("have workloads to check (the walk finds the webhook and the notebook git server)", () => {
+  it("have workloads to check (the walk finds the webhook, the console and the notebook git server)", () => {
     const names = workloads.map(({ object }) => object.metadata.name);
     expect(names).toContain("graft-webhook");
+    expect(names).toContain("graft-console");
     expect(names).toContain("deployment-manager-git");
   });
 
