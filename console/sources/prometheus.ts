@@ -7,6 +7,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv } from "ajv";
 import { type CheckResult, HEALTH_LEVELS } from "../health.js";
+import { fetchText, parseJson, SourceError } from "./error.js";
 
 const QueryResponse = Type.Union([
   Type.Object({
@@ -28,28 +29,14 @@ type Sample = { metric: Record<string, string>; value: number };
 
 const validateResponse = new Ajv({ strict: true }).compile<QueryResponse>(QueryResponse);
 
-/** What went wrong reading a source, in words for the page. */
-export class SourceError extends Error {}
-
 export type PrometheusSource = { url: string; timeoutMs?: number };
 
 async function query(source: PrometheusSource, promql: string): Promise<Sample[]> {
   const endpoint = new URL("api/v1/query", source.url.endsWith("/") ? source.url : `${source.url}/`);
   endpoint.searchParams.set("query", promql);
-  let text: string;
-  try {
-    const response = await fetch(endpoint, { signal: AbortSignal.timeout(source.timeoutMs ?? 5_000) });
-    text = await response.text();
-  } catch (error) {
-    const reason = (error as Error).name === "TimeoutError" ? "no answer in time" : (error as Error).message;
-    throw new SourceError(`Prometheus at ${source.url} could not be queried: ${reason}`);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
+  const body = parseJson(
+    await fetchText(endpoint, source.timeoutMs ?? 5_000, `Prometheus at ${source.url} could not be queried`),
+  );
   if (!validateResponse(body)) {
     throw new SourceError(`Prometheus at ${source.url} answered with something other than a query result`);
   }

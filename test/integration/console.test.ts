@@ -8,6 +8,7 @@ import { type Agent, startAgent } from "../../agent/main.js";
 import { runConsoleCli } from "../../console/cli.js";
 import { COLOURS, type HealthReport } from "../../console/health.js";
 import { buildConsoleServer } from "../../console/server.js";
+import { agentStatusResults, kubernetesCheckResults } from "../../console/sources/agents.js";
 import { prometheusCheckResults } from "../../console/sources/prometheus.js";
 import { parseChecksSpec } from "../../core/checks.js";
 import { launchChromium } from "../services/chromium.js";
@@ -200,6 +201,89 @@ describe("the Prometheus source, against a server that is not a good Prometheus"
     } finally {
       await silent.stop();
     }
+  });
+});
+
+describe("the agents source (no Prometheus), against real agents", () => {
+  it("reads each agent's PNDA events, with the causes Prometheus never has", async () => {
+    const closed = await stoppedPort();
+    const agent = await agentWith([
+      {
+        name: "zk",
+        type: "tcp",
+        host: "127.0.0.1",
+        port: closed,
+        source: "zookeeper",
+        interval: "1s",
+        timeout: "500ms",
+      },
+    ]);
+    try {
+      const results = await agentStatusResults({ namespace: "apps", pod: "spark-driver", url: agent.url });
+      expect(results).toEqual([
+        expect.objectContaining({
+          namespace: "apps",
+          pod: "spark-driver",
+          source: "zookeeper",
+          health: "ERROR",
+        }),
+      ]);
+      expect(results[0]?.causes?.join(" ")).toContain(`127.0.0.1:${closed}`);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it("files an agent it cannot read as an ERROR of graft-agent, naming the pod and why, and reads the rest", async () => {
+    const agent = await agentWith([
+      { name: "web", type: "http", url: "http://127.0.0.1:9/", interval: "1s", timeout: "500ms" },
+    ]);
+    const garbage = await startHttpTarget((_, response) => response.end("not json"));
+    const silent = await startSilentTcpTarget();
+    try {
+      const pods = [
+        { name: "good", url: agent.url },
+        { name: "garbled", url: garbage.url },
+        { name: "hung", url: `http://127.0.0.1:${silent.port}` },
+      ].map(({ name, url }) => ({
+        metadata: { name, namespace: "apps" },
+        spec: {
+          containers: [
+            {
+              name: "graft-agent",
+              ports: [{ name: "graft-metrics", containerPort: Number(new URL(url).port) }],
+            },
+          ],
+        },
+        status: { phase: "Running", podIP: "127.0.0.1" },
+      }));
+      const started = performance.now();
+      const results = await kubernetesCheckResults({ listPods: async () => pods, timeoutMs: 500 });
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(results.map((r) => [r.pod, r.source, r.health])).toEqual([
+        ["good", "web", "ERROR"],
+        ["garbled", "graft-agent", "ERROR"],
+        ["hung", "graft-agent", "ERROR"],
+      ]);
+      expect(results[1]?.causes?.[0]).toBe(
+        `the agent of apps/garbled at ${garbage.url} answered with something other than PNDA events`,
+      );
+      expect(results[2]?.causes?.[0]).toMatch(/apps\/hung .* could not be read: no answer in time$/);
+    } finally {
+      await agent.stop();
+      await garbage.stop();
+      await silent.stop();
+    }
+  });
+
+  it("says when the Kubernetes API cannot list pods", async () => {
+    await expect(
+      kubernetesCheckResults({
+        listPods: async () => {
+          throw new Error("pods is forbidden");
+        },
+      }),
+    ).rejects.toThrow("the Kubernetes API could not list pods: pods is forbidden");
   });
 });
 

@@ -3,6 +3,7 @@
  * image, as a native sidecar where the cluster has them, hardened, probed, with its checks
  * validated at admission and passed as config.
  */
+import { AGENT_PORT, AGENT_PORT_NAME } from "../../core/agent-endpoint.js";
 import { ANNOTATION } from "../../core/annotations.js";
 import type { CheckSpec } from "../../core/checks.js";
 import type { Container } from "../kube.js";
@@ -15,9 +16,9 @@ import {
   type PlanInput,
 } from "./feature.js";
 
+export { AGENT_PORT, AGENT_PORT_NAME };
+
 export const AGENT_CONTAINER = "graft-agent";
-export const AGENT_PORT = 9464;
-export const AGENT_PORT_NAME = "graft-metrics";
 export const AGENT_CHECKS_VOLUME = "graft-agent-checks";
 export const AGENT_CHECKS_DIR = "/etc/graft-agent";
 /** The key a `graft.pnda.io/checks-configmap` ConfigMap holds the checks spec under. */
