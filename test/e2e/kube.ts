@@ -4,11 +4,16 @@ import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { type Ran, run } from "../services/spawn.js";
 
-export function kubeConfig(): k8s.KubeConfig {
+/** The e2e cluster's kubeconfig file, for what takes a path (a CLI under test). */
+export function kubeconfigPath(): string {
   const path = inject("kubeconfig") || process.env.GRAFT_E2E_KUBECONFIG;
   if (!path) throw new Error("no e2e kubeconfig: run through the vitest e2e project (global-setup.ts)");
+  return path;
+}
+
+export function kubeConfig(): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
-  kc.loadFromFile(path);
+  kc.loadFromFile(kubeconfigPath());
   return kc;
 }
 
