@@ -1,7 +1,6 @@
 /** `graft agent --port 9464 [--checks F] [--push-url URL]`; checks from the file, else env GRAFT_CHECKS. */
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { type CliIo, parsePort, processIo } from "../cli/io.js";
+import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
 import { parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
 import { startAgent } from "./main.js";
 
@@ -37,34 +36,15 @@ export async function loadChecks(
 }
 
 export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
-  let values: { port?: string; host?: string; checks?: string; "push-url"?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string", default: "9464" },
-        host: { type: "string", default: "0.0.0.0" },
-        checks: { type: "string" },
-        "push-url": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    io.stderr(`graft agent: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const port = parsePort(values.port);
-  if (port === undefined) {
-    io.stderr(`graft agent: --port must be a port number (0-65535), got "${values.port}"\n`);
-    return 2;
-  }
+  const args = parseServerArgs("agent", argv, io, {
+    usage: USAGE,
+    defaultPort: 9464,
+    names: ["checks", "push-url"],
+  });
+  if (!args.go) return args.code;
+  const { port, host, values } = args;
   const pushUrl = values["push-url"] ?? io.env.GRAFT_PUSH_URL;
-  if (pushUrl !== undefined && !/^https?:\/\/\S+$/.test(pushUrl)) {
+  if (pushUrl !== undefined && !isHttpUrl(pushUrl)) {
     io.stderr(`graft agent: the push URL must be an http(s) URL, got "${pushUrl}"\n`);
     return 2;
   }
@@ -80,7 +60,7 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
     agent = await startAgent({
       checks: loaded.checks,
       port,
-      host: values.host,
+      host,
       ...(pushUrl ? { pushUrl } : {}),
       env: io.env,
       log: (line) => io.stdout(`${line}\n`),

@@ -2,9 +2,8 @@
  * `graft console --port 8080 [--prometheus-url URL]`: the health page, over Prometheus' data, or
  * without Prometheus over the agents found through the Kubernetes API.
  */
-import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
-import { type CliIo, parsePort, processIo } from "../cli/io.js";
+import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
 import { buildConsoleServer } from "./server.js";
 import { kubernetesCheckResults, podLister } from "./sources/agents.js";
 import { prometheusCheckResults } from "./sources/prometheus.js";
@@ -19,40 +18,15 @@ Serves the platform health page (a tile per source, a drill-down per pod, PNDA's
 `;
 
 export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> {
-  let values: {
-    port?: string;
-    host?: string;
-    "prometheus-url"?: string;
-    kubeconfig?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string", default: "8080" },
-        host: { type: "string", default: "0.0.0.0" },
-        "prometheus-url": { type: "string" },
-        kubeconfig: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    io.stderr(`graft console: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const port = parsePort(values.port);
-  if (port === undefined) {
-    io.stderr(`graft console: --port must be a port number (0-65535), got "${values.port}"\n`);
-    return 2;
-  }
+  const args = parseServerArgs("console", argv, io, {
+    usage: USAGE,
+    defaultPort: 8080,
+    names: ["prometheus-url", "kubeconfig"],
+  });
+  if (!args.go) return args.code;
+  const { port, host, values } = args;
   const prometheusUrl = values["prometheus-url"] ?? io.env.GRAFT_PROMETHEUS_URL;
-  if (prometheusUrl !== undefined && !/^https?:\/\/\S+$/.test(prometheusUrl)) {
+  if (prometheusUrl !== undefined && !isHttpUrl(prometheusUrl)) {
     io.stderr(`graft console: --prometheus-url must be an http(s) URL, got "${prometheusUrl}"\n\n${USAGE}`);
     return 2;
   }
@@ -74,7 +48,7 @@ export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> 
 
   const app = buildConsoleServer({ readResults });
   try {
-    await app.listen({ port, host: values.host });
+    await app.listen({ port, host });
   } catch (error) {
     io.stderr(`graft console: ${(error as Error).message}\n`);
     return 1;

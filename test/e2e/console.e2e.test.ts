@@ -3,20 +3,12 @@
 // whose IP is 127.0.0.1, and their "agents" are real agents listening there on the pods' ports.
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Agent, startAgent } from "../../agent/main.js";
+import type { Agent } from "../../agent/main.js";
 import { runConsoleCli } from "../../console/cli.js";
 import type { HealthReport } from "../../console/health.js";
-import { parseChecksSpec } from "../../core/checks.js";
 import { stoppedPort } from "../integration/agent-targets.js";
+import { startAgentWith, tcpCheck } from "../services/agent.js";
 import { eventually, kubeConfig, kubeconfigPath, uniqueName } from "./kube.js";
-
-async function agentWith(checks: unknown[]): Promise<Agent> {
-  const parsed = parseChecksSpec(checks);
-  if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
-  const agent = await startAgent({ checks: parsed.checks, port: 0, host: "127.0.0.1" });
-  await agent.ready;
-  return agent;
-}
 
 function agentPod(name: string, port: number): k8s.V1Pod {
   return {
@@ -50,7 +42,7 @@ describe("graft console, agents found through the Kubernetes API", () => {
       core.readNamespacedServiceAccount({ name: "default", namespace }).then(() => true),
     );
     closedPort = await stoppedPort();
-    const kafka = await agentWith([
+    const kafka = await startAgentWith([
       {
         name: "kafka-api",
         type: "http",
@@ -60,17 +52,7 @@ describe("graft console, agents found through the Kubernetes API", () => {
         timeout: "500ms",
       },
     ]);
-    const zookeeper = await agentWith([
-      {
-        name: "zk",
-        type: "tcp",
-        host: "127.0.0.1",
-        port: closedPort,
-        source: "zookeeper",
-        interval: "1s",
-        timeout: "500ms",
-      },
-    ]);
+    const zookeeper = await startAgentWith([tcpCheck("zk", closedPort, "zookeeper")]);
     agents.push(kafka, zookeeper);
     await core.createNamespacedPod({ namespace, body: agentPod("spark-driver", kafka.port) });
     await core.createNamespacedPod({ namespace, body: agentPod("zk-client", zookeeper.port) });

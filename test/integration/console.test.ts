@@ -4,13 +4,13 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Agent, startAgent } from "../../agent/main.js";
+import type { Agent } from "../../agent/main.js";
 import { runConsoleCli } from "../../console/cli.js";
 import { COLOURS, type HealthReport } from "../../console/health.js";
 import { buildConsoleServer } from "../../console/server.js";
 import { agentStatusResults, kubernetesCheckResults } from "../../console/sources/agents.js";
 import { prometheusCheckResults } from "../../console/sources/prometheus.js";
-import { parseChecksSpec } from "../../core/checks.js";
+import { startAgentWith, tcpCheck } from "../services/agent.js";
 import { launchChromium } from "../services/chromium.js";
 import { type PrometheusServer, startPrometheus } from "../services/prometheus.js";
 import { waitFor } from "../services/spawn.js";
@@ -20,14 +20,6 @@ import { startHttpTarget, startSilentTcpTarget, stoppedPort, type Target } from 
 function rgb(hex: string): string {
   const [r, g, b] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
   return `rgb(${r}, ${g}, ${b})`;
-}
-
-async function agentWith(checks: unknown[]): Promise<Agent> {
-  const parsed = parseChecksSpec(checks);
-  if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
-  const agent = await startAgent({ checks: parsed.checks, port: 0, host: "127.0.0.1" });
-  await agent.ready;
-  return agent;
 }
 
 describe("graft console, from a real Prometheus scraping real agents", () => {
@@ -42,19 +34,11 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
     web = await startHttpTarget((_, response) => response.end("ok"));
     const closed = await stoppedPort();
     const kafkaApi = { name: "kafka-api", type: "http", url: `${web.url}/`, source: "kafka" };
-    driver = await agentWith([
+    driver = await startAgentWith([
       { ...kafkaApi, interval: "1s", timeout: "500ms" },
-      {
-        name: "zk",
-        type: "tcp",
-        host: "127.0.0.1",
-        port: closed,
-        source: "zookeeper",
-        interval: "1s",
-        timeout: "500ms",
-      },
+      tcpCheck("zk", closed, "zookeeper"),
     ]);
-    jobManager = await agentWith([{ ...kafkaApi, interval: "1s", timeout: "500ms" }]);
+    jobManager = await startAgentWith([{ ...kafkaApi, interval: "1s", timeout: "500ms" }]);
     prometheus = await startPrometheus([
       {
         job: "driver",
@@ -207,17 +191,7 @@ describe("the Prometheus source, against a server that is not a good Prometheus"
 describe("the agents source (no Prometheus), against real agents", () => {
   it("reads each agent's PNDA events, with the causes Prometheus never has", async () => {
     const closed = await stoppedPort();
-    const agent = await agentWith([
-      {
-        name: "zk",
-        type: "tcp",
-        host: "127.0.0.1",
-        port: closed,
-        source: "zookeeper",
-        interval: "1s",
-        timeout: "500ms",
-      },
-    ]);
+    const agent = await startAgentWith([tcpCheck("zk", closed, "zookeeper")]);
     try {
       const results = await agentStatusResults({ namespace: "apps", pod: "spark-driver", url: agent.url });
       expect(results).toEqual([
@@ -235,7 +209,7 @@ describe("the agents source (no Prometheus), against real agents", () => {
   });
 
   it("files an agent it cannot read as an ERROR of graft-agent, naming the pod and why, and reads the rest", async () => {
-    const agent = await agentWith([
+    const agent = await startAgentWith([
       { name: "web", type: "http", url: "http://127.0.0.1:9/", interval: "1s", timeout: "500ms" },
     ]);
     const garbage = await startHttpTarget((_, response) => response.end("not json"));
