@@ -16,8 +16,8 @@ npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
-  // A suite whose set-up throws fails without failing any test: count those files too.
-  const failedFiles = r.numFailedTestSuites;
+  // A file whose set-up throws fails without failing any test: count the failed files too.
+  const failedFiles = r.testResults.filter((file) => file.status === "failed").length;
   console.log(
     `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped; ${failedFiles} failed files`,
   );

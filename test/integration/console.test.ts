@@ -114,14 +114,17 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
       await page.locator('.tile[data-source="zookeeper"]').waitFor();
     });
 
+    // One evaluation in the page, so the element read is the one found: the page redraws itself.
     const background = (selector: string) =>
-      page.locator(selector).evaluate((node) => {
+      page.evaluate((css) => {
         // Runs in the page; this file is compiled without the DOM's types.
-        const { getComputedStyle } = globalThis as unknown as {
+        const dom = globalThis as unknown as {
+          document: { querySelector: (selector: string) => unknown };
           getComputedStyle: (element: unknown) => { backgroundColor: string };
         };
-        return getComputedStyle(node).backgroundColor;
-      });
+        const element = dom.document.querySelector(css);
+        return element ? dom.getComputedStyle(element).backgroundColor : `no element ${css}`;
+      }, selector);
 
     it("colours the tiles and the overall light as PNDA's console did, under a strict CSP", async () => {
       expect(await background('.tile[data-source="kafka"]')).toBe(rgb(COLOURS.OK));
