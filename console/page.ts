@@ -113,17 +113,39 @@ function drawDetail() {
         el("td", {}, check.check),
         el("td", {}, check.type),
         el("td", { class: "health", "data-shown": check.shown }, check.shown),
-        el("td", {}, age(check.ageMs)),
+        el("td", { class: "age" }, age(check.ageMs)),
         el("td", {}, (check.causes || []).join("; "))));
     }
   }
   document.getElementById("detail-rows").replaceChildren(...rows);
 }
 
+// What the tiles and rows show, ages aside: when it has not changed, only the ages are
+// rewritten, so a refresh keeps the focus, a hover and a text selection where they are.
+let drawn = null;
+function shape() {
+  return JSON.stringify([selected, report.services.map((s) => [s.source, s.shown, s.pods.map((p) =>
+    [p.namespace, p.pod, p.checks.map((c) => [c.check, c.type, c.shown, c.causes])])])]);
+}
+
+function updateAges() {
+  const service = report.services.find((s) => s.source === selected);
+  for (const pod of service ? service.pods : []) {
+    for (const check of pod.checks) {
+      const row = [...document.querySelectorAll("#detail-rows tr")].find((tr) =>
+        tr.dataset.pod === pod.namespace + "/" + pod.pod && tr.dataset.check === check.check);
+      if (row) row.querySelector("td.age").textContent = age(check.ageMs);
+    }
+  }
+}
+
 function draw() {
   document.getElementById("overall").dataset.shown = report.overall;
   document.getElementById("updated").textContent = "updated " + new Date(report.generatedAt).toLocaleTimeString();
   document.getElementById("empty").hidden = report.services.length > 0;
+  const now = shape();
+  if (now === drawn) return updateAges();
+  drawn = now;
   drawTiles();
   drawDetail();
 }

@@ -148,6 +148,23 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
       expect(await page.locator("#detail-title").innerText()).toBe("kafka");
     });
 
+    it("keeps the focus on a tile across refreshes while nothing it shows changes", async () => {
+      await page.locator('.tile[data-source="kafka"]').focus();
+      const focused = () =>
+        page.evaluate(() => {
+          const { document } = globalThis as unknown as {
+            document: { activeElement: { getAttribute: (name: string) => string | null } | null };
+          };
+          return document.activeElement?.getAttribute("data-source");
+        });
+      const updated = await page.locator("#updated").innerText();
+      await waitFor("two refreshes", async () => (await page.locator("#updated").innerText()) !== updated, {
+        timeoutMs: 5_000,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await focused()).toBe("kafka");
+    });
+
     it("says so and greys everything when Prometheus stops answering, and keeps serving", async () => {
       await prometheus.stop();
       const response = await fetch(`${console.url}/api/health`);
