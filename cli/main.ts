@@ -17,7 +17,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     load: () => import("../agent/cli.js"),
   },
   console: {
-    summary: "serve the platform health page and /api/health, from Prometheus",
+    summary: "serve the platform health page and /api/health (from Prometheus, or the agents themselves)",
     load: () => import("../console/cli.js"),
   },
   certs: {
