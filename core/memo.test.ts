@@ -33,6 +33,16 @@ describe("createMemo", () => {
     expect(calls).toEqual(["a", "b", "c", "b"]);
   });
 
+  it("computes every time a result it is told not to keep", () => {
+    const memo = createMemo<string>({ keep: (value) => value.length <= 3 });
+    let calls = 0;
+    memo("big", () => `${++calls}-too-long`);
+    memo("big", () => `${++calls}-too-long`);
+    memo("small", () => `${++calls}`);
+    memo("small", () => `${++calls}`);
+    expect(calls).toBe(3);
+  });
+
   it("computes every time for a key longer than its limit", () => {
     const memo = createMemo<number>({ maxKeyLength: 4 });
     let calls = 0;

@@ -25,13 +25,16 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Keeps the results for at most `capacity` keys, dropping the least recently used; keys longer
- * than `maxKeyLength` are computed every time, so the memo holds at most about
- * capacity × maxKeyLength characters of keys.
+ * Keeps the results for at most `capacity` keys, dropping the least recently used. Keys longer
+ * than `maxKeyLength`, and results `keep` refuses (too large to hold), are computed every time,
+ * so what the memo holds stays bounded.
  */
-export function createMemo<T>(options: { capacity?: number; maxKeyLength?: number } = {}): Memo<T> {
+export function createMemo<T>(
+  options: { capacity?: number; maxKeyLength?: number; keep?: (value: T) => boolean } = {},
+): Memo<T> {
   const capacity = options.capacity ?? 512;
   const maxKeyLength = options.maxKeyLength ?? 16_384;
+  const keep = options.keep ?? (() => true);
   const entries = new Map<string, T>();
   return (key, compute) => {
     if (key.length > maxKeyLength) return deepFreeze(compute());
@@ -43,6 +46,7 @@ export function createMemo<T>(options: { capacity?: number; maxKeyLength?: numbe
       return value;
     }
     const value = deepFreeze(compute());
+    if (!keep(value)) return value;
     entries.set(key, value);
     if (entries.size > capacity) entries.delete(entries.keys().next().value as string);
     return value;

@@ -10,7 +10,7 @@ import type { PodLike } from "../kube.js";
 import { ownerReferenceFor, propertiesConfigMap } from "../properties/configmap.js";
 import { DEFAULT_MOUNT_PATH, renderPropertiesMount } from "../properties/mount.js";
 import { mergeApplicationProperties, type PropertyValue } from "../properties/pnda-format.js";
-import { componentSource } from "../properties/sources.js";
+import { componentSource, PROPERTIES_KEY } from "../properties/sources.js";
 import {
   type Feature,
   type FeaturePlan,
@@ -43,7 +43,11 @@ type MergedConfigMap =
   | { ok: true; configMap: ReturnType<typeof propertiesConfigMap> }
   | { ok: false; error: string };
 
-const mergedConfigMaps = createMemo<MergedConfigMap>();
+/** At most 256 files of up to 64 KiB each are held: a larger one is merged for every pod. */
+const mergedConfigMaps = createMemo<MergedConfigMap>({
+  capacity: 256,
+  keep: (merged) => !merged.ok || (merged.configMap.data?.[PROPERTIES_KEY]?.length ?? 0) <= 65_536,
+});
 const NO_PLATFORM: ReadonlyMap<string, string> = new Map();
 
 export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> {
