@@ -4,6 +4,7 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
+import type { CheckResult } from "./health.js";
 import { buildConsoleServer } from "./server.js";
 import { kubernetesCheckResults, podLister } from "./sources/agents.js";
 import { prometheusCheckResults } from "./sources/prometheus.js";
@@ -16,6 +17,16 @@ Serves the platform health page (a tile per source, a drill-down per pod, PNDA's
   --kubeconfig FILE      without a Prometheus URL: find the agent pods through the Kubernetes
                          API (in-cluster, else KUBECONFIG / ~/.kube/config) and read their /status
 `;
+
+/** Prometheus when a URL is given, else the agents found through the Kubernetes API. */
+function chooseSource(prometheusUrl: string | undefined, kubeconfig: string | undefined) {
+  if (prometheusUrl !== undefined) return () => prometheusCheckResults({ url: prometheusUrl });
+  const kubeConfig = new KubeConfig();
+  if (kubeconfig !== undefined) kubeConfig.loadFromFile(kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const listPods = podLister(kubeConfig);
+  return () => kubernetesCheckResults({ listPods });
+}
 
 export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> {
   const args = parseServerArgs("console", argv, io, {
@@ -30,20 +41,12 @@ export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> 
     io.stderr(`graft console: --prometheus-url must be an http(s) URL, got "${prometheusUrl}"\n\n${USAGE}`);
     return 2;
   }
-  let readResults: () => ReturnType<typeof prometheusCheckResults>;
-  if (prometheusUrl !== undefined) {
-    readResults = () => prometheusCheckResults({ url: prometheusUrl });
-  } else {
-    const kubeConfig = new KubeConfig();
-    try {
-      if (values.kubeconfig !== undefined) kubeConfig.loadFromFile(values.kubeconfig);
-      else kubeConfig.loadFromDefault();
-    } catch (error) {
-      io.stderr(`graft console: cannot load the kubeconfig: ${(error as Error).message}\n`);
-      return 2;
-    }
-    const listPods = podLister(kubeConfig);
-    readResults = () => kubernetesCheckResults({ listPods });
+  let readResults: () => Promise<CheckResult[]>;
+  try {
+    readResults = chooseSource(prometheusUrl, values.kubeconfig);
+  } catch (error) {
+    io.stderr(`graft console: cannot load the kubeconfig: ${(error as Error).message}\n`);
+    return 2;
   }
 
   const app = buildConsoleServer({ readResults });
