@@ -27,7 +27,12 @@ export type RabbitMq = {
 const BIN = "/usr/lib/rabbitmq/bin";
 
 export async function startRabbitMq(): Promise<RabbitMq> {
-  const [amqpPort, distPort, managementPort] = [await freePort(), await freePort(), await freePort()];
+  const [amqpPort, distPort, managementPort, epmdPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const work = await tempDir("rabbitmq");
   const config = path.join(work.dir, "rabbitmq.conf");
   await writeFile(
@@ -57,12 +62,18 @@ export async function startRabbitMq(): Promise<RabbitMq> {
     RABBITMQ_LOG_BASE: path.join(work.dir, "log"),
     RABBITMQ_PID_FILE: path.join(work.dir, "rabbitmq.pid"),
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "+S 1:1 +A 4",
+    // Erlang's port mapper, which the node starts as a daemon: on loopback and a port of this
+    // run's, so it can be stopped with the node (else it outlives the tests on 0.0.0.0:4369).
+    ERL_EPMD_ADDRESS: "127.0.0.1",
+    ERL_EPMD_PORT: String(epmdPort),
   };
   const process = startProcess(path.join(BIN, "rabbitmq-server"), [], { env, cwd: work.dir });
   const url = `http://127.0.0.1:${managementPort}`;
   const stop = async () => {
     await process.stop(30_000);
     await waitForPortClosed(managementPort);
+    await runCommand("epmd", ["-port", String(epmdPort), "-kill"], { env }).catch(() => undefined);
+    await waitForPortClosed(epmdPort);
     await work.remove();
   };
   try {
