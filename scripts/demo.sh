@@ -73,3 +73,18 @@ kubectl apply -f manifests/examples/demo/bad-checks.yaml || true
 step "The same injection offline: graft inject"
 graft inject -f manifests/examples/demo/apps.yaml --config manifests/examples/demo/webhook-config.yaml \
   | sed -n '/^kind: Deployment/,/^---/p' | sed -n '/initContainers:/,/readinessProbe:/p'
+
+step "The injected health agent, run here with the wordcount pod's own GRAFT_CHECKS: its PNDA status"
+# kwok runs no containers, so the sidecar's command runs on this machine instead; the demo's
+# Kafka and ZooKeeper do not exist here, so each check reports ERROR with its cause.
+checks=$(kubectl -n demo get pod "$pod" -o jsonpath='{.spec.initContainers[?(@.name=="graft-agent")].env[?(@.name=="GRAFT_CHECKS")].value}{.spec.containers[?(@.name=="graft-agent")].env[?(@.name=="GRAFT_CHECKS")].value}')
+agent_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+GRAFT_CHECKS="$checks" node bin/graft.js agent --host 127.0.0.1 --port "$agent_port" >"$work/agent.log" 2>&1 &
+agent_pid=$!
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$agent_port/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$agent_port/status" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{for(const e of JSON.parse(t).data.filter(e=>e.metric.endsWith(".health")))console.log(`${e.metric} = ${e.value}  ${e.causes.join("; ")}`)})'
+kill "$agent_pid" 2>/dev/null || true
+wait "$agent_pid" 2>/dev/null || true
