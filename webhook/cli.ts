@@ -9,9 +9,10 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
 import { parsePort } from "../cli/io.js";
-import { loadWebhookConfig, type WebhookConfig } from "./config.js";
+import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
 import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
+import { readOwnImage } from "./own-image.js";
 import { createPropertiesRuntime, type PropertiesRuntime } from "./properties/runtime.js";
 import { buildWebhookServer } from "./server.js";
 
@@ -74,9 +75,9 @@ function parse(argv: string[]): Args | string {
   };
 }
 
-async function readConfig(file: string | undefined): Promise<WebhookConfig> {
-  if (file === undefined) return loadWebhookConfig(undefined);
-  return loadWebhookConfig(await readFile(file, "utf8"));
+async function readConfig(file: string | undefined, defaults: RuntimeDefaults): Promise<WebhookConfig> {
+  if (file === undefined) return loadWebhookConfig(undefined, defaults);
+  return loadWebhookConfig(await readFile(file, "utf8"), defaults);
 }
 
 function loadKubeConfig(file: string | undefined): KubeConfig {
@@ -104,11 +105,17 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let config: WebhookConfig;
   let kubeConfig: KubeConfig;
   try {
-    config = await readConfig(args.configFile);
     kubeConfig = loadKubeConfig(args.kubeconfig);
+  } catch (error) {
+    process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const own = await readOwnImage(kubeConfig, process.env);
+  let config: WebhookConfig;
+  try {
+    config = await readConfig(args.configFile, "image" in own ? { agentImage: own.image } : {});
   } catch (error) {
     process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
     return 2;
@@ -140,6 +147,10 @@ export async function run(argv: string[]): Promise<number> {
     logger: { level: args.logLevel },
   });
   app.log.info({ nativeSidecars: native.native, reason: native.reason }, "native sidecars decided");
+  app.log.info(
+    { agentImage: config.agent.image, ...("reason" in own ? { ownImageUnknown: own.reason } : {}) },
+    "agent image decided",
+  );
 
   const watch = reloadCertificatesOnChange(
     app.server,

@@ -40,6 +40,14 @@ describe("loadWebhookConfig", () => {
     );
   });
 
+  it("takes the webhook's own image for the agent unless the file names one", () => {
+    const own = { agentImage: "registry.local/graft:1.2.3" };
+    expect(loadWebhookConfig(undefined, own).agent.image).toBe("registry.local/graft:1.2.3");
+    expect(loadWebhookConfig("agent: {resources: {}}", own).agent.image).toBe("registry.local/graft:1.2.3");
+    expect(loadWebhookConfig("agent: {image: mine/agent:1}", own).agent.image).toBe("mine/agent:1");
+    expect(loadWebhookConfig(undefined).agent.image).toBe("ghcr.io/graft/graft:0.1.0");
+  });
+
   it("names an unknown key, so a typo is not a silent default", () => {
     expect(() => loadWebhookConfig("agnet: {image: x}")).toThrow(
       'invalid webhook config: unknown key "agnet"',

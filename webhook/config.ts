@@ -112,11 +112,17 @@ function describeError(error: ErrorObject): string {
   return `${where}${error.message ?? "is invalid"}${expected}`;
 }
 
+/** Defaults known only at run time, used where the file sets nothing. */
+export type RuntimeDefaults = {
+  /** The webhook's own image (webhook/own-image.ts): the agent's unless `agent.image` is set. */
+  agentImage?: string;
+};
+
 /**
  * Parses and validates the webhook config (YAML or JSON text; `undefined` or empty means all
  * defaults). Throws an Error whose message lists every problem, naming the key.
  */
-export function loadWebhookConfig(text: string | undefined): WebhookConfig {
+export function loadWebhookConfig(text: string | undefined, defaults: RuntimeDefaults = {}): WebhookConfig {
   let raw: unknown = {};
   if (text !== undefined && text.trim() !== "") {
     try {
@@ -128,7 +134,10 @@ export function loadWebhookConfig(text: string | undefined): WebhookConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new Error("webhook config must be a YAML mapping of keys such as namespace, agent, nativeSidecars");
   }
-  const config = structuredClone(raw);
+  const config = structuredClone(raw) as { agent?: { image?: unknown } };
+  if (defaults.agentImage !== undefined && (config.agent === undefined || typeof config.agent === "object")) {
+    config.agent = { ...config.agent, image: config.agent?.image ?? defaults.agentImage };
+  }
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map(describeError);
     throw new Error(`invalid webhook config: ${problems.join("; ")}`);

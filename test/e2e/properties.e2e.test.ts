@@ -11,6 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { defaultWebhookConfig } from "../../webhook/config.js";
 import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
+import { readOwnImage } from "../../webhook/own-image.js";
 import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/properties/runtime.js";
 import { buildWebhookServer } from "../../webhook/server.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
@@ -32,6 +33,8 @@ let registry: Registry;
 let runtime: PropertiesRuntime;
 let server: FastifyInstance;
 let graftClient: k8s.CoreV1Api;
+/** graft's ServiceAccount, with manifests/base/rbac.yaml and nothing more. */
+let graftKubeConfig: k8s.KubeConfig;
 
 /** manifests/base/rbac.yaml, moved to this run's graft namespace (cluster-scoped names suffixed). */
 async function applyManifestRbac(): Promise<k8s.KubernetesObject[]> {
@@ -196,6 +199,7 @@ beforeAll(async () => {
     core.readNamespacedServiceAccount({ name: "default", namespace }).then(() => true),
   );
   const kc = await serviceAccountKubeConfig();
+  graftKubeConfig = kc;
   graftClient = kc.makeApiClient(k8s.CoreV1Api);
   const { url, ca } = await startWebhook(kc);
   const configuration = renderMutatingWebhookConfiguration({
@@ -407,5 +411,23 @@ describe("application.properties ConfigMaps", () => {
     await expect(graftClient.listNamespacedSecret({ namespace: graftNamespace })).rejects.toSatisfy((e) =>
       isStatus(e, 403),
     );
+  });
+
+  it("lets the webhook read its own image from its pod, for the agent's default", async () => {
+    await core.createNamespacedPod({
+      namespace: graftNamespace,
+      body: {
+        metadata: { name: "graft-webhook-own" },
+        spec: { containers: [{ name: "webhook", image: "registry.example/graft:9.9.9" }] },
+      },
+    });
+    const own = await readOwnImage(graftKubeConfig, {
+      POD_NAME: "graft-webhook-own",
+      POD_NAMESPACE: graftNamespace,
+    });
+    expect(own).toEqual({ image: "registry.example/graft:9.9.9" });
+    expect(await readOwnImage(graftKubeConfig, { POD_NAME: "gone", POD_NAMESPACE: graftNamespace })).toEqual({
+      reason: `pod ${graftNamespace}/gone was not found`,
+    });
   });
 });
