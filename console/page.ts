@@ -47,6 +47,7 @@ const shownRules = Object.entries(COLOURS)
 export const PAGE_CSS = `body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #222; background: #f7f7f7; }
 header { display: flex; align-items: center; gap: 12px; padding: 12px 20px; background: #fff; border-bottom: 1px solid #ddd; }
 h1 { font-size: 18px; margin: 0; flex: 1; }
+h2 { font-size: 18px; margin: 0 0 8px; }
 #updated { color: #666; }
 .light { width: 22px; height: 22px; border-radius: 50%; border: 1px solid #0003; }
 #problem { margin: 12px 20px; padding: 8px 12px; background: #fff3cd; border: 1px solid #e0c97a; }
@@ -82,6 +83,10 @@ function age(ms) {
   return s < 90 ? s + " s ago" : Math.round(s / 60) + " min ago";
 }
 
+function pods(count) {
+  return count + (count === 1 ? " pod" : " pods");
+}
+
 function drawTiles() {
   const tiles = document.getElementById("tiles");
   tiles.replaceChildren(...report.services.map((service) => {
@@ -90,7 +95,7 @@ function drawTiles() {
       "data-source": service.source,
       "data-shown": service.shown,
       "aria-pressed": String(service.source === selected),
-    }, el("span", { class: "name" }, service.source), el("span", { class: "state" }, service.shown + " · " + service.pods.length + " pod(s)"));
+    }, el("span", { class: "name" }, service.source), el("span", { class: "state" }, service.shown + " · " + pods(service.pods.length)));
     tile.addEventListener("click", () => {
       selected = selected === service.source ? null : service.source;
       draw();

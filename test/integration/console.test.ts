@@ -130,7 +130,7 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
       expect(await background('.tile[data-source="kafka"]')).toBe(rgb(COLOURS.OK));
       expect(await background('.tile[data-source="zookeeper"]')).toBe(rgb(COLOURS.ERROR));
       expect(await background("#overall")).toBe(rgb(COLOURS.ERROR));
-      expect(await page.locator('.tile[data-source="kafka"]').innerText()).toContain("2 pod(s)");
+      expect(await page.locator('.tile[data-source="kafka"]').innerText()).toContain("OK · 2 pods");
       expect(errors, errors.join("\n")).toEqual([]);
     });
 
