@@ -34,3 +34,31 @@ export const ALWAYS_EXCLUDED_NAMESPACES = ["kube-system", "kube-public", "kube-n
 export function isGraftAnnotation(key: string): boolean {
   return key.startsWith(PREFIX);
 }
+
+/**
+ * Limits on graft annotations, checked before any value is parsed or any hint computed: the
+ * webhook reads them from every review, and a review written by hand (not by the API server) can
+ * carry anything up to its body limit.
+ */
+export const ANNOTATION_LIMITS = {
+  /** `graft.pnda.io/*` keys read from one object; graft knows 14 (a few more to say which is unknown). */
+  keys: 32,
+  /** Characters after the prefix, as Kubernetes allows in a key's name. */
+  name: 63,
+  /** Characters of a value, unless `values` says otherwise. */
+  value: 1024,
+  /** Unknown keys given a "did you mean" hint; the rest are counted. */
+  hints: 4,
+} as const;
+
+/** Characters of the values that hold a document; the checks spec has its own limits in checks.ts too. */
+export const ANNOTATION_VALUE_LIMITS: Readonly<Record<string, number>> = {
+  [ANNOTATION.checks]: 65_536,
+  [ANNOTATION.propertiesOverrides]: 65_536,
+  [ANNOTATION.status]: 4096,
+};
+
+/** The longest value graft reads from annotation `key`. */
+export function annotationValueLimit(key: string): number {
+  return ANNOTATION_VALUE_LIMITS[key] ?? ANNOTATION_LIMITS.value;
+}

@@ -6,12 +6,15 @@
 
 import {
   ANNOTATION,
+  ANNOTATION_LIMITS,
+  annotationValueLimit,
   COMPONENT_TYPES,
   type ComponentType,
   LABEL_INJECT,
   PREFIX,
 } from "../core/annotations.js";
 import { type CheckSpec, parseChecksSpec } from "../core/checks.js";
+import { nestingDepth } from "../core/limits.js";
 import { createMemo } from "../core/memo.js";
 import { isValidNotebookUser, NOTEBOOK_USER_FORM } from "./features/notebook-target.js";
 import type { PropertyValue } from "./properties/pnda-format.js";
@@ -39,6 +42,9 @@ export type IntentResult = { ok: true; intent: Intent } | { ok: false; errors: s
 const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** Levels of lists and objects in `properties-overrides` (PNDA's values are flat, or a list). */
+export const OVERRIDES_DEPTH = 8;
+
 export const EXPECTED = {
   boolean: 'expected "true" or "false"',
   componentType: `expected one of ${COMPONENT_TYPES.join(", ")}`,
@@ -47,6 +53,7 @@ export const EXPECTED = {
     'expected the name of a ConfigMap in the pod\'s namespace (lowercase letters, digits, "-" and ".")',
   mountPath: 'expected an absolute directory path such as /etc/graft, without ".." or ":"',
   overrides: 'expected a JSON object of component properties such as {"batch_size_seconds": "5"}',
+  overridesDepth: `expected at most ${OVERRIDES_DEPTH} levels of nested objects and lists`,
   username: `expected a JupyterHub username: ${NOTEBOOK_USER_FORM}`,
   checks:
     'expected a YAML or JSON list of checks such as [{name: api, type: http, url: "http://api:8080/healthz"}]',
@@ -89,6 +96,12 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+const READ_NAMES = `${PREFIX}{${[...KNOWN]
+  .filter((name) => !GRAFT_OWNED.has(name))
+  .map((name) => name.slice(PREFIX.length))
+  .join(", ")}}`;
+
+/** Only called for keys within ANNOTATION_LIMITS.name: the edit distance is quadratic in length. */
 function unknownAnnotation(key: string): string {
   if (key === LABEL_INJECT) {
     return `"${LABEL_INJECT}" is a label, not an annotation: move it to metadata.labels (on a workload, spec.template.metadata.labels)`;
@@ -97,11 +110,24 @@ function unknownAnnotation(key: string): string {
     .map((known) => ({ known, distance: editDistance(key, known) }))
     .sort((a, b) => a.distance - b.distance)[0];
   const hint = nearest && nearest.distance <= 3 ? ` did you mean "${nearest.known}"?` : "";
-  const names = [...KNOWN]
-    .filter((name) => !GRAFT_OWNED.has(name))
-    .map((name) => name.slice(PREFIX.length))
-    .join(", ");
-  return `unknown annotation "${key}":${hint} graft reads ${PREFIX}{${names}}`;
+  return `unknown annotation "${key}":${hint} graft reads ${READ_NAMES}`;
+}
+
+/**
+ * Why an annotation cannot be read at all (a key or value longer than graft reads, a value that
+ * is not a string), before anything parses it; undefined when it can be.
+ */
+function unreadable(key: string, value: unknown): string | undefined {
+  const { name } = ANNOTATION_LIMITS;
+  if (key.length > PREFIX.length + name) {
+    return `annotation key ${quoted(key)} is ${key.length} characters long: Kubernetes allows ${name} after "${PREFIX}"`;
+  }
+  if (typeof value !== "string") return `annotation "${key}" is not a string`;
+  const limit = annotationValueLimit(key);
+  if (value.length > limit) {
+    return `annotation "${key}" is ${value.length} characters long, at most ${limit} are read`;
+  }
+  return undefined;
 }
 
 function parseBoolean(key: string, value: string, errors: string[]): boolean | undefined {
@@ -155,9 +181,29 @@ function parseChecks(key: string, value: string, errors: string[]): CheckSpec[] 
 export function parseIntent(annotations: Record<string, string> | undefined): IntentResult {
   const intent: Intent = {};
   const errors: string[] = [];
-  for (const [key, rawValue] of Object.entries(annotations ?? {})) {
-    if (!key.startsWith(PREFIX) || GRAFT_OWNED.has(key)) continue;
-    const value = String(rawValue);
+  // A review written by hand can hold anything where the API server would put a map of strings.
+  const raw: unknown = annotations;
+  if (raw !== undefined && raw !== null && (typeof raw !== "object" || Array.isArray(raw))) {
+    return { ok: false, errors: ["metadata.annotations is not a map of strings"] };
+  }
+  const keys = Object.keys(annotations ?? {}).filter((key) => key.startsWith(PREFIX) && !GRAFT_OWNED.has(key));
+  if (keys.length > ANNOTATION_LIMITS.keys) {
+    return {
+      ok: false,
+      errors: [
+        `${keys.length} ${PREFIX}* annotations, at most ${ANNOTATION_LIMITS.keys} are read: graft reads ${READ_NAMES}`,
+      ],
+    };
+  }
+  let unknown = 0;
+  for (const key of keys) {
+    const rawValue: unknown = annotations![key];
+    const refused = unreadable(key, rawValue);
+    if (refused) {
+      errors.push(refused);
+      continue;
+    }
+    const value = rawValue as string;
     switch (key) {
       case ANNOTATION.componentType:
         if ((COMPONENT_TYPES as readonly string[]).includes(value))
@@ -187,8 +233,13 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
         break;
       case ANNOTATION.propertiesOverrides: {
         const parsed = jsonObject(value);
-        if (parsed.ok) intent.propertiesOverrides = Object.fromEntries(parsed.value);
-        else errors.push(invalid(key, value, EXPECTED.overrides));
+        if (!parsed.ok) errors.push(invalid(key, value, EXPECTED.overrides));
+        else {
+          const overrides = Object.fromEntries(parsed.value);
+          if (nestingDepth(overrides, OVERRIDES_DEPTH) > OVERRIDES_DEPTH) {
+            errors.push(invalid(key, value, EXPECTED.overridesDepth));
+          } else intent.propertiesOverrides = overrides;
+        }
         break;
       }
       case ANNOTATION.notebooks:
@@ -213,8 +264,12 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
         );
         break;
       default:
-        errors.push(unknownAnnotation(key));
+        unknown++;
+        if (unknown <= ANNOTATION_LIMITS.hints) errors.push(unknownAnnotation(key));
     }
+  }
+  if (unknown > ANNOTATION_LIMITS.hints) {
+    errors.push(`… and ${unknown - ANNOTATION_LIMITS.hints} more unknown ${PREFIX}* annotations`);
   }
   const given = (name: keyof typeof ANNOTATION) => annotations?.[ANNOTATION[name]] !== undefined;
   if (given("checks") && given("checksConfigMap")) {

@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv, type ErrorObject } from "ajv";
+import { truncated } from "../core/limits.js";
 import type { Operation } from "./patch.js";
 
 const GroupVersionKind = Type.Object({ group: Type.String(), version: Type.String(), kind: Type.String() });
@@ -125,6 +126,13 @@ export type AdmissionReviewResponse = {
 };
 
 /**
+ * What a reply carries at most: a denial repeats values from the object (cut to 80 characters
+ * each, but an object can be wrong in many places), and the API server passes it all to the
+ * client. Kubernetes itself may cut warnings over 256 characters, and drops those past 4,096.
+ */
+export const RESPONSE_LIMITS = { message: 4096, warning: 1024, warnings: 16 } as const;
+
+/**
  * Builds the `admission.k8s.io/v1` reply: a base64 JSONPatch only when there is something to
  * patch, warnings only when there are some, and a status carrying the message of a denial.
  */
@@ -134,9 +142,14 @@ export function reviewResponse(uid: string, outcome: ReviewOutcome): AdmissionRe
     response.patchType = "JSONPatch";
     response.patch = Buffer.from(JSON.stringify(outcome.patch)).toString("base64");
   }
-  if (outcome.warnings && outcome.warnings.length > 0) response.warnings = [...outcome.warnings];
+  if (outcome.warnings && outcome.warnings.length > 0) {
+    response.warnings = outcome.warnings
+      .slice(0, RESPONSE_LIMITS.warnings)
+      .map((warning) => truncated(warning, RESPONSE_LIMITS.warning));
+  }
   if (!outcome.allowed) {
-    response.status = { code: outcome.code ?? 403, message: outcome.message ?? "denied by graft" };
+    const message = truncated(outcome.message ?? "denied by graft", RESPONSE_LIMITS.message);
+    response.status = { code: outcome.code ?? 403, message };
   }
   return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response };
 }

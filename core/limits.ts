@@ -1,0 +1,32 @@
+/**
+ * Bounds for input that crosses a boundary (annotations, the checks spec, review messages): the
+ * pieces every reader shares, so a hostile value is refused the same way wherever it arrives.
+ */
+
+/**
+ * How deeply `value` nests arrays and objects (a scalar is 0, `[]` is 1, `[[1]]` is 2), counted
+ * without recursion and never past `limit + 1`: a value 100,000 levels deep costs no more than
+ * one `limit + 1` levels deep.
+ */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(item)) {
+      if (typeof child === "object" && child !== null) pending.push([child, level]);
+    }
+  }
+  return deepest;
+}
+
+/** `text` cut to at most `max` characters, saying how much was cut (for messages). */
+export function truncated(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const note = ` … (${text.length - max} more characters)`;
+  return `${text.slice(0, Math.max(0, max - note.length))}${note}`;
+}
