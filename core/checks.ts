@@ -4,7 +4,7 @@
  */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Ajv, type ErrorObject } from "ajv";
-import { type CST, Composer, isAlias, isCollection, isNode, isPair, isScalar, Parser } from "yaml";
+import { Composer, type CST, isAlias, isCollection, isNode, isPair, isScalar, Parser } from "yaml";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
 import { nestingDepth } from "./limits.js";
 
@@ -216,7 +216,8 @@ function syntaxDepth(tokens: readonly CST.Token[], limit: number): number {
       const level = depth + 1;
       if (level > deepest) deepest = level;
       if (deepest > limit) return deepest;
-      for (const item of token.items as CST.CollectionItem[]) pending.push([item.key, level], [item.value, level]);
+      for (const item of token.items as CST.CollectionItem[])
+        pending.push([item.key, level], [item.value, level]);
     }
   }
   return deepest;
@@ -249,15 +250,18 @@ function yamlNodeError(contents: unknown): string | undefined {
     if (!isCollection(node)) continue;
     if (depth + 1 > CHECKS_LIMITS.depth) return nestedTooDeep();
     const keys = new Set<unknown>();
+    const children: Array<[unknown, number]> = [];
     for (const item of node.items) {
       if (isPair(item)) {
         if (item.key !== null && !isScalar(item.key)) return "map keys must be scalars, not lists or maps";
         const key = isScalar(item.key) ? item.key.value : null;
         if (keys.has(key)) return `duplicate key ${JSON.stringify(key)}`;
         keys.add(key);
-        pending.push([item.key, depth + 1], [item.value, depth + 1]);
-      } else pending.push([item, depth + 1]);
+        children.push([item.key, depth + 1], [item.value, depth + 1]);
+      } else children.push([item, depth + 1]);
     }
+    // Reversed onto the stack, so the first problem in the text is the one reported.
+    pending.push(...children.reverse());
   }
   return undefined;
 }
@@ -290,7 +294,8 @@ function parseChecksText(text: string): ParsedText {
   const limit = yamlLimitError(scanYaml(text));
   if (limit) return { ok: false, error: limit };
   const tokens = Array.from(new Parser().parse(text));
-  if (syntaxDepth(tokens, CHECKS_LIMITS.depth) > CHECKS_LIMITS.depth) return { ok: false, error: nestedTooDeep() };
+  if (syntaxDepth(tokens, CHECKS_LIMITS.depth) > CHECKS_LIMITS.depth)
+    return { ok: false, error: nestedTooDeep() };
   const documents = Array.from(
     new Composer({
       version: "1.2",

@@ -27,6 +27,12 @@ export function nestingDepth(value: unknown, limit: number): number {
 /** `text` cut to at most `max` characters, saying how much was cut (for messages). */
 export function truncated(text: string, max: number): string {
   if (text.length <= max) return text;
-  const note = ` … (${text.length - max} more characters)`;
-  return `${text.slice(0, Math.max(0, max - note.length))}${note}`;
+  // The note's length depends on the number it states: settle both (twice is enough).
+  let kept = max;
+  let note = "";
+  for (let i = 0; i < 3; i++) {
+    note = ` … (${text.length - kept} more characters)`;
+    kept = Math.max(0, max - note.length);
+  }
+  return `${text.slice(0, kept)}${note}`;
 }

@@ -186,7 +186,9 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
   if (raw !== undefined && raw !== null && (typeof raw !== "object" || Array.isArray(raw))) {
     return { ok: false, errors: ["metadata.annotations is not a map of strings"] };
   }
-  const keys = Object.keys(annotations ?? {}).filter((key) => key.startsWith(PREFIX) && !GRAFT_OWNED.has(key));
+  const keys = Object.keys(annotations ?? {}).filter(
+    (key) => key.startsWith(PREFIX) && !GRAFT_OWNED.has(key),
+  );
   if (keys.length > ANNOTATION_LIMITS.keys) {
     return {
       ok: false,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAdmissionReview, reviewResponse } from "./review.js";
+import { parseAdmissionReview, RESPONSE_LIMITS, reviewResponse } from "./review.js";
 
 const review = (request: object = {}) => ({
   apiVersion: "admission.k8s.io/v1",
@@ -86,5 +86,17 @@ describe("reviewResponse", () => {
       code: 403,
       message: "denied by graft",
     });
+  });
+
+  it("cuts a long denial message and long or many warnings to the response limits, saying so", () => {
+    const message = "m".repeat(904 * 1024);
+    const denied = reviewResponse("u1", { allowed: false, message, code: 400 }).response.status!;
+    expect(denied.message).toHaveLength(RESPONSE_LIMITS.message);
+    const [, kept, cut] = /^(m+) … \((\d+) more characters\)$/.exec(denied.message) ?? [];
+    expect((kept?.length ?? 0) + Number(cut)).toBe(message.length);
+    const warnings = Array.from({ length: 100 }, () => "w".repeat(10_000));
+    const allowed = reviewResponse("u1", { allowed: true, warnings }).response.warnings!;
+    expect(allowed).toHaveLength(RESPONSE_LIMITS.warnings);
+    for (const warning of allowed) expect(warning).toHaveLength(RESPONSE_LIMITS.warning);
   });
 });

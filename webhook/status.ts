@@ -2,7 +2,7 @@
  * `graft.pnda.io/status`: written by graft only, the JSON record of what was injected and by
  * which version. Rendering it is "ensure": the same plan writes the same bytes.
  */
-import { ANNOTATION } from "../core/annotations.js";
+import { ANNOTATION, annotationValueLimit } from "../core/annotations.js";
 import type { PodLike } from "./kube.js";
 
 export type InjectionStatus = { version: string; features: string[] };
@@ -13,8 +13,9 @@ export function statusValue(status: InjectionStatus): string {
 
 /** The status a pod carries, if graft wrote a readable one. */
 export function readStatus(pod: PodLike): InjectionStatus | undefined {
-  const raw = pod.metadata?.annotations?.[ANNOTATION.status];
-  if (raw === undefined) return undefined;
+  const raw: unknown = pod.metadata?.annotations?.[ANNOTATION.status];
+  // Longer than graft writes, or not text: not graft's, and not worth parsing.
+  if (typeof raw !== "string" || raw.length > annotationValueLimit(ANNOTATION.status)) return undefined;
   try {
     const parsed: unknown = JSON.parse(raw);
     const { version, features } = parsed as Partial<InjectionStatus>;
