@@ -36,3 +36,28 @@ export function truncated(text: string, max: number): string {
   }
   return `${text.slice(0, kept)}${note}`;
 }
+
+/**
+ * How deeply JSON text nests arrays and objects, read in one pass without parsing (strings and
+ * their escapes skipped) and never past `limit + 1`. Exact for valid JSON, and for invalid JSON
+ * exact up to the first error, which is as far as JSON.parse reads.
+ */
+export function jsonTextDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (code === 0x5d || code === 0x7d) depth--;
+  }
+  return deepest;
+}

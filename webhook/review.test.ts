@@ -59,6 +59,27 @@ describe("parseAdmissionReview", () => {
   });
 });
 
+describe("parseAdmissionReview on hostile envelopes", () => {
+  it("names a wrong kind or apiVersion without serialising it (deep or huge values answered 500 or 8 MB)", () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 1_000_000; i++) deep = [deep];
+    expect(parseAdmissionReview({ ...review(), kind: deep })).toEqual({
+      ok: false,
+      message: 'expected kind "AdmissionReview", got an array',
+    });
+    const version = parseAdmissionReview({ ...review(), apiVersion: { deep } });
+    expect(!version.ok && version.message).toMatch(
+      /^expected apiVersion "admission.k8s.io\/v1", got an object;/,
+    );
+    const huge = parseAdmissionReview({ ...review(), kind: "x".repeat(8 * 1024 * 1024) });
+    expect(!huge.ok && huge.message.length).toBeLessThan(200);
+    expect(parseAdmissionReview({ ...review(), kind: 7 })).toEqual({
+      ok: false,
+      message: 'expected kind "AdmissionReview", got 7',
+    });
+  });
+});
+
 describe("reviewResponse", () => {
   it("answers with the uid and no patch when there is nothing to change", () => {
     expect(reviewResponse("u1", { allowed: true, patch: [], warnings: [] })).toEqual({

@@ -65,6 +65,16 @@ function describeError(error: ErrorObject): string {
 }
 
 /**
+ * A value from the body as a message shows it: a string quoted and cut short, anything else by its
+ * type (never serialised: a body can nest a million levels, or hold 8 MiB in one string).
+ */
+function shown(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(truncated(value, 80));
+  if (value === null || typeof value !== "object") return String(value);
+  return Array.isArray(value) ? "an array" : "an object";
+}
+
+/**
  * Checks that `body` is an `admission.k8s.io/v1` AdmissionReview with a request graft can act
  * on. The message says what is wrong, for a 400 reply.
  */
@@ -74,12 +84,12 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
   }
   const review = body as { apiVersion?: unknown; kind?: unknown };
   if (review.kind !== "AdmissionReview") {
-    return { ok: false, message: `expected kind "AdmissionReview", got ${JSON.stringify(review.kind)}` };
+    return { ok: false, message: `expected kind "AdmissionReview", got ${shown(review.kind)}` };
   }
   if (review.apiVersion !== "admission.k8s.io/v1") {
     return {
       ok: false,
-      message: `expected apiVersion "admission.k8s.io/v1", got ${JSON.stringify(review.apiVersion)}; set admissionReviewVersions: [v1] in the webhook configuration`,
+      message: `expected apiVersion "admission.k8s.io/v1", got ${shown(review.apiVersion)}; set admissionReviewVersions: [v1] in the webhook configuration`,
     };
   }
   if (!validateReview(body)) {

@@ -15,6 +15,7 @@ import Fastify, {
 } from "fastify";
 import type { Registry } from "prom-client";
 import type { PemPair } from "../certs/authority.js";
+import { jsonTextDepth } from "../core/limits.js";
 import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
 import type { WebhookConfig } from "./config.js";
 import { trackConnectionsForDrain } from "./drain.js";
@@ -27,6 +28,13 @@ import { ADMISSION_PATHS, type AdmissionRoute } from "./webhook-configuration.js
  * and the old object, and JSON is larger than the stored protobuf.
  */
 export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Levels of arrays and objects in a request body: a Kubernetes object nests ~20 (the API server
+ * decodes at most 10,000). JSON.parse does not recurse, but 8 MiB nested 4 million levels deep
+ * took it 6-7 s, so the depth is counted in one pass first.
+ */
+export const BODY_DEPTH_LIMIT = 1000;
 
 /** Makes sure objects the admission core asked for exist (e.g. a properties ConfigMap). */
 export type EnsureObjects = (objects: KubernetesObject[], request: AdmissionRequest) => Promise<void>;
@@ -85,6 +93,18 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     forceCloseConnections: false,
     return503OnClosing: true,
   }) as unknown as FastifyInstance<HttpsServer>;
+
+  // fastify's own JSON parser (with its prototype-poisoning checks), after a depth count.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (jsonTextDepth(body as string, BODY_DEPTH_LIMIT) > BODY_DEPTH_LIMIT) {
+      const error = new Error(`request body nests deeper than ${BODY_DEPTH_LIMIT} levels`);
+      done(Object.assign(error, { statusCode: 400 }), undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
 
   // Marks the start of a request (headers read, body not yet) for debugging slow clients.
   app.addHook("onRequest", async (request) => {

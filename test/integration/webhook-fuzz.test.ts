@@ -10,6 +10,8 @@ import fc from "fast-check";
 import { applyPatch } from "rfc6902";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION, LABEL_INJECT, PREFIX } from "../../core/annotations.js";
+import { jsonTextDepth } from "../../core/limits.js";
+import { BODY_DEPTH_LIMIT } from "../../webhook/server.js";
 import { startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
 import { get, post } from "./webhook-client.js";
 
@@ -230,6 +232,12 @@ function envelope(uid: string, sample: Reviewed) {
   };
 }
 
+function refusedTooDeep(status: number, body: string): string | undefined {
+  const expected = `request body nests deeper than ${BODY_DEPTH_LIMIT} levels`;
+  const { message } = JSON.parse(body) as { message?: string };
+  return status === 400 && message === expected ? undefined : `status ${status}, ${body.slice(0, 300)}`;
+}
+
 /** What is wrong with a reply, or undefined: an AdmissionReview for `uid` whose patch applies. */
 function problemWith(uid: string, object: unknown, status: number, body: string): string | undefined {
   if (status !== 200) return `status ${status}: ${body.slice(0, 300)}`;
@@ -300,7 +308,8 @@ describe("graft webhook under fuzzed hostile AdmissionReviews", () => {
     // One seed per review: the same reviews every run, generated one at a time (some are 1 MB).
     const sampleAt = (index: number) => fc.sample(review, { numRuns: 1, seed: SEED * 1_000_000 + index })[0]!;
     const problems: string[] = [];
-    const reviewAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca });
+    // No TLS session reuse: a resumed session shows no peer certificate, which the client reads.
+    const reviewAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxCachedSessions: 0, ca });
 
     // /healthz from a thread of its own (this one is busy making reviews, some 1 MB), on a
     // connection of its own, every 20 ms, for as long as the reviews go on.
@@ -317,10 +326,14 @@ describe("graft webhook under fuzzed hostile AdmissionReviews", () => {
         const uid = `fuzz-${index}`;
         let problem: string | undefined;
         try {
-          const reply = await post(`${base}${sample.path}`, bodyOf(envelope(uid, sample)), {
-            agent: reviewAgent,
-          });
-          problem = problemWith(uid, sample.object, reply.status, reply.body);
+          const body = bodyOf(envelope(uid, sample));
+          const reply = await post(`${base}${sample.path}`, body, { agent: reviewAgent });
+          // A body nested past the limit is refused before it is parsed; the API server never
+          // sends one (it decodes into a typed Pod or workload first).
+          problem =
+            jsonTextDepth(body, BODY_DEPTH_LIMIT) > BODY_DEPTH_LIMIT
+              ? refusedTooDeep(reply.status, reply.body)
+              : problemWith(uid, sample.object, reply.status, reply.body);
         } catch (error) {
           const { exitCode, signalCode } = webhook.child;
           problem = `no reply (${error}); webhook exit code ${exitCode}, signal ${signalCode}`;
@@ -361,5 +374,19 @@ describe("graft webhook under fuzzed hostile AdmissionReviews", () => {
     expect(sorted.length).toBeGreaterThan(10);
     expect(p99).toBeLessThan(HEALTHZ_P99_MS);
     expect(sorted.at(-1)).toBeLessThan(HEALTHZ_MAX_MS);
+  }, 300_000);
+
+  it("refuses a review body nested 4 million levels deep at once (JSON.parse took 6-7 s), naming the limit", async () => {
+    const { base, ca } = webhook;
+    const depth = 4_000_000;
+    const body = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"object":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
+    const started = performance.now();
+    const reply = await post(`${base}/validate`, body, { ca });
+    const ms = performance.now() - started;
+    expect(reply.status).toBe(400);
+    expect((reply.json() as { message: string }).message).toBe("request body nests deeper than 1000 levels");
+    // Sending 8 MB over TLS included; measured ~0.3 s on a loaded 2-core machine.
+    expect(ms).toBeLessThan(3000);
+    expect(webhook.child.exitCode).toBeNull();
   });
 });
