@@ -32,7 +32,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 /**
  * Levels of arrays and objects in a request body: a Kubernetes object nests ~20 (the API server
  * decodes at most 10,000). JSON.parse does not recurse, but 8 MiB nested 4 million levels deep
- * took it 6-7 s, so the depth is counted in one pass first.
+ * took it 2-7 s, so the depth is counted in one pass first.
  */
 export const BODY_DEPTH_LIMIT = 1000;
 
