@@ -67,6 +67,15 @@ describe("decideOptIn", () => {
       'label "graft.pnda.io/inject" is "true": expected "enabled" or "disabled"',
     );
   });
+
+  it("names a label value that is not a string by its type, however deeply it nests", () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const hostile = pod({ "graft.pnda.io/inject": deep as string });
+    expect(decideOptIn(hostile, "shop", facts()).error).toBe(
+      'label "graft.pnda.io/inject" is not a string (object): expected "enabled" or "disabled"',
+    );
+  });
 });
 
 describe("planInjection", () => {

@@ -36,7 +36,9 @@ export function decideOptIn(pod: PodLike, namespace: string, facts: AdmissionFac
   if (label === INJECT_ENABLED)
     return { inject: true, reason: `pod label ${LABEL_INJECT}=${INJECT_ENABLED}` };
   if (label !== undefined) {
-    const error = `label "${LABEL_INJECT}" is ${quoted(label)}: expected "${INJECT_ENABLED}" or "${INJECT_DISABLED}"`;
+    // A review written by hand (not by the API server) may carry any JSON here.
+    const shown = typeof label === "string" ? quoted(label) : `not a string (${typeof label})`;
+    const error = `label "${LABEL_INJECT}" is ${shown}: expected "${INJECT_ENABLED}" or "${INJECT_DISABLED}"`;
     return { inject: false, reason: error, error };
   }
   const namespaceOptIn = facts.namespaceOptIn ?? facts.namespaceLabels?.[LABEL_INJECT] === INJECT_ENABLED;
