@@ -33,11 +33,23 @@ describe("startScheduler", () => {
     return { outcomes, of: (name: string) => outcomes.filter((o) => o.name === name), scheduler };
   }
 
-  it("runs a check again every interval", async () => {
-    const { of } = start([job("steady", async () => OK, 40)]);
-    await vi.waitFor(() => expect(of("steady").length).toBeGreaterThanOrEqual(4), { timeout: 2000 });
-    const starts = of("steady").map((o) => o.startedAt);
-    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(35);
+  it("runs a check again every interval, at a fixed rate", async () => {
+    // Fake timers: on a loaded machine one late real timer would make any bound on the gaps flaky.
+    vi.useFakeTimers();
+    try {
+      // Each run takes 15 ms: a fixed delay would space the starts 55 ms apart, a fixed rate 40.
+      const takes15ms = () => new Promise<CheckResult>((resolve) => setTimeout(() => resolve(OK), 15));
+      const { of } = start([job("steady", takes15ms, 40)]);
+      await vi.advanceTimersByTimeAsync(200);
+      const starts = of("steady").map((o) => o.startedAt);
+      expect(starts.length).toBeGreaterThanOrEqual(5);
+      const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
+      expect(gaps).toEqual(gaps.map(() => 40));
+    } finally {
+      await scheduler?.stop();
+      scheduler = undefined;
+      vi.useRealTimers();
+    }
   });
 
   it("ends a run that outlives its timeout with ERROR naming the target, and aborts its signal", async () => {
