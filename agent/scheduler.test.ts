@@ -46,7 +46,9 @@ describe("startScheduler", () => {
       const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
       expect(gaps).toEqual(gaps.map(() => 40));
     } finally {
-      await scheduler?.stop();
+      const stopping = scheduler?.stop();
+      await vi.advanceTimersByTimeAsync(1000);
+      await stopping;
       scheduler = undefined;
       vi.useRealTimers();
     }
