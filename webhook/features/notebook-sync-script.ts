@@ -84,7 +84,7 @@ esac
 partial=\${dir%/*}/.\${dir##*/}.graft-partial
 rm -rf -- "$partial"
 
-added=0 updated=0 restored=0 removed=0 kept=0 skipped=0 deferred=0 over_count=0 over_bytes=0
+added=0 updated=0 restored=0 removed=0 kept=0 skipped=0 deferred=0 full=
 notes=0
 # A line about one file: at most 200 a sync, so a repository of many files cannot flood the log.
 note() {
@@ -153,7 +153,7 @@ look_at() {
   fi
 }
 
-# Pass 1, a line of \`git diff-tree --raw\` (":oldmode newmode oldblob newblob status<TAB>path"):
+# Pass 1, line $index of \`git diff-tree --raw\` (":oldmode newmode oldblob newblob status<TAB>path"):
 # skips what is never synced and notes what the folder holds. Writes the plan to fd 3, the paths
 # to hash to fd 4 and the blobs to size to fd 5.
 examine() {
@@ -189,11 +189,12 @@ examine() {
     fi
   fi
   if [ "$new_blob" != - ]; then printf '%s\\n' "$new_blob" >&5; fi
-  printf '%s %s %s %s %s %s\\n' "$state" "$beside_state" "$old_blob" "$new_blob" "$new_mode" "$path" >&3
+  printf '%s %s %s %s %s %s %s\\n' "$index" "$state" "$beside_state" "$old_blob" "$new_blob" "$new_mode" "$path" >&3
 }
 
 # Queues blob $1 (mode $2, $3 bytes) to be written as $4 ($5: added, updated, restored or
-# beside $6), within the caps. Staged blobs go to fd 6 (for update-index), actions to fd 5.
+# beside $6), within the caps. Staged blobs go to fd 6 (for update-index), actions to fd 5. The
+# first file that would take the sync past its bytes ends it: that line and all after it wait.
 stage_write() {
   case $3 in
     '' | *[!0-9]*) skip "$4" "its content is missing from the repository"; return ;;
@@ -202,15 +203,11 @@ stage_write() {
     skip "$4" "$3 bytes, over the limit of $max_file_bytes bytes per file (notebooks.maxFileBytes)"
     return
   fi
-  if [ "$changes" -ge "$max_files" ]; then
-    deferred=$((deferred + 1)) over_count=$((over_count + 1))
-    return
-  fi
   if [ $((bytes + $3)) -gt "$max_sync_bytes" ]; then
-    deferred=$((deferred + 1)) over_bytes=$((over_bytes + 1))
+    full=bytes upto=$((index - 1))
     return
   fi
-  changes=$((changes + 1)) bytes=$((bytes + $3)) staged=$((staged + 1))
+  bytes=$((bytes + $3)) staged=$((staged + 1))
   if [ "$mode" = clone ]; then
     printf '%s %s\\t%s\\n' "$2" "$1" "$4" >&6
   else
@@ -223,6 +220,7 @@ stage_write() {
 # new one and the file in the folder (have); reads sizes on fd 3 and hashes on fd 4.
 decide() {
   rest=$1
+  index=\${rest%% *} rest=\${rest#* }
   state=\${rest%% *} rest=\${rest#* }
   beside_state=\${rest%% *} rest=\${rest#* }
   old_blob=\${rest%% *} rest=\${rest#* }
@@ -241,11 +239,6 @@ decide() {
     if [ -z "$have" ]; then
       return
     elif [ "$have" = "$old_blob" ]; then
-      if [ "$changes" -ge "$max_files" ]; then
-        deferred=$((deferred + 1)) over_count=$((over_count + 1))
-        return
-      fi
-      changes=$((changes + 1))
       printf 'r - removed %s\\t\\n' "$path" >&5
     else
       kept=$((kept + 1))
@@ -304,15 +297,24 @@ apply() {
   esac
 }
 
-# Brings the folder $work from tree $1 to commit $2. $mode: clone (a fresh folder: git writes the
-# files straight in) or sync (each file staged in the git folder, then renamed into place).
+# Brings the folder $work from tree $1 to commit $2, from line $3 of their differences on (what
+# earlier starts did). $mode: clone (a fresh folder: git writes the files straight in) or sync (each
+# file staged in the git folder, then renamed into place). One sync takes at most $max_files lines
+# and $max_sync_bytes bytes; sets $upto to the lines done and $deferred to those left.
 sync_tree() {
   tmp=$gitdir/graft-sync
   stage=$tmp/stage
   rm -rf -- "$tmp" && mkdir -- "$tmp" "$stage" || return 1
-  gd diff-tree -r --raw --no-renames --no-abbrev "$1" "$2" >"$tmp/changes" || return 1
+  gd diff-tree -r --raw --no-renames --no-abbrev "$1" "$2" >"$tmp/all" || return 1
+  total=$(wc -l <"$tmp/all") || return 1
+  total=$((total)) index=$3
+  upto=$((index + max_files))
+  if [ "$upto" -gt "$total" ]; then upto=$total; fi
+  # The shell reads a byte at a time: only this sync's lines go through it.
+  sed -n "$((index + 1)),\${upto}p" "$tmp/all" >"$tmp/changes" || return 1
   exec 3>"$tmp/plan" 4>"$tmp/paths" 5>"$tmp/blobs"
   while IFS= read -r line; do
+    index=$((index + 1))
     examine "$line"
   done <"$tmp/changes"
   exec 3>&- 4>&- 5>&-
@@ -321,12 +323,14 @@ sync_tree() {
     say "could not read the files in $work"
     return 1
   fi
-  changes=0 bytes=0 staged=0
+  bytes=0 staged=0
   exec 3<"$tmp/sizes" 4<"$tmp/hashes" 5>"$tmp/actions" 6>"$tmp/index-info"
-  while IFS= read -r line; do
+  while [ -z "$full" ] && IFS= read -r line; do
     decide "$line"
   done <"$tmp/plan"
   exec 3<&- 4<&- 5>&- 6>&-
+  if [ -z "$full" ] && [ "$upto" -lt "$total" ]; then full=files; fi
+  deferred=$((total - upto))
   if [ "$staged" -gt 0 ]; then
     if [ "$mode" = clone ]; then into=$work; else into=$stage; fi
     if ! (
@@ -349,26 +353,28 @@ sync_tree() {
   rm -rf -- "$tmp"
 }
 
-# What a sync leaves behind: the upstream commit it synced to, and, when a cap left changes for
-# the next start, the commit (or empty tree) to take them up from ($1).
+# What a sync leaves behind. Complete: the upstream commit it synced to (refs/graft/synced).
+# Stopped by a cap: where the next start takes up, the same differences (from $1 to $new) from
+# line $upto on (refs/graft/resume, refs/graft/target, graft-resume-line).
 record() {
-  if [ "$deferred" -gt 0 ]; then
-    gd hash-object -w -t tree /dev/null >/dev/null && gd update-ref refs/graft/resume "$1" || return 1
-  else
-    gd update-ref -d refs/graft/resume || return 1
+  if [ -n "$full" ]; then
+    gd hash-object -w -t tree /dev/null >/dev/null \\
+      && gd update-ref refs/graft/resume "$1" && gd update-ref refs/graft/target "$new" \\
+      && printf '%s\\n' "$upto" >"$gitdir/graft-resume-line"
+    return
   fi
-  gd update-ref refs/graft/synced "$new"
+  rm -f -- "$gitdir/graft-resume-line"
+  gd update-ref -d refs/graft/resume && gd update-ref -d refs/graft/target \\
+    && gd update-ref refs/graft/synced "$new"
 }
 
 # Says what the caps held back, once each.
 report_caps() {
   if [ "$notes" -gt 200 ]; then say "$((notes - 200)) more lines about single files left out of this log"; fi
-  if [ "$over_count" -gt 0 ]; then
-    say "left $over_count changes for the next start: at most $max_files files change in one sync (notebooks.maxFiles)"
-  fi
-  if [ "$over_bytes" -gt 0 ]; then
-    say "left $over_bytes files for the next start: at most $max_sync_bytes bytes are written in one sync (notebooks.maxSyncBytes)"
-  fi
+  case $full in
+    files) say "left $deferred changed files for the next start: one sync takes at most $max_files (notebooks.maxFiles)" ;;
+    bytes) say "left $deferred changed files for the next start: one sync writes at most $max_sync_bytes bytes (notebooks.maxSyncBytes)" ;;
+  esac
 }
 
 # graft's side of the folder's git metadata, before anything is written: byte-for-byte checkouts,
@@ -400,7 +406,7 @@ if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
   gitdir=$partial/.git work=$partial
   if g clone --quiet --no-checkout --no-tags -- "$url" "$partial" && prepare \\
     && new=$(gd rev-parse --verify --quiet "HEAD^{commit}") && short=$(gd rev-parse --short "$new") \\
-    && empty=$(gd hash-object -t tree /dev/null) && sync_tree "$empty" "$new" \\
+    && empty=$(gd hash-object -t tree /dev/null) && sync_tree "$empty" "$new" 0 \\
     && gd reset --quiet && record "$empty" && mv -- "$partial" "$dir"; then
     say "cloned $url into $dir at $short: $added files, $skipped skipped, $deferred left for the next start"
     report_caps
@@ -430,23 +436,31 @@ if ! gd fetch --quiet --no-tags -- "$url" "+HEAD:refs/graft/upstream"; then
   say "could not fetch $url; $dir left as it was"
   exit 0
 fi
-new=$(gd rev-parse --verify --quiet "refs/graft/upstream^{commit}") || exit 0
-short=$(gd rev-parse --short "$new")
 empty=$(gd hash-object -t tree /dev/null) || exit 0
 last=$(gd rev-parse --verify --quiet "refs/graft/synced^{commit}") \\
   || last=$(gd rev-parse --verify --quiet "HEAD^{commit}") \\
   || last=
-base=$(gd rev-parse --verify --quiet refs/graft/resume) || base=\${last:-$empty}
-if [ "$base" = "$new" ]; then
-  say "$dir is up to date with $url at $short"
-  exit 0
+# A sync a cap stopped goes on where it stopped, towards the same upstream commit.
+if base=$(gd rev-parse --verify --quiet refs/graft/resume) \\
+  && new=$(gd rev-parse --verify --quiet "refs/graft/target^{commit}"); then
+  from=0
+  if [ -f "$gitdir/graft-resume-line" ]; then read -r from <"$gitdir/graft-resume-line"; fi
+  case $from in '' | *[!0-9]*) from=0 ;; esac
+else
+  new=$(gd rev-parse --verify --quiet "refs/graft/upstream^{commit}") || exit 0
+  base=\${last:-$empty} from=0
+  if [ "$base" = "$new" ]; then
+    say "$dir is up to date with $url at $(gd rev-parse --short "$new")"
+    exit 0
+  fi
 fi
-sync_tree "$base" "$new" || exit 0
+short=$(gd rev-parse --short "$new")
+sync_tree "$base" "$new" "$from" || exit 0
 
 # Keep \`git status\` meaningful: it shows the user's own changes against upstream, unless the user
 # commits in this folder, in which case their branch is theirs to manage.
 head=$(gd rev-parse --verify --quiet "HEAD^{commit}")
-if [ -z "$head" ] || [ "$head" = "$last" ]; then
+if [ -z "$full" ] && { [ -z "$head" ] || [ "$head" = "$last" ]; }; then
   gd reset --quiet "$new"
 fi
 record "$base"
