@@ -348,13 +348,13 @@ describe("notebook sync against a hostile repository, as a non-root user", () =>
     // repository reach (as git-lfs would be, installed globally).
     await writeFile(
       join(w.home, ".gitconfig"),
-      `[filter "marker"]\n\tsmudge = sh -c 'touch ${w.markers}/filter; cat'\n[core]\n\tfsmonitor = ${w.markers}-fsmonitor.sh\n`,
+      `[filter "marker"]\n\tsmudge = "touch ${w.markers}/smudge && cat"\n\tclean = "touch ${w.markers}/clean && cat"\n[core]\n\tfsmonitor = ${w.markers}-fsmonitor.sh\n`,
     );
     await writeFile(`${w.markers}-fsmonitor.sh`, `#!/bin/sh\ntouch '${w.markers}/fsmonitor'\n`);
     await chmod(`${w.markers}-fsmonitor.sh`, 0o755);
     await chown(join(w.home, ".gitconfig"));
     const started = performance.now();
-    w.upstream.commit({
+    const published = {
       ...NOTEBOOKS,
       ".gitattributes": "* filter=marker\n",
       "bin/run.sh": { executable: "#!/bin/sh\necho run\n" },
@@ -365,7 +365,8 @@ describe("notebook sync against a hostile repository, as a non-root user", () =>
       "app-two/up": { link: "../.." },
       vendored: { gitlink: "1".repeat(40) },
       "big/zeros.bin": { blob: await w.upstream.zeros(GIB) },
-    });
+    };
+    w.upstream.commit(published);
     console.info(`1 GiB repository published in ${Math.round(performance.now() - started)} ms`);
     const before = await w.outsideState();
 
@@ -394,6 +395,19 @@ describe("notebook sync against a hostile repository, as a non-root user", () =>
     );
     // The user's own git commands in the folder check symbolic links out as plain files.
     expect(await readFile(join(w.folder, ".git/config"), "utf8")).toMatch(/symlinks = false/);
+
+    // A later sync, with the repository's .gitattributes now in the folder.
+    w.upstream.commit({ ...published, "app-two/model.ipynb": "model v2\n" });
+    expect(await w.start()).toMatchObject({ code: 0, output: "" });
+    await waitFor("the sync", async () => /synced .* 1 updated/.test(await w.log()), { timeoutMs: 60_000 });
+    expect(await readFile(join(w.folder, "app-two/model.ipynb"), "utf8")).toBe("model v2\n");
+    expect(await w.markersLeft()).toEqual([]);
+    expect(await w.outsideState()).toEqual(before);
+    // graft's info/attributes keeps the repository's filters from the user's own git commands too.
+    await rm(join(w.folder, "app-two/model.ipynb"));
+    userGit(w.folder, w.home, "-c", "core.fsmonitor=false", "checkout", "--", "app-two/model.ipynb");
+    expect(await readFile(join(w.folder, "app-two/model.ipynb"), "utf8")).toBe("model v2\n");
+    expect(await w.markersLeft()).toEqual([]);
   }, 240_000);
 
   it("a later commit reaches neither .git/hooks nor the outside through links an earlier clone or the user left, and no hook ever runs", async () => {
