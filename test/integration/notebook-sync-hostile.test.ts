@@ -635,6 +635,19 @@ describe("notebook sync against a hostile repository, as a non-root user", () =>
     expect((await lstat(join(w.home, `${LOG}.1`))).size).toBe(300 * 1024);
   });
 
+  it("refuses a folder that is, or holds, the user's home: the repository could write ~/.bashrc", async () => {
+    const w = await world("mallory-home");
+    w.upstream.commit({ ".bashrc": `touch ${w.markers}/bashrc\n` });
+    const before = await w.outsideState();
+    for (const folder of [w.home, join(w.home, "..")]) {
+      const command = admittedHook("mallory-home", folder.replace(/\/jovyan\/\.\.$/, ""), w.home, {});
+      expect(await runHook(command, w.home)).toMatchObject({ code: 0, output: "" });
+    }
+    expect(await w.log()).toMatch(/folder .*\/home\/jovyan holds the home folder .*; nothing synced/);
+    expect(await w.log()).toMatch(/folder .*\/home holds the home folder .*; nothing synced/);
+    expect(await w.outsideState()).toEqual(before);
+  });
+
   it("is one script that shellcheck passes, the worker inside it too", async () => {
     const dir = await mkdtemp(join(tmpdir(), "graft-shellcheck-"));
     temporaries.push(dir);

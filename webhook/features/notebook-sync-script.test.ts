@@ -79,16 +79,20 @@ describe("NOTEBOOK_SYNC_SCRIPT", () => {
     const lines = NOTEBOOK_SYNC_SCRIPT.split("\n");
     const direct = lines.filter((line) => /(^|[;&|(]|\$\()\s*git\s/.test(line));
     expect(direct).toHaveLength(1);
-    expect(direct[0]).toMatch(/^\s*git -c core\.hooksPath=\/dev\/null -c core\.fsmonitor=false -c core\.symlinks=false /);
+    expect(direct[0]).toMatch(
+      /^\s*git -c core\.hooksPath=\/dev\/null -c core\.fsmonitor=false -c core\.symlinks=false /,
+    );
     expect(NOTEBOOK_SYNC_SCRIPT).toContain("-c transfer.fsckObjects=true");
     expect(NOTEBOOK_SYNC_SCRIPT).toContain("GIT_ALLOW_PROTOCOL=http:https");
   });
 
   it("never lets git check files out into the folder, nor makes folders with mkdir -p inside it", () => {
     expect(NOTEBOOK_SYNC_SCRIPT).toContain("clone --quiet --no-checkout");
-    expect(NOTEBOOK_SYNC_SCRIPT).not.toMatch(/(?<![-.\w])(checkout|pull|merge|submodule)(?![-.\w])|reset --hard/);
+    expect(NOTEBOOK_SYNC_SCRIPT).not.toMatch(
+      /(?<![-.\w])(checkout|pull|merge|submodule)(?![-.\w])|reset --hard/,
+    );
     const mkdirs = NOTEBOOK_SYNC_SCRIPT.split("\n").filter((line) => /mkdir -p/.test(line));
-    expect(mkdirs).toEqual([expect.stringContaining('mkdir -p -- "${dir%/*}"')]);
+    expect(mkdirs).toEqual([expect.stringContaining(`mkdir -p -- "\${dir%/*}"`)]);
   });
 });
 
