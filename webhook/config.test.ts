@@ -62,6 +62,9 @@ describe("loadWebhookConfig", () => {
     expect(() => loadWebhookConfig("nativeSidecars: sometimes")).toThrow(
       '"nativeSidecars" must be one of auto, always, never',
     );
+    expect(() => loadWebhookConfig("notebooks: {repoTemplate: 'ssh://git@git.example/{user}.git'}")).toThrow(
+      /"notebooks.repoTemplate" must match pattern .* \(an http\(s\) git URL containing \{user\}\)/,
+    );
     expect(() => loadWebhookConfig("notebooks: {folder: relative/dir}")).toThrow(
       /"notebooks.folder" must match pattern .* \(an absolute path\)/,
     );

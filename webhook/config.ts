@@ -60,9 +60,10 @@ export const WebhookConfigSchema = Type.Object(
     nativeSidecars: oneOf(["auto", "always", "never"], "auto"),
     notebooks: Type.Object(
       {
+        /** http(s) only: the sync allows git no other transport (GIT_ALLOW_PROTOCOL). */
         repoTemplate: Type.String({
-          pattern: "\\{user\\}",
-          description: "a git URL containing {user}",
+          pattern: "^https?://.*\\{user\\}",
+          description: "an http(s) git URL containing {user}",
           default: "http://deployment-manager-git:8099/jupyter-{user}",
         }),
         folder: Type.String({
