@@ -404,7 +404,7 @@ mode=clone
 if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
   mkdir -p -- "\${dir%/*}" || exit 0
   gitdir=$partial/.git work=$partial
-  if g clone --quiet --no-checkout --no-tags -- "$url" "$partial" && prepare \\
+  if g clone --quiet --no-checkout --single-branch --no-tags -- "$url" "$partial" && prepare \\
     && new=$(gd rev-parse --verify --quiet "HEAD^{commit}") && short=$(gd rev-parse --short "$new") \\
     && empty=$(gd hash-object -t tree /dev/null) && sync_tree "$empty" "$new" 0 \\
     && gd reset --quiet && record "$empty" && mv -- "$partial" "$dir"; then
