@@ -71,6 +71,11 @@ describe("NOTEBOOK_SYNC_SCRIPT", () => {
     expect(NOTEBOOK_SYNC_SCRIPT).toContain("/.graft-notebook-sync.log");
   });
 
+  it("ships without comment lines, keeping shellcheck's directives", () => {
+    const comments = NOTEBOOK_SYNC_SCRIPT.split("\n").filter((line) => /^\s*#/.test(line));
+    expect(comments).toEqual([expect.stringMatching(/^\s*# shellcheck disable=SC2086/)]);
+  });
+
   it("never evaluates text at run time", () => {
     expect(NOTEBOOK_SYNC_SCRIPT).not.toMatch(/\beval\b/);
   });

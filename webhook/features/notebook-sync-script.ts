@@ -542,8 +542,21 @@ function singleQuoted(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * The script as shipped in every Jupyter pod's spec: without its comment lines (they are here, in
+ * the source), which would add a fifth to every admission reply. shellcheck directives stay.
+ */
+function withoutComments(script: string): string {
+  return script
+    .split("\n")
+    .filter((line) => !/^\s*#(?! shellcheck )/.test(line))
+    .join("\n");
+}
+
 /** The fixed script the hook runs: no user data is ever part of it. */
-export const NOTEBOOK_SYNC_SCRIPT = HOOK.replace("@WORKER@", () => singleQuoted(WORKER));
+export const NOTEBOOK_SYNC_SCRIPT = withoutComments(HOOK).replace("@WORKER@", () =>
+  singleQuoted(withoutComments(WORKER)),
+);
 
 export type NotebookSyncParams = {
   /** The user's repository, `{user}` already substituted with a validated name. */
