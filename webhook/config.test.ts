@@ -16,6 +16,9 @@ describe("loadWebhookConfig", () => {
         folder: "/home/jovyan/apps-notebooks",
         waitSeconds: 20,
         limitSeconds: 300,
+        maxFileBytes: 100 * 1024 * 1024,
+        maxSyncBytes: 1024 * 1024 * 1024,
+        maxFiles: 10_000,
       },
       properties: { onFailure: "deny" },
       onError: "deny",
@@ -58,6 +61,9 @@ describe("loadWebhookConfig", () => {
   it("names the key and the expected form of a bad value", () => {
     expect(() => loadWebhookConfig("nativeSidecars: sometimes")).toThrow(
       '"nativeSidecars" must be one of auto, always, never',
+    );
+    expect(() => loadWebhookConfig("notebooks: {repoTemplate: 'ssh://git@git.example/{user}.git'}")).toThrow(
+      /"notebooks.repoTemplate" must match pattern .* \(an http\(s\) git URL containing \{user\}\)/,
     );
     expect(() => loadWebhookConfig("notebooks: {folder: relative/dir}")).toThrow(
       /"notebooks.folder" must match pattern .* \(an absolute path\)/,

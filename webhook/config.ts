@@ -5,7 +5,13 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv, type ErrorObject } from "ajv";
 import { parse as parseYaml } from "yaml";
-import { DEFAULT_SYNC_LIMIT_SECONDS, DEFAULT_SYNC_WAIT_SECONDS } from "./features/notebook-sync-script.js";
+import {
+  DEFAULT_SYNC_LIMIT_SECONDS,
+  DEFAULT_SYNC_MAX_BYTES,
+  DEFAULT_SYNC_MAX_FILE_BYTES,
+  DEFAULT_SYNC_MAX_FILES,
+  DEFAULT_SYNC_WAIT_SECONDS,
+} from "./features/notebook-sync-script.js";
 
 const Quantity = Type.String({
   pattern: "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$",
@@ -54,9 +60,10 @@ export const WebhookConfigSchema = Type.Object(
     nativeSidecars: oneOf(["auto", "always", "never"], "auto"),
     notebooks: Type.Object(
       {
+        /** http(s) only: the sync allows git no other transport (GIT_ALLOW_PROTOCOL). */
         repoTemplate: Type.String({
-          pattern: "\\{user\\}",
-          description: "a git URL containing {user}",
+          pattern: "^https?://.*\\{user\\}",
+          description: "an http(s) git URL containing {user}",
           default: "http://deployment-manager-git:8099/jupyter-{user}",
         }),
         folder: Type.String({
@@ -77,6 +84,27 @@ export const WebhookConfigSchema = Type.Object(
           maximum: 3600,
           description: "whole seconds, 1 to 3600",
           default: DEFAULT_SYNC_LIMIT_SECONDS,
+        }),
+        /** Larger files in the repository are not written (skipped and logged). */
+        maxFileBytes: Type.Integer({
+          minimum: 1,
+          maximum: 2 ** 53 - 1,
+          description: "bytes, at least 1",
+          default: DEFAULT_SYNC_MAX_FILE_BYTES,
+        }),
+        /** One sync writes at most this many bytes; the rest waits for the next start. */
+        maxSyncBytes: Type.Integer({
+          minimum: 1,
+          maximum: 2 ** 53 - 1,
+          description: "bytes, at least 1",
+          default: DEFAULT_SYNC_MAX_BYTES,
+        }),
+        /** One sync adds, updates or removes at most this many files; the rest waits for the next start. */
+        maxFiles: Type.Integer({
+          minimum: 1,
+          maximum: 10_000_000,
+          description: "files, 1 to 10000000",
+          default: DEFAULT_SYNC_MAX_FILES,
         }),
       },
       { additionalProperties: false, default: {} },

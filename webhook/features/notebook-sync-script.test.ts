@@ -2,6 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SYNC_LIMIT_SECONDS,
+  DEFAULT_SYNC_MAX_BYTES,
+  DEFAULT_SYNC_MAX_FILE_BYTES,
+  DEFAULT_SYNC_MAX_FILES,
   DEFAULT_SYNC_WAIT_SECONDS,
   HOOK_NAME,
   isNotebookSyncCommand,
@@ -10,7 +13,7 @@ import {
 } from "./notebook-sync-script.js";
 
 describe("notebookSyncCommand", () => {
-  it("passes the URL, folder, wait and limit as positional parameters of a fixed script", () => {
+  it("passes the URL, folder, wait, limit and caps as positional parameters of a fixed script", () => {
     expect(
       notebookSyncCommand({
         repoUrl: "http://git:8099/jupyter-alice",
@@ -25,12 +28,15 @@ describe("notebookSyncCommand", () => {
       "/home/jovyan/apps-notebooks",
       String(DEFAULT_SYNC_WAIT_SECONDS),
       String(DEFAULT_SYNC_LIMIT_SECONDS),
+      String(DEFAULT_SYNC_MAX_FILE_BYTES),
+      String(DEFAULT_SYNC_MAX_BYTES),
+      String(DEFAULT_SYNC_MAX_FILES),
     ]);
   });
 
   it("never passes a limit shorter than the wait", () => {
     const command = notebookSyncCommand({ repoUrl: "u", folder: "/f/g", waitSeconds: 30, limitSeconds: 5 });
-    expect(command.slice(6)).toEqual(["30", "30"]);
+    expect(command.slice(6, 8)).toEqual(["30", "30"]);
   });
 
   it("never lets its inputs into the script text, whatever they are", () => {
@@ -43,7 +49,7 @@ describe("notebookSyncCommand", () => {
         (repoUrl, folder, waitSeconds, limitSeconds) => {
           const command = notebookSyncCommand({ repoUrl, folder, waitSeconds, limitSeconds });
           expect(command.slice(0, 4)).toEqual(["sh", "-c", NOTEBOOK_SYNC_SCRIPT, HOOK_NAME]);
-          expect(command.slice(4)).toEqual([repoUrl, folder, String(waitSeconds), String(limitSeconds)]);
+          expect(command.slice(4, 8)).toEqual([repoUrl, folder, String(waitSeconds), String(limitSeconds)]);
         },
       ),
     );
@@ -65,8 +71,33 @@ describe("NOTEBOOK_SYNC_SCRIPT", () => {
     expect(NOTEBOOK_SYNC_SCRIPT).toContain("/.graft-notebook-sync.log");
   });
 
+  it("ships without comment lines, keeping shellcheck's directives", () => {
+    const comments = NOTEBOOK_SYNC_SCRIPT.split("\n").filter((line) => /^\s*#/.test(line));
+    expect(comments).toEqual([expect.stringMatching(/^\s*# shellcheck disable=SC2086/)]);
+  });
+
   it("never evaluates text at run time", () => {
     expect(NOTEBOOK_SYNC_SCRIPT).not.toMatch(/\beval\b/);
+  });
+
+  it("runs every git command through one wrapper that turns off hooks, fsmonitor and symbolic links", () => {
+    const lines = NOTEBOOK_SYNC_SCRIPT.split("\n");
+    const direct = lines.filter((line) => /(^|[;&|(]|\$\()\s*git\s/.test(line));
+    expect(direct).toHaveLength(1);
+    expect(direct[0]).toMatch(
+      /^\s*git -c core\.hooksPath=\/dev\/null -c core\.fsmonitor=false -c core\.symlinks=false /,
+    );
+    expect(NOTEBOOK_SYNC_SCRIPT).toContain("-c transfer.fsckObjects=true");
+    expect(NOTEBOOK_SYNC_SCRIPT).toContain("GIT_ALLOW_PROTOCOL=http:https");
+  });
+
+  it("never lets git check files out into the folder, nor makes folders with mkdir -p inside it", () => {
+    expect(NOTEBOOK_SYNC_SCRIPT).toContain("clone --quiet --no-checkout");
+    expect(NOTEBOOK_SYNC_SCRIPT).not.toMatch(
+      /(?<![-.\w])(checkout|pull|merge|submodule)(?![-.\w])|reset --hard/,
+    );
+    const mkdirs = NOTEBOOK_SYNC_SCRIPT.split("\n").filter((line) => /mkdir -p/.test(line));
+    expect(mkdirs).toEqual([expect.stringContaining(`mkdir -p -- "\${dir%/*}"`)]);
   });
 });
 

@@ -151,6 +151,16 @@ describe("notebook sync feature", () => {
     expect(decision.warnings).toEqual([]);
   });
 
+  it("passes the configured size and file caps to the hook", () => {
+    const config = loadWebhookConfig("notebooks: {maxFileBytes: 1000, maxSyncBytes: 5000, maxFiles: 7}");
+    const { pod } = admitted(kubeSpawnerPod(), { ...facts, config });
+    expect(container(pod, "notebook")?.lifecycle?.postStart?.exec?.command?.slice(8)).toEqual([
+      "1000",
+      "5000",
+      "7",
+    ]);
+  });
+
   it("leaves pods that are not Jupyter alone, silently", () => {
     const pod = kubeSpawnerPod({ annotations: { "graft.pnda.io/component-type": "generic" } });
     const { decision, pod: mutated } = admitted(pod);

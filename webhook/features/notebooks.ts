@@ -35,6 +35,12 @@ export type NotebooksParams = {
   waitSeconds: number;
   /** How long the sync may run in all, the rest of it in the background. */
   limitSeconds: number;
+  /** Files larger than this are not written. */
+  maxFileBytes: number;
+  /** Bytes one sync writes at most. */
+  maxSyncBytes: number;
+  /** Files one sync adds, updates or removes at most. */
+  maxFiles: number;
   /** The container whose start the sync belongs to. */
   container: string;
   /** `postStart` on that container, or an init container when it has a postStart hook of its own. */
@@ -94,6 +100,9 @@ export function planNotebooks({
     folder: folder.value,
     waitSeconds: facts.config.notebooks.waitSeconds,
     limitSeconds: facts.config.notebooks.limitSeconds,
+    maxFileBytes: facts.config.notebooks.maxFileBytes,
+    maxSyncBytes: facts.config.notebooks.maxSyncBytes,
+    maxFiles: facts.config.notebooks.maxFiles,
     container: container.name,
     via: "postStart",
   };
