@@ -17,7 +17,7 @@
 #                                 DEST/graft-notebook-git:<version>, DEST being any buildah
 #                                 destination prefix: docker://registry.example/team, oci:/dir
 #   scripts/image.sh env          the environment that points buildah/podman at the storage
-#   scripts/image.sh deps         installs buildah, mmdebstrap and podman with apt
+#   scripts/image.sh deps         installs buildah, mmdebstrap, podman and runc with apt
 set -euo pipefail
 GRAFT_REPO="$(cd "$(dirname "$0")/.." && pwd)"
 export GRAFT_CACHE_DIR="${GRAFT_CACHE_DIR:-$HOME/.cache/graft}"
@@ -139,7 +139,7 @@ need_root() {
   command -v buildah >/dev/null && command -v mmdebstrap >/dev/null || cmd_deps
 }
 
-cmd_deps() { apt_install buildah mmdebstrap podman uidmap; }
+cmd_deps() { apt_install buildah mmdebstrap podman runc; }
 
 case "${1:-build}" in
   build) cmd_build ;;
