@@ -17,6 +17,7 @@
 #                                 DEST/graft-notebook-git:<version>, DEST being any buildah
 #                                 destination prefix: docker://registry.example/team, oci:/dir
 #   scripts/image.sh env          the environment that points buildah/podman at the storage
+#   scripts/image.sh key DOCKERFILE CONTEXT   the content key of one build context (no build)
 #   scripts/image.sh deps         installs buildah, mmdebstrap, podman and runc with apt
 set -euo pipefail
 GRAFT_REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,21 +29,28 @@ source "$GRAFT_REPO/scripts/lib/apt.sh"
 source "$GRAFT_REPO/scripts/lib/node.sh"
 source "$GRAFT_REPO/scripts/lib/image-bases.sh"
 
-# Private storage and configuration for buildah and podman: vfs (works on any filesystem),
-# cgroupfs (no systemd), docker.io as the one search registry so `FROM node:…` means what it
-# means to Docker; never pulled from (--pull=never).
+# Private storage and configuration for buildah and podman: overlay (a container starts in
+# about a second; vfs copies the whole image per container and is the fallback where the cache
+# itself lives on overlayfs), cgroupfs (no systemd), docker.io as the one search registry so
+# `FROM node:…` means what it means to Docker; never pulled from (--pull=never).
 containers_env() {
-  local d="$GRAFT_CONTAINERS_DIR"
-  mkdir -p "$d/storage" "$d/run" "$d/tmp" "$d/net"
+  local d="$GRAFT_CONTAINERS_DIR" driver="${GRAFT_CONTAINERS_DRIVER:-}"
+  mkdir -p "$d"
+  if [ -z "$driver" ]; then
+    driver=overlay
+    [ "$(stat -f -c %T "$d")" = overlayfs ] && driver=vfs
+  fi
+  mkdir -p "$d/storage-$driver" "$d/run-$driver" "$d/tmp" "$d/net"
   cat >"$d/storage.conf" <<EOF
 [storage]
-driver = "vfs"
-graphroot = "$d/storage"
-runroot = "$d/run"
+driver = "$driver"
+graphroot = "$d/storage-$driver"
+runroot = "$d/run-$driver"
 EOF
   cat >"$d/containers.conf" <<EOF
 [engine]
 cgroup_manager = "cgroupfs"
+runtime = "runc"
 events_logger = "file"
 events_logfile_path = "$d/events.log"
 tmp_dir = "$d/tmp"
@@ -73,7 +81,7 @@ context_key() {
     done <"$context/.dockerignore"
   fi
   {
-    sha256sum "$dockerfile"
+    sha256sum <"$dockerfile"
     (cd "$context" && git ls-files -z --cached --others --exclude-standard -- . | sort -z) |
       while IFS= read -r -d '' path; do
         [ -f "$context/$path" ] || continue
@@ -166,5 +174,9 @@ case "${1:-build}" in
       CONTAINERS_CONF "$CONTAINERS_CONF" CONTAINERS_REGISTRIES_CONF "$CONTAINERS_REGISTRIES_CONF"
     ;;
   deps) cmd_deps ;;
-  *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+  key)
+    [ $# -eq 3 ] || { echo "usage: scripts/image.sh key DOCKERFILE CONTEXT" >&2; exit 2; }
+    context_key "$2" "$3"
+    ;;
+  *) sed -n '2,23p' "$0" >&2; exit 2 ;;
 esac
