@@ -118,10 +118,17 @@ build_one() {
     rm -f "$archive"
     buildah push --quiet "$id" "docker-archive:$archive.part:$ref" >&2
     mv "$archive.part" "$archive"
+    # A tag per key keeps the image when another checkout moves $ref to its own build.
+    buildah tag "$id" "localhost/graft-build/$name:$key"
     echo "$id" >"$GRAFT_CONTAINERS_DIR/keys/$name-$key"
     log "built $ref in $((SECONDS - start)) s: $(du -m "$archive" | cut -f1) MB archive"
-    # Keep the three newest archives per image; drop untagged images and stray containers.
-    ls -t "$GRAFT_IMAGES_DIR/$name"-*.tar | tail -n +4 | xargs -r rm -f
+    # Keep the three newest builds per image; drop untagged images and stray containers.
+    local old
+    for old in $(ls -t "$GRAFT_IMAGES_DIR/$name"-*.tar | tail -n +4); do
+      old=$(basename "$old" .tar) && old=${old#"$name"-}
+      rm -f "$GRAFT_IMAGES_DIR/$name-$old.tar" "$GRAFT_CONTAINERS_DIR/keys/$name-$old"
+      buildah rmi "localhost/graft-build/$name:$old" >/dev/null 2>&1 || true
+    done
     buildah rm --all >/dev/null 2>&1 || true
     buildah rmi --prune >/dev/null 2>&1 || true
   else
