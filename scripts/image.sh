@@ -168,6 +168,7 @@ case "${1:-build}" in
   push)
     [ $# -eq 2 ] || { echo "usage: scripts/image.sh push DEST  (docker://registry.example/team, oci:/dir)" >&2; exit 2; }
     dest="$2"
+    containers_env # for buildah push below: cmd_build runs in the pipeline's own subshell
     cmd_build | while read -r ref id _; do
       target="$dest/${ref#ghcr.io/graft/}"
       log "pushing $ref to $target"

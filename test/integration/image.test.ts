@@ -136,6 +136,25 @@ describe("graft's image", () => {
     expect(entry?.RepoTags).toEqual([image]);
   });
 
+  it("is pushed with the notebook git server's image under any destination (`image.sh push`)", async () => {
+    const out = await tempDir("image-push");
+    try {
+      const pushed = await imageScript(["push", `oci:${out.dir}`]);
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const tag = images.graft.ref.split(":").at(-1);
+      expect(pushed.stdout.trim().split("\n")).toEqual([
+        `oci:${out.dir}/graft:${tag}`,
+        `oci:${out.dir}/graft-notebook-git:${tag}`,
+      ]);
+      const index = JSON.parse(await readFile(path.join(out.dir, "graft", "index.json"), "utf8")) as {
+        manifests: { annotations?: Record<string, string> }[];
+      };
+      expect(index.manifests[0]?.annotations?.["org.opencontainers.image.ref.name"]).toBe(tag);
+    } finally {
+      await out.remove();
+    }
+  }, 300_000);
+
   it(
     "is not rebuilt when nothing changed (content key)",
     async () => {
