@@ -29,6 +29,13 @@ cluster_log="$GRAFT_CACHE_DIR/cluster-build.log"
 log "building the local control plane (log: $cluster_log)"
 bash test/cluster/cluster.sh build >"$cluster_log" 2>&1 &
 cluster_pid=$!
+# The image tests' images (scripts/image.sh: apt, mmdebstrap, buildah; root only) meanwhile too.
+image_pid=""
+if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
+  log "building graft's images (log: $GRAFT_CACHE_DIR/image-build.log)"
+  bash scripts/image.sh build >"$GRAFT_CACHE_DIR/image-build.log" 2>&1 &
+  image_pid=$!
+fi
 
 lock_hash=$({ cat package-lock.json; node -p process.versions.modules; } | sha256sum | cut -c1-16)
 if [ "$(cat node_modules/.graft-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
@@ -47,6 +54,8 @@ if [ "$mode" = test ]; then
   done
 fi
 
+# A failed image build fails only the image tests, which build again and say why.
+[ -z "$image_pid" ] || wait "$image_pid" || log "building the images failed (log: $GRAFT_CACHE_DIR/image-build.log)"
 log "waiting for the control plane build"
 if ! wait "$cluster_pid"; then
   tail -50 "$cluster_log" >&2
