@@ -122,9 +122,9 @@ build_one() {
     buildah tag "$id" "localhost/graft-build/$name:$key"
     echo "$id" >"$GRAFT_CONTAINERS_DIR/keys/$name-$key"
     log "built $ref in $((SECONDS - start)) s: $(du -m "$archive" | cut -f1) MB archive"
-    # Keep the three newest builds per image; drop untagged images and stray containers.
+    # Keep the two newest builds per image; drop untagged images and stray containers.
     local old
-    for old in $(ls -t "$GRAFT_IMAGES_DIR/$name"-*.tar | tail -n +4); do
+    for old in $(ls -t "$GRAFT_IMAGES_DIR/$name"-*.tar | tail -n +3); do
       old=$(basename "$old" .tar) && old=${old#"$name"-}
       rm -f "$GRAFT_IMAGES_DIR/$name-$old.tar" "$GRAFT_CONTAINERS_DIR/keys/$name-$old"
       buildah rmi "localhost/graft-build/$name:$old" >/dev/null 2>&1 || true
