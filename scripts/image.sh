@@ -109,6 +109,7 @@ build_one() {
     local secret=()
     # Registry traffic may pass a TLS-intercepting proxy whose CA only the host trusts: the
     # build stage gets the host's bundle as a secret (never a layer of the image).
+    # shellcheck disable=SC2054 # one option value, commas included
     [ -f /etc/ssl/certs/ca-certificates.crt ] && secret=(--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt)
     local start=$SECONDS
     buildah bud --quiet --pull=never --network host --layers=false --isolation chroot "${secret[@]}" \
@@ -124,6 +125,7 @@ build_one() {
     log "built $ref in $((SECONDS - start)) s: $(du -m "$archive" | cut -f1) MB archive"
     # Keep the two newest builds per image; drop untagged images and stray containers.
     local old
+    # shellcheck disable=SC2012 # our own file names: <name>-<hex key>.tar
     for old in $(ls -t "$GRAFT_IMAGES_DIR/$name"-*.tar | tail -n +3); do
       old=$(basename "$old" .tar) && old=${old#"$name"-}
       rm -f "$GRAFT_IMAGES_DIR/$name-$old.tar" "$GRAFT_CONTAINERS_DIR/keys/$name-$old"
@@ -151,7 +153,10 @@ cmd_build() {
 
 need_root() {
   [ "$(id -u)" -eq 0 ] || { echo "image.sh: building needs root (mmdebstrap, buildah with vfs)" >&2; exit 1; }
-  command -v buildah >/dev/null && command -v mmdebstrap >/dev/null || cmd_deps
+  local tool
+  for tool in buildah mmdebstrap podman runc; do
+    command -v "$tool" >/dev/null || { cmd_deps; break; }
+  done
 }
 
 cmd_deps() { apt_install buildah mmdebstrap podman runc; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The base images graft's Dockerfiles start FROM, made locally without any registry, under the
 # names the FROM lines use, so the same Dockerfiles build here and with Docker anywhere:
 #   docker.io/library/debian:bookworm-slim        Debian bookworm, mmdebstrap --variant=minbase
@@ -20,6 +21,7 @@ GRAFT_DISTROLESS_PACKAGES=(base-files gcc-12-base libc6 libgcc-s1 libstdc++6 lib
 # without man pages, locales and docs other than copyright files.
 base_rootfs() {
   local dir="$1"
+  # shellcheck disable=SC2016 # the hook's "$1" is expanded by mmdebstrap, not here
   mmdebstrap --quiet --mode=root --variant=minbase --include=ca-certificates,libatomic1 \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \

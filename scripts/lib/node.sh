@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Node.js for graft's scripts and its image: Node 26 (Active LTS, end of life 2029-04-30).
 # Sourced by scripts/setup.sh, test.sh, demo.sh and image.sh. When the machine's `node` is older
 # than 26, use_node installs the pinned Node below into $GRAFT_CACHE_DIR/node (nothing outside
