@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 keep=false; [ "${1:-}" = "--keep" ] && keep=true
 bash scripts/setup.sh demo
+source scripts/lib/node.sh && use_node # the Node 26 setup.sh installed, first on PATH
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 kubectl() { bash test/cluster/cluster.sh kubectl "$@"; }

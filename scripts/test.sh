@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
+source scripts/lib/node.sh && use_node # the Node 26 setup.sh installed, first on PATH
 
 echo "[test] typecheck and lint"
 npx tsc -p tsconfig.json --noEmit
