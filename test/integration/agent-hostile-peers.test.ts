@@ -80,9 +80,6 @@ async function runAgainst(
     }
     await options.also?.(agent);
     const peak = await agent.peakRssBytes();
-      console.info(
-        `peak RSS ${(peak / MiB).toFixed(1)} MiB: ${expected.map((e) => e.check.name).join(", ")}`,
-      );
     expect(peak, `peak RSS ${(peak / MiB).toFixed(1)} MiB`).toBeLessThan(MEMORY_LIMIT_BYTES);
   } finally {
     await agent.stop();
