@@ -50,8 +50,9 @@ export const checkHttp: CheckRunner<"http"> = async (spec, { signal, now }) => {
       method,
       signal,
       insecureSkipVerify: spec.insecureSkipVerify ?? false,
-      // Without a text to look for, the body is read and dropped.
-      maxBodyBytes: spec.bodyMatch === undefined ? 0 : undefined,
+      // Without a text to look for (or for HEAD, whose content-length is the GET body's), the
+      // body is not read: status and headers decide.
+      maxBodyBytes: spec.bodyMatch === undefined || method === "HEAD" ? 0 : undefined,
     });
   } catch (error) {
     return { health: "ERROR", causes: [`${target}: ${describeRequestError(error, signal)}`] };
