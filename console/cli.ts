@@ -21,6 +21,8 @@ Serves the platform health page (a tile per source, a drill-down per pod, PNDA's
 export const PROMETHEUS_MAX_AGE_MS = 5_000;
 /** How long one round over every agent answers every viewer: a round of 5,000 agents takes seconds. */
 export const AGENTS_MAX_AGE_MS = 10_000;
+/** After that, how long the last round still answers at once while the next one runs. */
+export const AGENTS_STALE_FOR_MS = 50_000;
 
 /**
  * Prometheus when a URL is given, else the agents found through the Kubernetes API (its client,
@@ -43,7 +45,10 @@ async function chooseSource(
   if (kubeconfig !== undefined) kubeConfig.loadFromFile(kubeconfig);
   else kubeConfig.loadFromDefault();
   const listAgents = agentLister(kubeConfig);
-  return sharedRefresh(() => kubernetesCheckResults({ listAgents }), { maxAgeMs: AGENTS_MAX_AGE_MS });
+  return sharedRefresh(() => kubernetesCheckResults({ listAgents }), {
+    maxAgeMs: AGENTS_MAX_AGE_MS,
+    staleForMs: AGENTS_STALE_FOR_MS,
+  });
 }
 
 export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> {
