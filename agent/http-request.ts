@@ -7,6 +7,7 @@ import http from "node:http";
 import https from "node:https";
 import type { PeerCertificate, TLSSocket } from "node:tls";
 import { formatBytes, TooLargeError } from "../core/bytes.js";
+import type { ReplyBudget } from "./reply-budget.js";
 
 export type HttpRequest = {
   method?: string;
@@ -19,6 +20,8 @@ export type HttpRequest = {
    * never read (the connection is closed).
    */
   maxBodyBytes?: number;
+  /** Shared with the agent's other reads: the body's bytes are held in it while it is received. */
+  budget?: ReplyBudget;
   /** https only: accept a certificate that does not verify (the expiry is still read). */
   insecureSkipVerify?: boolean;
 };
@@ -44,6 +47,8 @@ export function httpRequest(url: string, options: HttpRequest): Promise<HttpResp
   const isHttps = target.protocol === "https:";
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return new Promise((resolve, reject) => {
+    // Gives back the budget a body holds, whichever way the request ends (abort included).
+    let releaseBody = () => {};
     const requestOptions: https.RequestOptions = {
       method: options.method ?? "GET",
       headers: {
@@ -79,15 +84,38 @@ export function httpRequest(url: string, options: HttpRequest): Promise<HttpResp
       if (announced > maxBodyBytes) return refuse(new TooLargeError("reply body", maxBodyBytes, announced));
       const chunks: Buffer[] = [];
       let received = 0;
+      const release = () => {
+        options.budget?.give(received);
+        received = 0;
+      };
+      releaseBody = release;
       response.on("data", (chunk: Buffer) => {
+        if (received + chunk.length > maxBodyBytes) {
+          release();
+          return refuse(new TooLargeError("reply body", maxBodyBytes));
+        }
+        if (options.budget && !options.budget.take(chunk.length)) {
+          release();
+          return refuse(options.budget.exhausted());
+        }
         received += chunk.length;
-        if (received > maxBodyBytes) return refuse(new TooLargeError("reply body", maxBodyBytes));
         chunks.push(chunk);
       });
-      response.on("error", reject);
-      response.on("end", () => answer(Buffer.concat(chunks).toString("utf8")));
+      response.on("error", (error) => {
+        release();
+        reject(error);
+      });
+      response.on("close", release);
+      response.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        release();
+        answer(body);
+      });
     });
-    request.on("error", reject);
+    request.on("error", (error) => {
+      releaseBody();
+      reject(error);
+    });
     request.end(options.body);
   });
 }

@@ -5,6 +5,7 @@
 import type { Static, TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { httpRequest } from "../http-request.js";
+import type { ReplyBudget } from "../reply-budget.js";
 import { describeNetworkError, excerpt } from "./outcome.js";
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; cause: string };
@@ -13,6 +14,8 @@ export type JsonRequest = {
   signal: AbortSignal;
   timeoutMs: number;
   headers?: Record<string, string>;
+  /** The agent's budget for reply bodies being received (CheckContext.replyBudget). */
+  replyBudget?: ReplyBudget | undefined;
   /** Statuses whose body is the answer (e.g. 503 from a health endpoint reporting a failure). */
   acceptStatus?: readonly number[];
 };
@@ -41,6 +44,7 @@ export async function getJson(url: string, request: JsonRequest): Promise<Reply<
       signal: request.signal,
       headers: { accept: "application/json", ...request.headers },
       maxBodyBytes: MAX_BODY_BYTES,
+      ...(request.replyBudget ? { budget: request.replyBudget } : {}),
     });
   } catch (error) {
     return { ok: false, cause: `${url}: ${describeNetworkError(error, request.signal, request.timeoutMs)}` };
