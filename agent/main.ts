@@ -10,6 +10,7 @@ import { loadRunner, RUNNERS, type RunnerLoaders, unsupportedChecks } from "./ch
 import type { CheckContext } from "./checks/types.js";
 import { createAgentMetrics } from "./metrics.js";
 import { createPusher, type Pusher, type PushOptions } from "./push.js";
+import { ReplyBudget } from "./reply-budget.js";
 import { type Clock, type Job, type Outcome, startScheduler, systemClock } from "./scheduler.js";
 import { createAgentServer } from "./server.js";
 import { type LatestRun, statusDocument, toPndaEvents } from "./status.js";
@@ -97,7 +98,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? "0.0.0.0";
 
-  const scheduler = startScheduler({ jobs, onOutcome, clock, env });
+  const scheduler = startScheduler({ jobs, onOutcome, clock, env, replyBudget: new ReplyBudget() });
   const firstRound = scheduler.firstRound.then(() => {
     ready = true;
   });

@@ -41,6 +41,8 @@ export type SchedulerOptions = {
   onOutcome: (outcome: Outcome) => void;
   clock?: Clock;
   env?: CheckContext["env"];
+  /** Shared by every run: the agent's budget for reply bodies being received. */
+  replyBudget?: CheckContext["replyBudget"];
   stopGraceMs?: number;
 };
 
@@ -68,6 +70,7 @@ export function startScheduler({
   onOutcome,
   clock = systemClock,
   env = {},
+  replyBudget,
   stopGraceMs = 1000,
 }: SchedulerOptions): Scheduler {
   let stopped = false;
@@ -125,7 +128,12 @@ export function startScheduler({
 
     let running: Promise<CheckResult>;
     try {
-      running = job.run({ signal: controller.signal, env, now: clock.now });
+      running = job.run({
+        signal: controller.signal,
+        env,
+        now: clock.now,
+        ...(replyBudget ? { replyBudget } : {}),
+      });
     } catch (error) {
       running = Promise.reject(error);
     }

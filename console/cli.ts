@@ -2,12 +2,11 @@
  * `graft console --port 8080 [--prometheus-url URL]`: the health page, over Prometheus' data, or
  * without Prometheus over the agents found through the Kubernetes API.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
 import type { CheckResult } from "./health.js";
 import { buildConsoleServer } from "./server.js";
-import { kubernetesCheckResults, podLister } from "./sources/agents.js";
 import { prometheusCheckResults } from "./sources/prometheus.js";
+import { sharedRefresh } from "./sources/shared.js";
 
 export const USAGE = `Usage: graft console [--prometheus-url URL] [--port 8080] [--host 0.0.0.0]
 
@@ -18,14 +17,38 @@ Serves the platform health page (a tile per source, a drill-down per pod, PNDA's
                          API (in-cluster, else KUBECONFIG / ~/.kube/config) and read their /status
 `;
 
-/** Prometheus when a URL is given, else the agents found through the Kubernetes API. */
-function chooseSource(prometheusUrl: string | undefined, kubeconfig: string | undefined) {
-  if (prometheusUrl !== undefined) return () => prometheusCheckResults({ url: prometheusUrl });
+/** How long one read of Prometheus answers every viewer (the page refreshes every 10 s). */
+export const PROMETHEUS_MAX_AGE_MS = 5_000;
+/** How long one round over every agent answers every viewer: a round of 5,000 agents takes seconds. */
+export const AGENTS_MAX_AGE_MS = 10_000;
+/** After that, how long the last round still answers at once while the next one runs. */
+export const AGENTS_STALE_FOR_MS = 50_000;
+
+/**
+ * Prometheus when a URL is given, else the agents found through the Kubernetes API (its client,
+ * tens of MB once loaded, is imported only then). One read at a time serves every viewer.
+ */
+async function chooseSource(
+  prometheusUrl: string | undefined,
+  kubeconfig: string | undefined,
+): Promise<() => Promise<CheckResult[]>> {
+  if (prometheusUrl !== undefined) {
+    return sharedRefresh(() => prometheusCheckResults({ url: prometheusUrl }), {
+      maxAgeMs: PROMETHEUS_MAX_AGE_MS,
+    });
+  }
+  const [{ KubeConfig }, { agentLister, kubernetesCheckResults }] = await Promise.all([
+    import("@kubernetes/client-node"),
+    import("./sources/agents.js"),
+  ]);
   const kubeConfig = new KubeConfig();
   if (kubeconfig !== undefined) kubeConfig.loadFromFile(kubeconfig);
   else kubeConfig.loadFromDefault();
-  const listPods = podLister(kubeConfig);
-  return () => kubernetesCheckResults({ listPods });
+  const listAgents = agentLister(kubeConfig);
+  return sharedRefresh(() => kubernetesCheckResults({ listAgents }), {
+    maxAgeMs: AGENTS_MAX_AGE_MS,
+    staleForMs: AGENTS_STALE_FOR_MS,
+  });
 }
 
 export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> {
@@ -43,7 +66,7 @@ export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> 
   }
   let readResults: () => Promise<CheckResult[]>;
   try {
-    readResults = chooseSource(prometheusUrl, values.kubeconfig);
+    readResults = await chooseSource(prometheusUrl, values.kubeconfig);
   } catch (error) {
     io.stderr(`graft console: cannot load the kubeconfig: ${(error as Error).message}\n`);
     return 2;

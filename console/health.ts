@@ -92,7 +92,9 @@ export function healthReport(results: readonly CheckResult[], now: number): Heal
     const pods = services.get(result.source) ?? new Map<string, CheckRow[]>();
     services.set(result.source, pods);
     const podKey = `${result.namespace}/${result.pod}`;
-    pods.set(podKey, [...(pods.get(podKey) ?? []), row]);
+    const checks = pods.get(podKey);
+    if (checks) checks.push(row);
+    else pods.set(podKey, [row]);
   }
   const serviceList: ServiceHealth[] = [...services].map(([source, pods]) => {
     const podList: PodHealth[] = [...pods.values()].map((checks) => ({

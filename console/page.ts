@@ -104,21 +104,28 @@ function drawTiles() {
   }));
 }
 
+// The age cells of the drawn rows, in the order of the report's pods and checks: a refresh that
+// changes nothing else rewrites them in one pass (linear in rows, however many there are).
+let ageCells = [];
+
 function drawDetail() {
   const detail = document.getElementById("detail");
   const service = report.services.find((s) => s.source === selected);
   detail.hidden = !service;
+  ageCells = [];
   if (!service) return;
   document.getElementById("detail-title").textContent = service.source;
   const rows = [];
   for (const pod of service.pods) {
     for (const check of pod.checks) {
+      const ageCell = el("td", { class: "age" }, age(check.ageMs));
+      ageCells.push(ageCell);
       rows.push(el("tr", { "data-pod": pod.namespace + "/" + pod.pod, "data-check": check.check },
         el("td", {}, pod.namespace ? pod.namespace + "/" + pod.pod : pod.pod),
         el("td", {}, check.check),
         el("td", {}, check.type),
         el("td", { class: "health", "data-shown": check.shown }, check.shown),
-        el("td", { class: "age" }, age(check.ageMs)),
+        ageCell,
         el("td", {}, (check.causes || []).join("; "))));
     }
   }
@@ -133,13 +140,15 @@ function shape() {
     [p.namespace, p.pod, p.checks.map((c) => [c.check, c.type, c.shown, c.causes])])])]);
 }
 
+// Called only when shape() is unchanged: the rows are the report's pods and checks, in order.
 function updateAges() {
   const service = report.services.find((s) => s.source === selected);
+  let index = 0;
   for (const pod of service ? service.pods : []) {
     for (const check of pod.checks) {
-      const row = [...document.querySelectorAll("#detail-rows tr")].find((tr) =>
-        tr.dataset.pod === pod.namespace + "/" + pod.pod && tr.dataset.check === check.check);
-      if (row) row.querySelector("td.age").textContent = age(check.ageMs);
+      const cell = ageCells[index++];
+      const text = age(check.ageMs);
+      if (cell && cell.textContent !== text) cell.textContent = text;
     }
   }
 }

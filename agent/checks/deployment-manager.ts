@@ -17,8 +17,11 @@ export const RepositoryPackages = Type.Array(
 export const DeployedPackages = Type.Array(Type.String());
 export const Applications = Type.Array(Type.String());
 
-export const checkDeploymentManager: CheckRunner<"deployment-manager"> = async (spec, { signal }) => {
-  const request = { signal, timeoutMs: spec.timeoutMs };
+export const checkDeploymentManager: CheckRunner<"deployment-manager"> = async (
+  spec,
+  { signal, replyBudget },
+) => {
+  const request = { signal, timeoutMs: spec.timeoutMs, replyBudget };
   const [available, deployed, applications] = await Promise.all([
     getJsonAs(apiUrl(spec.url, "/repository/packages"), RepositoryPackages, request),
     getJsonAs(apiUrl(spec.url, "/packages"), DeployedPackages, request),

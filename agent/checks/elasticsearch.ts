@@ -38,7 +38,10 @@ export function assessClusterHealth(health: ClusterHealth, target: string): Chec
   });
 }
 
-export const checkElasticsearch: CheckRunner<"elasticsearch"> = async (spec, { signal, env }) => {
+export const checkElasticsearch: CheckRunner<"elasticsearch"> = async (
+  spec,
+  { signal, env, replyBudget },
+) => {
   const url = apiUrl(spec.url, "/_cluster/health");
   const auth = basicAuthFromEnv(spec, env);
   if (!auth.ok) return failedWith(`${spec.url}: ${auth.cause}`);
@@ -46,6 +49,7 @@ export const checkElasticsearch: CheckRunner<"elasticsearch"> = async (spec, { s
   const reply = await getJsonAs(url, ClusterHealth, {
     signal,
     timeoutMs: spec.timeoutMs,
+    replyBudget,
     acceptStatus: [200, 408],
   });
   return reply.ok ? assessClusterHealth(reply.value, spec.url) : failedWith(reply.cause);

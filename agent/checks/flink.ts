@@ -45,8 +45,8 @@ export function assessFlink(overview: ClusterOverview, jobs: JobsOverview, targe
   });
 }
 
-export const checkFlink: CheckRunner<"flink"> = async (spec, { signal }) => {
-  const request = { signal, timeoutMs: spec.timeoutMs };
+export const checkFlink: CheckRunner<"flink"> = async (spec, { signal, replyBudget }) => {
+  const request = { signal, timeoutMs: spec.timeoutMs, replyBudget };
   const [overview, jobs] = await Promise.all([
     getJsonAs(apiUrl(spec.url, "/overview"), ClusterOverview, request),
     getJsonAs(apiUrl(spec.url, "/jobs/overview"), JobsOverview, request),

@@ -88,8 +88,8 @@ function firstBean<T>(reply: Reply<{ beans: T[] }>, name: string, url: string): 
     : { ok: true, value: bean };
 }
 
-export const checkHdfs: CheckRunner<"hdfs"> = async (spec, { signal }) => {
-  const request = { signal, timeoutMs: spec.timeoutMs };
+export const checkHdfs: CheckRunner<"hdfs"> = async (spec, { signal, replyBudget }) => {
+  const request = { signal, timeoutMs: spec.timeoutMs, replyBudget };
   const infoUrl = apiUrl(spec.url, "/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo");
   const fsUrl = apiUrl(spec.url, "/jmx?qry=Hadoop:service=NameNode,name=FSNamesystem");
   const [info, fs] = await Promise.all([

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
-import { apiUrl, basicAuthFromEnv, decodeReply } from "./http-json.js";
+import { apiUrl, basicAuthFromEnv, decodeReply, exceedsContainers } from "./http-json.js";
 
 describe("decodeReply", () => {
   const Shape = Type.Object({ status: Type.Union([Type.Literal("green"), Type.Literal("red")]) });
@@ -56,5 +56,14 @@ describe("basicAuthFromEnv", () => {
       ok: false,
       cause: "env var P (passwordEnv) is not set",
     });
+  });
+});
+
+describe("exceedsContainers", () => {
+  it("counts objects and arrays, stopping past the limit", () => {
+    expect(exceedsContainers('[{"a":[1]},{}]', 4)).toBe(false);
+    expect(exceedsContainers('[{"a":[1]},{}]', 3)).toBe(true);
+    expect(exceedsContainers(`[${"{},".repeat(1_000_000)}{}]`, 100_000)).toBe(true);
+    expect(exceedsContainers('"no containers"', 0)).toBe(false);
   });
 });

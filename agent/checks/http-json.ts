@@ -5,6 +5,7 @@
 import type { Static, TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { httpRequest } from "../http-request.js";
+import type { ReplyBudget } from "../reply-budget.js";
 import { describeNetworkError, excerpt } from "./outcome.js";
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; cause: string };
@@ -13,13 +14,22 @@ export type JsonRequest = {
   signal: AbortSignal;
   timeoutMs: number;
   headers?: Record<string, string>;
+  /** The agent's budget for reply bodies being received (CheckContext.replyBudget). */
+  replyBudget?: ReplyBudget | undefined;
   /** Statuses whose body is the answer (e.g. 503 from a health endpoint reporting a failure). */
   acceptStatus?: readonly number[];
 };
 
 export type JsonReply = { status: number; body: unknown };
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** A JSON reply this large parses to tens of MiB of objects: more is refused, naming the cap. */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/**
+ * 2 MiB of `{},{},…` parses to 37 MiB of heap: a reply with more objects and arrays than this is
+ * refused before it is parsed (counted as `{` and `[` anywhere, strings too: an over-count only).
+ * A Spark driver's 1,000 retained jobs or a RabbitMQ cluster's nodes stay far below it.
+ */
+export const MAX_CONTAINERS = 100_000;
 
 /** Joins a base URL (with or without a trailing slash or a path prefix) and an API path. */
 export function apiUrl(base: string, path: string): string {
@@ -34,6 +44,7 @@ export async function getJson(url: string, request: JsonRequest): Promise<Reply<
       signal: request.signal,
       headers: { accept: "application/json", ...request.headers },
       maxBodyBytes: MAX_BODY_BYTES,
+      ...(request.replyBudget ? { budget: request.replyBudget } : {}),
     });
   } catch (error) {
     return { ok: false, cause: `${url}: ${describeNetworkError(error, request.signal, request.timeoutMs)}` };
@@ -42,11 +53,29 @@ export async function getJson(url: string, request: JsonRequest): Promise<Reply<
   if (!accepted.includes(response.status)) {
     return { ok: false, cause: `${url}: HTTP ${response.status}${statusDetail(response.body)}` };
   }
+  if (exceedsContainers(response.body, MAX_CONTAINERS)) {
+    return {
+      ok: false,
+      cause: `${url}: reply has more than the cap of ${MAX_CONTAINERS} objects and arrays`,
+    };
+  }
   try {
     return { ok: true, value: { status: response.status, body: JSON.parse(response.body) } };
   } catch {
     return { ok: false, cause: `${url}: reply is not JSON: ${excerpt(response.body)}` };
   }
+}
+
+/** Whether `text` has more than `limit` `{` and `[` characters; stops counting at the limit. */
+export function exceedsContainers(text: string, limit: number): boolean {
+  let count = 0;
+  for (const open of ["{", "["]) {
+    for (let at = text.indexOf(open); at >= 0; at = text.indexOf(open, at + 1)) {
+      count += 1;
+      if (count > limit) return true;
+    }
+  }
+  return false;
 }
 
 /** Checks a parsed reply against the shape a check relies on; the cause names the first wrong field. */

@@ -41,7 +41,7 @@ export function judgeCertificateExpiry(
   return { health: "OK", secondsLeft };
 }
 
-export const checkHttp: CheckRunner<"http"> = async (spec, { signal, now }) => {
+export const checkHttp: CheckRunner<"http"> = async (spec, { signal, now, replyBudget }) => {
   const target = describeUrl(spec.url);
   const method = spec.method ?? "GET";
   let response: Awaited<ReturnType<typeof httpRequest>>;
@@ -50,8 +50,10 @@ export const checkHttp: CheckRunner<"http"> = async (spec, { signal, now }) => {
       method,
       signal,
       insecureSkipVerify: spec.insecureSkipVerify ?? false,
-      // Without a text to look for, the body is read and dropped.
-      maxBodyBytes: spec.bodyMatch === undefined ? 0 : undefined,
+      // Without a text to look for (or for HEAD, whose content-length is the GET body's), the
+      // body is not read: status and headers decide.
+      maxBodyBytes: spec.bodyMatch === undefined || method === "HEAD" ? 0 : undefined,
+      ...(replyBudget ? { budget: replyBudget } : {}),
     });
   } catch (error) {
     return { health: "ERROR", causes: [`${target}: ${describeRequestError(error, signal)}`] };

@@ -28,8 +28,8 @@ export function assessUsers(users: Users): CheckResult {
   return resultOf([], { users: users.length, running_servers: running });
 }
 
-export const checkJupyterhub: CheckRunner<"jupyterhub"> = async (spec, { signal, env }) => {
-  const request = { signal, timeoutMs: spec.timeoutMs };
+export const checkJupyterhub: CheckRunner<"jupyterhub"> = async (spec, { signal, env, replyBudget }) => {
+  const request = { signal, timeoutMs: spec.timeoutMs, replyBudget };
   const hub = await getJsonAs(apiUrl(spec.url, "/hub/api"), HubInfo, request);
   if (!hub.ok) return failedWith(hub.cause);
   if (spec.tokenEnv === undefined) return resultOf([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assessCluster } from "./kafka.js";
+import { assessCluster, watchResponseSizes } from "./kafka.js";
 
 const partition = (partitionId: number, leader: number, replicas: number[], isr: number[]) => ({
   partitionErrorCode: 0,
@@ -50,5 +50,35 @@ describe("assessCluster", () => {
       "k: 7 offline partition(s) (no leader): t-0, t-1, t-2, t-3, t-4 and 2 more",
     ]);
     expect(result.values).toMatchObject({ controller_present: 0, offline_partitions: 7 });
+  });
+});
+
+describe("watchResponseSizes", () => {
+  const frame = (size: number, bodyBytes = size) => {
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(size);
+    return Buffer.concat([prefix, Buffer.alloc(bodyBytes)]);
+  };
+
+  it("follows responses of allowed sizes across chunk boundaries, prefixes split too", () => {
+    const refused: number[] = [];
+    const watch = watchResponseSizes(100, (size) => refused.push(size));
+    const stream = Buffer.concat([frame(10), frame(100), frame(0), frame(7)]);
+    for (let at = 0; at < stream.length; at += 3) watch(stream.subarray(at, at + 3));
+    expect(refused).toEqual([]);
+  });
+
+  it("refuses the first response announced over the limit, once, before its body arrives", () => {
+    const refused: number[] = [];
+    const watch = watchResponseSizes(100, (size) => refused.push(size));
+    watch(Buffer.concat([frame(50), frame(2 ** 31 - 1, 0)]));
+    watch(frame(2 ** 31 - 1, 0));
+    expect(refused).toEqual([2 ** 31 - 1]);
+  });
+
+  it("refuses a negative size", () => {
+    const refused: number[] = [];
+    watchResponseSizes(100, (size) => refused.push(size))(frame(-5, 0));
+    expect(refused).toEqual([-5]);
   });
 });

@@ -5,7 +5,18 @@
  * `roundTripTopic`, a message is produced and consumed back, and its round trip timed.
  */
 import { randomUUID } from "node:crypto";
-import { type Admin, type ITopicMetadata, Kafka, logLevel, Partitioners, type RetryOptions } from "kafkajs";
+import net from "node:net";
+import tls from "node:tls";
+import {
+  type Admin,
+  type ISocketFactory,
+  type ITopicMetadata,
+  Kafka,
+  logLevel,
+  Partitioners,
+  type RetryOptions,
+} from "kafkajs";
+import { TooLargeError } from "../../core/bytes.js";
 import { describeNetworkError, error, type Finding, failedWith, resultOf, warn } from "./outcome.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
@@ -16,6 +27,13 @@ export type ClusterFacts = {
 };
 
 const MAX_NAMED_PARTITIONS = 5;
+/**
+ * The largest Kafka response the check reads. kafkajs buffers whatever size a response's prefix
+ * announces (it has no option to bound it), so the socket it is given is cut off first. Metadata
+ * for ~50,000 partitions fits; the round trip's fetches are asked for at most 1 MiB.
+ */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+const MAX_FETCH_BYTES = 1024 * 1024;
 const ROUND_TRIP_KEY = "graft-round-trip";
 /**
  * A topic being auto-created, or the group coordinator's topic on first use, answers "unknown
@@ -63,6 +81,58 @@ export function assessCluster(facts: ClusterFacts, target: string): CheckResult 
   });
 }
 
+/**
+ * Follows the size prefixes of the responses on a connection (each an int32 byte count, then that
+ * many bytes) and calls `refuse` with the first size that is negative or over `limitBytes`.
+ */
+export function watchResponseSizes(limitBytes: number, refuse: (announced: number) => void) {
+  let remaining = 0;
+  let prefix: number[] = [];
+  let refused = false;
+  return (chunk: Buffer): void => {
+    let offset = 0;
+    while (!refused && offset < chunk.length) {
+      if (remaining > 0) {
+        const taken = Math.min(remaining, chunk.length - offset);
+        remaining -= taken;
+        offset += taken;
+        continue;
+      }
+      prefix.push(chunk[offset++]!);
+      if (prefix.length < 4) continue;
+      const announced = Buffer.from(prefix).readInt32BE(0);
+      prefix = [];
+      if (announced < 0 || announced > limitBytes) {
+        refused = true;
+        refuse(announced);
+      }
+      remaining = announced;
+    }
+  };
+}
+
+/** kafkajs' own socket factory, with every response's announced size checked before kafkajs buffers it. */
+export function boundedSocketFactory(limitBytes: number): ISocketFactory {
+  return ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+      : net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    // Added before kafkajs' own listener: the chunk that announces too much is the last one read.
+    socket.on(
+      "data",
+      watchResponseSizes(limitBytes, (announced) =>
+        socket.destroy(
+          announced < 0
+            ? new Error(`not a Kafka response (size prefix ${announced})`)
+            : new TooLargeError("a response", limitBytes, announced),
+        ),
+      ),
+    );
+    return socket;
+  };
+}
+
 /** Rejects as soon as `signal` aborts, so a hung broker never holds the check past its timeout. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -93,7 +163,12 @@ async function roundTrip(
     createPartitioner: Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: true,
   });
-  const consumer = kafka.consumer({ groupId, retry: { retries: 0, restartOnFailure: async () => false } });
+  const consumer = kafka.consumer({
+    groupId,
+    maxBytes: MAX_FETCH_BYTES,
+    maxBytesPerPartition: MAX_FETCH_BYTES,
+    retry: { retries: 0, restartOnFailure: async () => false },
+  });
   try {
     await producer.connect();
     const [sent] = await producer.send({
@@ -132,6 +207,7 @@ export const checkKafka: CheckRunner<"kafka"> = async (spec, { signal, now }) =>
       connectionTimeout: spec.timeoutMs,
       requestTimeout: spec.timeoutMs,
       enforceRequestTimeout: true,
+      socketFactory: boundedSocketFactory(MAX_RESPONSE_BYTES),
       retry,
     });
   const admin = client({ retries: 0 }).admin({ retry: { retries: 0 } });

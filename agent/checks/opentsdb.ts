@@ -43,8 +43,8 @@ export function assessStats(stats: Stats): CheckResult {
   return resultOf([], values);
 }
 
-export const checkOpentsdb: CheckRunner<"opentsdb"> = async (spec, { signal }) => {
-  const request = { signal, timeoutMs: spec.timeoutMs };
+export const checkOpentsdb: CheckRunner<"opentsdb"> = async (spec, { signal, replyBudget }) => {
+  const request = { signal, timeoutMs: spec.timeoutMs, replyBudget };
   const [version, stats] = await Promise.all([
     getJsonAs(apiUrl(spec.url, "/api/version"), Version, request),
     getJsonAs(apiUrl(spec.url, "/api/stats"), Stats, request),

@@ -1,4 +1,6 @@
 /** Building a check's result from what it found: the worst finding decides the health. */
+import { formatBytes } from "../../core/bytes.js";
+import { MAX_HEADER_BYTES } from "../http-request.js";
 import type { CheckResult, Health } from "./types.js";
 
 /** One thing a check found wrong, naming its target ("127.0.0.1:2181: not serving requests"). */
@@ -50,6 +52,8 @@ export function describeNetworkError(error: unknown, signal: AbortSignal, timeou
     case "ENETUNREACH":
       return "host unreachable";
     default:
+      if (code === "HPE_HEADER_OVERFLOW")
+        return `reply headers larger than the ${formatBytes(MAX_HEADER_BYTES)} cap`;
       if (code?.startsWith("HPE_")) return `not an HTTP reply (${code})`;
       return code && message && !message.includes(code) ? `${code}: ${message}` : (message ?? String(error));
   }

@@ -69,10 +69,10 @@ export function assessBroker(overview: Overview, nodes: Nodes, alarms: Alarms, t
   });
 }
 
-export const checkRabbitmq: CheckRunner<"rabbitmq"> = async (spec, { signal, env }) => {
+export const checkRabbitmq: CheckRunner<"rabbitmq"> = async (spec, { signal, env, replyBudget }) => {
   const auth = basicAuthFromEnv(spec, env, { username: "guest", password: "guest" });
   if (!auth.ok) return failedWith(`${spec.url}: ${auth.cause}`);
-  const request = { signal, timeoutMs: spec.timeoutMs, headers: auth.value };
+  const request = { signal, timeoutMs: spec.timeoutMs, headers: auth.value, replyBudget };
   const [overview, nodes, alarms] = await Promise.all([
     getJsonAs(apiUrl(spec.url, "/api/overview"), Overview, request),
     getJsonAs(apiUrl(spec.url, "/api/nodes"), Nodes, request),

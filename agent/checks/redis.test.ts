@@ -5,7 +5,10 @@ const info = (fields: Record<string, string | number>) =>
   new Map(Object.entries(fields).map(([k, v]) => [k, String(v)]));
 
 describe("assessReplies", () => {
-  const bulkInfo = { kind: "bulk" as const, text: "role:master\r\nconnected_clients:2\r\n" };
+  const bulkInfo = {
+    kind: "bulk" as const,
+    text: "# Server\r\nredis_version:7.2.4\r\n# Replication\r\nrole:master\r\nconnected_clients:2\r\n",
+  };
 
   it("is OK when PING answers PONG and INFO answers", () => {
     expect(assessReplies([{ kind: "simple", text: "PONG" }, bulkInfo], false, "r:6379")).toMatchObject({
@@ -21,6 +24,17 @@ describe("assessReplies", () => {
     ]);
     const wrongpass = { kind: "error" as const, text: "WRONGPASS invalid username-password pair" };
     expect(assessReplies([wrongpass, noauth, noauth], true, "r:6379").causes[0]).toMatch(/password rejected/);
+  });
+
+  it("is ERROR when INFO answers a bulk string that is not Redis INFO", () => {
+    const garbage = { kind: "bulk" as const, text: "\u0000\u00ffGARBAGE\r\nnot a reply" };
+    const result = assessReplies([{ kind: "simple", text: "PONG" }, garbage], false, "r");
+    expect(result.health).toBe("ERROR");
+    expect(result.causes).toEqual([
+      expect.stringMatching(
+        /^r: INFO answered something that is not Redis INFO \(no redis_version\): ".*GARBAGE/,
+      ),
+    ]);
   });
 
   it("is ERROR when PING answers something else", () => {

@@ -2,7 +2,7 @@
  * `redis`: PING and INFO over RESP (AUTH first when `passwordEnv` names the password). Loading,
  * a failed save, a replica without its master, memory near `maxmemory`: WARN.
  */
-import { describeNetworkError, error, type Finding, failedWith, resultOf, warn } from "./outcome.js";
+import { describeNetworkError, error, excerpt, type Finding, failedWith, resultOf, warn } from "./outcome.js";
 import { parseInfo, RespProtocolError, type RespReply, respExchange } from "./resp.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
@@ -58,7 +58,14 @@ export function assessReplies(replies: RespReply[], withAuth: boolean, target: s
   if (ping?.kind !== "simple" || ping.text !== "PONG")
     return failedWith(`${target}: PING answered ${text(ping)}`);
   if (info?.kind !== "bulk") return failedWith(`${target}: INFO answered ${text(info)}`);
-  return assessInfo(parseInfo(info.text), target);
+  const fields = parseInfo(info.text);
+  // Every Redis (and Valkey, KeyDB, Dragonfly) INFO has it: without it the reply is not INFO.
+  if (!fields.has("redis_version")) {
+    return failedWith(
+      `${target}: INFO answered something that is not Redis INFO (no redis_version): ${excerpt(info.text)}`,
+    );
+  }
+  return assessInfo(fields, target);
 }
 
 export const checkRedis: CheckRunner<"redis"> = async (spec, { signal, env }) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeCommand, parseInfo, parseReply } from "./resp.js";
+import { encodeCommand, MAX_BULK_BYTES, MAX_LINE_BYTES, parseInfo, parseReply } from "./resp.js";
 
 const parse = (text: string) => parseReply(Buffer.from(text));
 
@@ -24,6 +24,20 @@ describe("parseReply", () => {
     expect(parse("HTTP/1.1 400 Bad Request\r\n")).toEqual({ garbage: "HTTP/1.1 400 Bad Request" });
     expect(parse("SSH-2.0")).toEqual({ garbage: "SSH-2.0" });
     expect(parse("$abc\r\n")).toHaveProperty("garbage");
+  });
+
+  it("refuses a bulk string announced over the cap before reading it, naming the cap", () => {
+    expect(parse(`$${2 ** 31}\r\n`)).toEqual({
+      tooLarge: "a bulk reply larger than the 1 MiB cap (2147483648 bytes announced)",
+    });
+    expect(parse(`$${MAX_BULK_BYTES}\r\n`)).toEqual({ incomplete: true });
+  });
+
+  it("refuses a line that never ends once it passes the cap", () => {
+    expect(parse(`+${"x".repeat(MAX_LINE_BYTES)}`)).toEqual({
+      tooLarge: "a reply line larger than the 64 KiB cap",
+    });
+    expect(parse(`+${"x".repeat(MAX_LINE_BYTES - 1)}`)).toEqual({ incomplete: true });
   });
 });
 

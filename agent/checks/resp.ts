@@ -4,17 +4,24 @@
  * three commands; this keeps the agent small and every byte under the check's signal.
  */
 import net from "node:net";
+import { formatBytes } from "../../core/bytes.js";
 
 export type RespReply =
   | { kind: "simple" | "error" | "bulk"; text: string }
   | { kind: "integer"; value: number }
   | { kind: "null" };
 
-export type Parsed = { reply: RespReply; rest: Buffer } | { incomplete: true } | { garbage: string };
+export type Parsed =
+  | { reply: RespReply; rest: Buffer }
+  | { incomplete: true }
+  | { garbage: string }
+  | { tooLarge: string };
 
 const CRLF = "\r\n";
 /** INFO is a few KB; anything far larger is not a reply to these commands. */
-const MAX_REPLY_BYTES = 1024 * 1024;
+export const MAX_BULK_BYTES = 1024 * 1024;
+/** A status, error or integer line, or a bulk string's header: a few bytes in practice. */
+export const MAX_LINE_BYTES = 64 * 1024;
 
 /** Encodes a command the way clients send it: an array of bulk strings. */
 export function encodeCommand(args: string[]): string {
@@ -25,9 +32,11 @@ export function encodeCommand(args: string[]): string {
 export function parseReply(buffer: Buffer): Parsed {
   const lineEnd = buffer.indexOf(CRLF);
   if (lineEnd < 0) {
-    return buffer.length > 64 * 1024 ||
-      (buffer.length > 0 && !"+-:$".includes(String.fromCharCode(buffer[0]!)))
-      ? { garbage: buffer.subarray(0, 40).toString("latin1") }
+    if (buffer.length > 0 && !"+-:$".includes(String.fromCharCode(buffer[0]!))) {
+      return { garbage: buffer.subarray(0, 40).toString("latin1") };
+    }
+    return buffer.length > MAX_LINE_BYTES
+      ? { tooLarge: `a reply line larger than the ${formatBytes(MAX_LINE_BYTES)} cap` }
       : { incomplete: true };
   }
   const type = String.fromCharCode(buffer[0]!);
@@ -47,8 +56,13 @@ export function parseReply(buffer: Buffer): Parsed {
     case "$": {
       const length = Number(line);
       if (length === -1) return { reply: { kind: "null" }, rest: afterLine };
-      if (!Number.isInteger(length) || length < 0 || length > MAX_REPLY_BYTES) {
+      if (!Number.isInteger(length) || length < 0) {
         return { garbage: buffer.subarray(0, lineEnd).toString("latin1") };
+      }
+      if (length > MAX_BULK_BYTES) {
+        return {
+          tooLarge: `a bulk reply larger than the ${formatBytes(MAX_BULK_BYTES)} cap (${length} bytes announced)`,
+        };
       }
       if (afterLine.length < length + 2) return { incomplete: true };
       return {
@@ -96,6 +110,7 @@ export function respExchange(
         if ("garbage" in parsed) {
           return fail(new RespProtocolError(`not a Redis reply: ${JSON.stringify(parsed.garbage)}`));
         }
+        if ("tooLarge" in parsed) return fail(new RespProtocolError(parsed.tooLarge));
         replies.push(parsed.reply);
         buffer = parsed.rest;
         if (replies.length === commands.length) {

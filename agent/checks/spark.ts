@@ -115,8 +115,8 @@ async function checkDriver(url: string, request: JsonRequest): Promise<CheckResu
   return assessApplications(applications.value, running, url);
 }
 
-export const checkSpark: CheckRunner<"spark"> = async (spec, { signal }) => {
-  const request = { signal, timeoutMs: spec.timeoutMs };
+export const checkSpark: CheckRunner<"spark"> = async (spec, { signal, replyBudget }) => {
+  const request = { signal, timeoutMs: spec.timeoutMs, replyBudget };
   if (spec.mode === "master") {
     // `/json` answers with a redirect to `/json/` (Spark 3.x).
     const master = await getJsonAs(apiUrl(spec.url, "/json/"), MasterState, request);

@@ -1,5 +1,6 @@
 /** What every check module implements: one module per check type in agent/checks/<type>.ts. */
 import type { CheckSpecOf, CheckType } from "../../core/checks.js";
+import type { ReplyBudget } from "../reply-budget.js";
 
 /** PNDA's health values: `<source>.health` is one of these. */
 export type Health = "OK" | "WARN" | "ERROR";
@@ -21,6 +22,8 @@ export type CheckContext = {
   /** Where secrets named by `*Env` fields are read from (the process env in production). */
   env: Readonly<Record<string, string | undefined>>;
   now: () => number;
+  /** The agent's budget for reply bodies being received, shared by every check (none: unbounded). */
+  replyBudget?: ReplyBudget;
 };
 
 export type CheckRunner<K extends CheckType> = (

@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from "node:events";
 import net from "node:net";
+import { TooLargeError } from "../../core/bytes.js";
 import { describeNetworkError, error, type Finding, resultOf, warn } from "./outcome.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
@@ -23,7 +24,8 @@ export type ServerState =
 const WHITELIST = /is not executed because it is not in the whitelist/;
 const NOT_SERVING = /not currently serving requests/;
 const MODES = new Set(["leader", "follower", "standalone", "observer", "read-only"]);
-const MAX_REPLY_CHARS = 64 * 1024;
+/** `srvr` answers a few hundred bytes; a server that sends more than this is cut off. */
+export const MAX_REPLY_BYTES = 64 * 1024;
 
 /** Sends one four-letter word and resolves with everything the server sends before it closes. */
 export function fourLetterWord(
@@ -34,14 +36,18 @@ export function fourLetterWord(
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port, signal });
-    let reply = "";
+    const chunks: Buffer[] = [];
+    let received = 0;
     socket.once("connect", () => socket.write(word));
     socket.on("data", (chunk: Buffer) => {
-      reply += chunk.toString("utf8");
-      if (reply.length > MAX_REPLY_CHARS)
-        socket.destroy(new Error(`reply to ${word} longer than ${MAX_REPLY_CHARS} chars`));
+      received += chunk.length;
+      if (received > MAX_REPLY_BYTES) {
+        socket.destroy(new TooLargeError(`the reply to ${word}`, MAX_REPLY_BYTES));
+        return;
+      }
+      chunks.push(chunk);
     });
-    socket.once("end", () => resolve(reply));
+    socket.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     socket.once("error", reject);
   });
 }

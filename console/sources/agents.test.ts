@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { agentEndpoints } from "./agents.js";
+import { agentEndpoints, mapConcurrently } from "./agents.js";
 
 function pod(
   name: string,
@@ -43,5 +43,29 @@ describe("agentEndpoints", () => {
 
   it("brackets an IPv6 address", () => {
     expect(agentEndpoints([pod("v6", { ip: "fd00::7" })])[0]?.url).toBe("http://[fd00::7]:9464");
+  });
+});
+
+describe("mapConcurrently", () => {
+  it("runs at most `limit` at once and keeps the items' order", async () => {
+    let running = 0;
+    let most = 0;
+    const results = await mapConcurrently(
+      Array.from({ length: 100 }, (_, i) => i),
+      7,
+      async (item) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, item % 3));
+        running--;
+        return item * 2;
+      },
+    );
+    expect(results).toEqual(Array.from({ length: 100 }, (_, i) => i * 2));
+    expect(most).toBe(7);
+  });
+
+  it("resolves an empty list at once", async () => {
+    expect(await mapConcurrently([], 32, async () => 1)).toEqual([]);
   });
 });

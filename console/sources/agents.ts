@@ -4,6 +4,10 @@
  * each asked for its PNDA events at `/status`. One result per pod and source, with the causes
  * Prometheus never has. An agent that cannot be read becomes an ERROR of source `graft-agent`
  * naming why, so a broken sidecar shows instead of vanishing.
+ *
+ * Bounded for thousands of pods: pods are listed a page at a time and only their endpoints are
+ * kept; at most `concurrency` agents are read at once, each reply capped in bytes. (Callers
+ * share one round through `sharedRefresh`: see cli.ts.)
  */
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { type Static, Type } from "@sinclair/typebox";
@@ -56,10 +60,22 @@ const validateStatus = new Ajv({ strict: true }).compile<Static<typeof StatusDoc
 const isLevel = (value: unknown): value is CheckResult["health"] =>
   (HEALTH_LEVELS as readonly unknown[]).includes(value);
 
+/**
+ * An agent's /status is at most 64 checks × 10 causes × 512 characters (agent/status.ts), about
+ * 400 KB: more is not an agent's.
+ */
+export const MAX_STATUS_BYTES = 1024 * 1024;
+/** Agents read at once: 32 × 1 MiB bounds the bodies in flight, and 5,000 healthy agents take seconds. */
+export const DEFAULT_CONCURRENCY = 32;
+/** Pods a list request returns at a time: only their endpoints are kept between pages. */
+export const POD_PAGE_SIZE = 500;
+
 /** One agent's `<source>.health` events as results; throws a SourceError saying what went wrong. */
 export async function agentStatusResults(endpoint: AgentEndpoint, timeoutMs = 3_000): Promise<CheckResult[]> {
   const where = `the agent of ${endpoint.namespace}/${endpoint.pod} at ${endpoint.url}`;
-  const body = parseJson(await fetchText(`${endpoint.url}/status`, timeoutMs, `${where} could not be read`));
+  const body = parseJson(
+    await fetchText(`${endpoint.url}/status`, timeoutMs, `${where} could not be read`, MAX_STATUS_BYTES),
+  );
   if (!validateStatus(body)) throw new SourceError(`${where} answered with something other than PNDA events`);
   return body.data
     .filter((event) => event.metric === `${event.source}.health` && isLevel(event.value))
@@ -76,41 +92,79 @@ export async function agentStatusResults(endpoint: AgentEndpoint, timeoutMs = 3_
 }
 
 export type KubernetesSource = {
-  listPods: () => Promise<V1Pod[]>;
+  /** The running agents (agentLister: the Kubernetes API, a page at a time). */
+  listAgents: () => Promise<AgentEndpoint[]>;
   now?: () => number;
   timeoutMs?: number;
+  /** Agents read at once. */
+  concurrency?: number;
 };
 
-/** Every agent's results; the agents are read at once, and one that fails costs only its row. */
+/**
+ * Calls `work` on every item, at most `limit` at a time, and resolves with the results in the
+ * items' order. `work` must not reject (each agent's failure is its own result).
+ */
+export async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return results;
+}
+
+/** Every agent's results, `concurrency` agents at a time; one that fails costs only its row. */
 export async function kubernetesCheckResults(source: KubernetesSource): Promise<CheckResult[]> {
-  let pods: V1Pod[];
+  let endpoints: AgentEndpoint[];
   try {
-    pods = await source.listPods();
+    endpoints = await source.listAgents();
   } catch (error) {
     throw new SourceError(`the Kubernetes API could not list pods: ${(error as Error).message}`);
   }
   const now = source.now ?? Date.now;
-  const perAgent = await Promise.all(
-    agentEndpoints(pods).map((endpoint) =>
-      agentStatusResults(endpoint, source.timeoutMs).catch((error: Error) => [
-        {
-          namespace: endpoint.namespace,
-          pod: endpoint.pod,
-          check: AGENT_SOURCE,
-          type: "",
-          source: AGENT_SOURCE,
-          health: "ERROR" as const,
-          at: now(),
-          causes: [error.message],
-        },
-      ]),
-    ),
+  const perAgent = await mapConcurrently(endpoints, source.concurrency ?? DEFAULT_CONCURRENCY, (endpoint) =>
+    agentStatusResults(endpoint, source.timeoutMs).catch((error: Error) => [
+      {
+        namespace: endpoint.namespace,
+        pod: endpoint.pod,
+        check: AGENT_SOURCE,
+        type: "",
+        source: AGENT_SOURCE,
+        health: "ERROR" as const,
+        at: now(),
+        causes: [error.message],
+      },
+    ]),
   );
   return perAgent.flat();
 }
 
-/** Lists running pods in every namespace (RBAC: list pods, cluster-wide). */
-export function podLister(kubeConfig: KubeConfig): () => Promise<V1Pod[]> {
+/**
+ * Lists the running agents in every namespace (RBAC: list pods, cluster-wide), `POD_PAGE_SIZE`
+ * pods a request: a page's pods are dropped once their endpoints are read.
+ */
+export function agentLister(kubeConfig: KubeConfig): () => Promise<AgentEndpoint[]> {
   const api = kubeConfig.makeApiClient(CoreV1Api);
-  return async () => (await api.listPodForAllNamespaces({ fieldSelector: "status.phase=Running" })).items;
+  return async () => {
+    const endpoints: AgentEndpoint[] = [];
+    let token: string | undefined;
+    do {
+      const page = await api.listPodForAllNamespaces({
+        fieldSelector: "status.phase=Running",
+        limit: POD_PAGE_SIZE,
+        ...(token === undefined ? {} : { _continue: token }),
+      });
+      endpoints.push(...agentEndpoints(page.items));
+      token = page.metadata?._continue || undefined;
+    } while (token !== undefined);
+    return endpoints;
+  };
 }

@@ -29,13 +29,26 @@ type Sample = { metric: Record<string, string>; value: number };
 
 const validateResponse = new Ajv({ strict: true }).compile<QueryResponse>(QueryResponse);
 
-export type PrometheusSource = { url: string; timeoutMs?: number };
+export type PrometheusSource = { url: string; timeoutMs?: number; maxBytes?: number };
+
+/**
+ * A query result is ~200 bytes a series once only the labels read here are kept: 32 MiB is
+ * ~160,000 checks (5,000 pods with 5 checks each answer ~5 MiB).
+ */
+export const MAX_QUERY_BYTES = 32 * 1024 * 1024;
+/** Only the labels the console reads: Prometheus drops the rest (job, container, endpoint, …). */
+const KEPT_LABELS = "namespace, pod, instance, check, type, source";
 
 async function query(source: PrometheusSource, promql: string): Promise<Sample[]> {
   const endpoint = new URL("api/v1/query", source.url.endsWith("/") ? source.url : `${source.url}/`);
   endpoint.searchParams.set("query", promql);
   const body = parseJson(
-    await fetchText(endpoint, source.timeoutMs ?? 5_000, `Prometheus at ${source.url} could not be queried`),
+    await fetchText(
+      endpoint,
+      source.timeoutMs ?? 5_000,
+      `Prometheus at ${source.url} could not be queried`,
+      source.maxBytes ?? MAX_QUERY_BYTES,
+    ),
   );
   if (!validateResponse(body)) {
     throw new SourceError(`Prometheus at ${source.url} answered with something other than a query result`);
@@ -51,8 +64,8 @@ const identity = (metric: Record<string, string>) =>
 /** The latest result of every check of every agent Prometheus scrapes. */
 export async function prometheusCheckResults(source: PrometheusSource): Promise<CheckResult[]> {
   const [health, lastRun] = await Promise.all([
-    query(source, "graft_check_health"),
-    query(source, "graft_check_last_run_timestamp_seconds"),
+    query(source, `max by (${KEPT_LABELS}) (graft_check_health)`),
+    query(source, `max by (${KEPT_LABELS}) (graft_check_last_run_timestamp_seconds)`),
   ]);
   const runAt = new Map(lastRun.map((sample) => [identity(sample.metric), sample.value * 1000]));
   const results: CheckResult[] = [];

@@ -8,7 +8,7 @@ import type { Agent } from "../../agent/main.js";
 import { runConsoleCli } from "../../console/cli.js";
 import { COLOURS, type HealthReport } from "../../console/health.js";
 import { buildConsoleServer } from "../../console/server.js";
-import { agentStatusResults, kubernetesCheckResults } from "../../console/sources/agents.js";
+import { agentEndpoints, agentStatusResults, kubernetesCheckResults } from "../../console/sources/agents.js";
 import { prometheusCheckResults } from "../../console/sources/prometheus.js";
 import { startAgentWith, tcpCheck } from "../services/agent.js";
 import { launchChromium } from "../services/chromium.js";
@@ -252,7 +252,10 @@ describe("the agents source (no Prometheus), against real agents", () => {
         status: { phase: "Running", podIP: "127.0.0.1" },
       }));
       const started = performance.now();
-      const results = await kubernetesCheckResults({ listPods: async () => pods, timeoutMs: 500 });
+      const results = await kubernetesCheckResults({
+        listAgents: async () => agentEndpoints(pods),
+        timeoutMs: 500,
+      });
       expect(performance.now() - started).toBeLessThan(2_000);
       expect(results.map((r) => [r.pod, r.source, r.health])).toEqual([
         ["good", "web", "ERROR"],
@@ -273,7 +276,7 @@ describe("the agents source (no Prometheus), against real agents", () => {
   it("says when the Kubernetes API cannot list pods", async () => {
     await expect(
       kubernetesCheckResults({
-        listPods: async () => {
+        listAgents: async () => {
           throw new Error("pods is forbidden");
         },
       }),
