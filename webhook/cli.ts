@@ -4,15 +4,19 @@
  * new connections, lets in-flight reviews finish, then exits 0.
  */
 import { readFile } from "node:fs/promises";
+import { createSecureContext } from "node:tls";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
 import { parsePort } from "../cli/io.js";
+import type { ClientAuth } from "./client-auth.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
+import { createNamespaceCache, namespaceInformer, verifyNamespaceOptIn } from "./namespace-cache.js";
 import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
 import { readOwnImage } from "./own-image.js";
+import { excludedNamespaces } from "./plan.js";
 import { createPropertiesRuntime, type PropertiesRuntime } from "./properties/runtime.js";
 import { buildWebhookServer } from "./server.js";
 
@@ -24,6 +28,9 @@ const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
   --tls-key FILE      PEM private key; reloaded when the file changes
   --config FILE       webhook config YAML (default: built-in defaults)
   --kubeconfig FILE   cluster access (default: in-cluster, then KUBECONFIG / ~/.kube/config)
+  --client-ca FILE    PEM CA: admission requests must present a client certificate it signed
+                      (the API server's, from its AdmissionConfiguration kubeConfigFile)
+  --client-name CN    with --client-ca: accept only this subject CN (repeatable)
   --log-level LEVEL   trace|debug|info|warn|error (default info)
 `;
 
@@ -34,11 +41,13 @@ type Args = {
   keyFile: string;
   configFile: string | undefined;
   kubeconfig: string | undefined;
+  clientCaFile: string | undefined;
+  clientNames: string[];
   logLevel: string;
 };
 
 function parse(argv: string[]): Args | string {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -49,6 +58,8 @@ function parse(argv: string[]): Args | string {
         "tls-key": { type: "string" },
         config: { type: "string" },
         kubeconfig: { type: "string" },
+        "client-ca": { type: "string" },
+        "client-name": { type: "string", multiple: true },
         "log-level": { type: "string", default: "info" },
         help: { type: "boolean", short: "h" },
       },
@@ -64,6 +75,10 @@ function parse(argv: string[]): Args | string {
   if (typeof certFile !== "string" || typeof keyFile !== "string") {
     return "--tls-cert and --tls-key are required (e.g. from `graft certs --out DIR`)";
   }
+  const clientNames = Array.isArray(values["client-name"]) ? values["client-name"] : [];
+  if (clientNames.length > 0 && typeof values["client-ca"] !== "string") {
+    return "--client-name needs --client-ca (the CA that signs the API server's client certificate)";
+  }
   return {
     port,
     host: String(values.host),
@@ -71,6 +86,8 @@ function parse(argv: string[]): Args | string {
     keyFile,
     configFile: typeof values.config === "string" ? values.config : undefined,
     kubeconfig: typeof values.kubeconfig === "string" ? values.kubeconfig : undefined,
+    clientCaFile: typeof values["client-ca"] === "string" ? values["client-ca"] : undefined,
+    clientNames,
     logLevel: String(values["log-level"]),
   };
 }
@@ -78,6 +95,32 @@ function parse(argv: string[]): Args | string {
 async function readConfig(file: string | undefined, defaults: RuntimeDefaults): Promise<WebhookConfig> {
   if (file === undefined) return loadWebhookConfig(undefined, defaults);
   return loadWebhookConfig(await readFile(file, "utf8"), defaults);
+}
+
+/** How long start-up waits for the first list of Namespaces before serving without it. */
+const NAMESPACES_START_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+async function readClientCa(file: string): Promise<string> {
+  const pem = await readFile(file, "utf8").catch((error: Error) => {
+    throw new Error(`--client-ca ${file} cannot be read (${error.message})`);
+  });
+  try {
+    createSecureContext({ ca: pem });
+  } catch (error) {
+    throw new Error(`--client-ca ${file} is not a usable PEM CA certificate (${(error as Error).message})`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new Error(`--client-ca ${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`);
+  }
+  return pem;
 }
 
 function loadKubeConfig(file: string | undefined): KubeConfig {
@@ -128,20 +171,40 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
+  let clientAuth: ClientAuth | undefined;
+  if (args.clientCaFile !== undefined) {
+    try {
+      clientAuth = { ca: await readClientCa(args.clientCaFile), allowedNames: args.clientNames };
+    } catch (error) {
+      process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "graft_webhook_" });
   const native = await decideNativeSidecars(config.nativeSidecars, fetchServerVersion(kubeConfig));
   const createObjects = createObjectsIfAbsent(kubeConfig);
   // Built after the server, to log through it; the hooks only run once the server listens.
   let properties: PropertiesRuntime | undefined;
+  // The namespace route's opt-in is checked against the watched Namespaces before any write.
+  const namespaces = createNamespaceCache(namespaceInformer(kubeConfig), {
+    excluded: excludedNamespaces({ config, nativeSidecars: native.native }),
+    onError: (error) => app.log.warn({ err: error }, "watch on Namespaces failed; retrying"),
+  });
+  const verifyOptIn = verifyNamespaceOptIn(namespaces);
   const app = buildWebhookServer({
     config,
     registry,
     tls,
+    ...(clientAuth ? { clientAuth } : {}),
     nativeSidecars: native.native,
     ensureObjects: async (objects, review) =>
       createObjects(properties ? await properties.ensure(objects) : objects, review),
-    gatherFacts: async (review, facts) => (properties ? properties.gatherFacts(review, facts) : facts),
+    gatherFacts: async (review, known) => {
+      const facts = await verifyOptIn(review, known);
+      return properties ? properties.gatherFacts(review, facts) : facts;
+    },
     recoverFromEnsureFailure: (error, facts) => properties?.recover(error, facts),
     observeDecision: (decision) => properties?.observe(decision),
     logger: { level: args.logLevel },
@@ -152,26 +215,36 @@ export async function run(argv: string[]): Promise<number> {
     "agent image decided",
   );
 
+  // A reloaded serving pair keeps the client CA: setSecureContext replaces the whole context.
   const watch = reloadCertificatesOnChange(
-    app.server,
+    {
+      setSecureContext: (context) =>
+        app.server.setSecureContext(clientAuth ? { ...context, ca: clientAuth.ca } : context),
+    },
     { certFile: args.certFile, keyFile: args.keyFile },
     app.log,
   );
 
   properties = createPropertiesRuntime({ config, registry, kubeConfig, log: app.log });
-  try {
-    await properties.start();
-  } catch (error) {
+  const [platformStart, namespacesStart] = await Promise.allSettled([
+    properties.start(),
+    withTimeout(namespaces.start(), NAMESPACES_START_TIMEOUT_MS, "Namespaces were not listed"),
+  ]);
+  if (platformStart.status === "rejected") {
     // Until the watch recovers (it retries), pods that need application.properties get
     // properties.onFailure: denied by default, or admitted without it.
-    app.log.warn({ err: error }, "ConfigMap graft-platform could not be read yet; retrying");
+    app.log.warn({ err: platformStart.reason }, "ConfigMap graft-platform could not be read yet; retrying");
+  }
+  if (namespacesStart.status === "rejected") {
+    // Until then, pods admitted because of their namespace's label are answered 500.
+    app.log.warn({ err: namespacesStart.reason }, "Namespaces could not be listed yet; retrying");
   }
 
   try {
     await app.listen({ port: args.port, host: args.host });
   } catch (error) {
     watch.close();
-    await properties.stop();
+    await Promise.all([properties.stop(), namespaces.stop()]);
     process.stderr.write(
       `graft webhook: cannot listen on ${args.host}:${args.port}: ${(error as Error).message}\n`,
     );
@@ -184,7 +257,7 @@ export async function run(argv: string[]): Promise<number> {
       process.off("SIGINT", stop);
       app.log.info({ signal }, "shutting down: finishing in-flight reviews");
       watch.close();
-      Promise.all([app.close(), properties?.stop()]).then(
+      Promise.all([app.close(), properties?.stop(), namespaces.stop()]).then(
         () => {
           app.log.info("stopped");
           resolve(0);

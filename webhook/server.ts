@@ -15,6 +15,7 @@ import Fastify, {
 } from "fastify";
 import type { Registry } from "prom-client";
 import type { PemPair } from "../certs/authority.js";
+import { type ClientAuth, clientCertificateTlsOptions, requireClientCertificate } from "./client-auth.js";
 import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
 import type { WebhookConfig } from "./config.js";
 import { trackConnectionsForDrain } from "./drain.js";
@@ -35,6 +36,8 @@ export type WebhookServerOptions = {
   config: WebhookConfig;
   registry: Registry;
   tls: PemPair;
+  /** Verify the API server's client certificate on the admission routes (client-auth.ts). */
+  clientAuth?: ClientAuth;
   /** Decided once at start-up (see native-sidecars.ts). */
   nativeSidecars: boolean;
   /** Called before answering when the core asks for objects, never on dry-run. */
@@ -76,7 +79,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const { config, nativeSidecars, ensureObjects = async () => {}, admit = admitWithCore } = options;
   const metrics = createWebhookMetrics(options.registry);
   const app = Fastify({
-    https: { cert: options.tls.cert, key: options.tls.key },
+    https: {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      ...(options.clientAuth ? clientCertificateTlsOptions(options.clientAuth) : {}),
+    },
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     logger: options.logger ?? { level: "info" },
     // One line per review is written below; fastify's two lines per request would drown it.
@@ -90,6 +97,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   app.addHook("onRequest", async (request) => {
     request.log.debug({ method: request.method, path: request.url }, "request received");
   });
+
+  if (options.clientAuth) requireClientCertificate(app, options.clientAuth, REVIEW_PATHS);
 
   let closing = false;
   const drain = trackConnectionsForDrain(app.server);
