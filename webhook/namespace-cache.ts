@@ -43,9 +43,7 @@ export type NamespaceCacheOptions = {
 /** An informer on every Namespace (RBAC: namespaces list and watch). */
 export function namespaceInformer(kubeConfig: KubeConfig): NamespaceInformer {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  return new ListWatch<V1Namespace>("/api/v1/namespaces", new Watch(kubeConfig), () =>
-    core.listNamespace(),
-  );
+  return new ListWatch<V1Namespace>("/api/v1/namespaces", new Watch(kubeConfig), () => core.listNamespace());
 }
 
 export function createNamespaceCache(

@@ -15,8 +15,8 @@ import Fastify, {
 } from "fastify";
 import type { Registry } from "prom-client";
 import type { PemPair } from "../certs/authority.js";
-import { type ClientAuth, clientCertificateTlsOptions, requireClientCertificate } from "./client-auth.js";
 import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
+import { type ClientAuth, clientCertificateTlsOptions, requireClientCertificate } from "./client-auth.js";
 import type { WebhookConfig } from "./config.js";
 import { trackConnectionsForDrain } from "./drain.js";
 import { createWebhookMetrics, type ReviewOutcome } from "./metrics.js";

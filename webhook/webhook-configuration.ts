@@ -225,8 +225,7 @@ export const WORKLOAD_MATCH_CONDITIONS = [
   {
     // A Deployment's ReplicaSets and a CronJob's Jobs are checked when their owner is applied.
     name: "not-made-by-a-controller",
-    expression:
-      "!object.?metadata.?ownerReferences.orValue([]).exists(r, r.?controller.orValue(false))",
+    expression: "!object.?metadata.?ownerReferences.orValue([]).exists(r, r.?controller.orValue(false))",
   },
   {
     name: "graft-keys-applied",

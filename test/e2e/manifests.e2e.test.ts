@@ -121,7 +121,9 @@ describe("graft's install manifests on a real API server", () => {
     await admission
       .deleteValidatingAdmissionPolicyBinding({ name: `graft-writes-${suffix}` })
       .catch(() => undefined);
-    await admission.deleteValidatingAdmissionPolicy({ name: `graft-writes-${suffix}` }).catch(() => undefined);
+    await admission
+      .deleteValidatingAdmissionPolicy({ name: `graft-writes-${suffix}` })
+      .catch(() => undefined);
   });
 
   it.each(KUSTOMIZATIONS)("kubectl kustomize renders %s", (dir) => {
