@@ -10,7 +10,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
 import { parsePort } from "../cli/io.js";
-import type { ClientAuth } from "./client-auth.js";
+import { type ClientAuth, keepClientCa } from "./client-auth.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
 import { createNamespaceCache, namespaceInformer, verifyNamespaceOptIn } from "./namespace-cache.js";
@@ -217,10 +217,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // A reloaded serving pair keeps the client CA: setSecureContext replaces the whole context.
   const watch = reloadCertificatesOnChange(
-    {
-      setSecureContext: (context) =>
-        app.server.setSecureContext(clientAuth ? { ...context, ca: clientAuth.ca } : context),
-    },
+    keepClientCa(app.server, clientAuth),
     { certFile: args.certFile, keyFile: args.keyFile },
     app.log,
   );

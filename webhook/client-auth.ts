@@ -7,7 +7,7 @@
  * present no certificate, which is why the handshake itself does not reject (rejectUnauthorized
  * false) and the check is per route.
  */
-import type { TLSSocket } from "node:tls";
+import type { SecureContextOptions, TLSSocket, Server as TlsServer } from "node:tls";
 import type { FastifyInstance } from "fastify";
 
 export type ClientAuth = {
@@ -20,6 +20,20 @@ export type ClientAuth = {
 /** The node:https options that make the server ask for (not require) a client certificate. */
 export function clientCertificateTlsOptions(auth: ClientAuth) {
   return { ca: auth.ca, requestCert: true, rejectUnauthorized: false } as const;
+}
+
+/**
+ * The server's setSecureContext, keeping the client CA: it replaces the whole secure context,
+ * so a reloaded serving pair without `ca` would fail every client certificate from then on.
+ */
+export function keepClientCa(
+  server: Pick<TlsServer, "setSecureContext">,
+  auth: ClientAuth | undefined,
+): Pick<TlsServer, "setSecureContext"> {
+  return {
+    setSecureContext: (context: SecureContextOptions) =>
+      server.setSecureContext(auth ? { ...context, ca: auth.ca } : context),
+  };
 }
 
 export type ClientCheck = { ok: true; name: string } | { ok: false; status: 401 | 403; message: string };
