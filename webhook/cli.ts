@@ -3,8 +3,8 @@
  * admission webhook. Certificates are reloaded when their files change; SIGTERM stops taking
  * new connections, lets in-flight reviews finish, then exits 0.
  */
+import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createSecureContext } from "node:tls";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
@@ -108,17 +108,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** The client CA bundle: every PEM certificate in it must parse, and there must be one. */
 async function readClientCa(file: string): Promise<string> {
   const pem = await readFile(file, "utf8").catch((error: Error) => {
     throw new Error(`--client-ca ${file} cannot be read (${error.message})`);
   });
-  try {
-    createSecureContext({ ca: pem });
-  } catch (error) {
-    throw new Error(`--client-ca ${file} is not a usable PEM CA certificate (${(error as Error).message})`);
-  }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
     throw new Error(`--client-ca ${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`);
+  }
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw new Error(`--client-ca ${file} is not a usable PEM CA certificate (${(error as Error).message})`);
+    }
   }
   return pem;
 }
@@ -148,6 +152,16 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
+  let clientAuth: ClientAuth | undefined;
+  if (args.clientCaFile !== undefined) {
+    try {
+      clientAuth = { ca: await readClientCa(args.clientCaFile), allowedNames: args.clientNames };
+    } catch (error) {
+      process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+
   let kubeConfig: KubeConfig;
   try {
     kubeConfig = loadKubeConfig(args.kubeconfig);
@@ -169,16 +183,6 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
     return 2;
-  }
-
-  let clientAuth: ClientAuth | undefined;
-  if (args.clientCaFile !== undefined) {
-    try {
-      clientAuth = { ca: await readClientCa(args.clientCaFile), allowedNames: args.clientNames };
-    } catch (error) {
-      process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
-      return 2;
-    }
   }
 
   const registry = new Registry();
