@@ -13,7 +13,13 @@ import { parsePort } from "../cli/io.js";
 import { type ClientAuth, keepClientCa } from "./client-auth.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
-import { createNamespaceCache, namespaceInformer, verifyNamespaceOptIn } from "./namespace-cache.js";
+import {
+  createNamespaceCache,
+  guardWrites,
+  namespaceInformer,
+  namespaceReader,
+  verifyNamespaceOptIn,
+} from "./namespace-cache.js";
 import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
 import { readOwnImage } from "./own-image.js";
 import { excludedNamespaces } from "./plan.js";
@@ -194,17 +200,21 @@ export async function run(argv: string[]): Promise<number> {
   // The namespace route's opt-in is checked against the watched Namespaces before any write.
   const namespaces = createNamespaceCache(namespaceInformer(kubeConfig), {
     excluded: excludedNamespaces({ config, nativeSidecars: native.native }),
+    read: namespaceReader(kubeConfig),
     onError: (error) => app.log.warn({ err: error }, "watch on Namespaces failed; retrying"),
   });
   const verifyOptIn = verifyNamespaceOptIn(namespaces);
+  const guard = guardWrites(namespaces);
   const app = buildWebhookServer({
     config,
     registry,
     tls,
     ...(clientAuth ? { clientAuth } : {}),
     nativeSidecars: native.native,
-    ensureObjects: async (objects, review) =>
-      createObjects(properties ? await properties.ensure(objects) : objects, review),
+    ensureObjects: async (objects, review) => {
+      await guard(review);
+      await createObjects(properties ? await properties.ensure(objects) : objects, review);
+    },
     gatherFacts: async (review, known) => {
       const facts = await verifyOptIn(review, known);
       return properties ? properties.gatherFacts(review, facts) : facts;
@@ -237,7 +247,7 @@ export async function run(argv: string[]): Promise<number> {
     app.log.warn({ err: platformStart.reason }, "ConfigMap graft-platform could not be read yet; retrying");
   }
   if (namespacesStart.status === "rejected") {
-    // Until then, pods admitted because of their namespace's label are answered 500.
+    // Until then, graft writes nothing for pods admitted because of their namespace's label.
     app.log.warn({ err: namespacesStart.reason }, "Namespaces could not be listed yet; retrying");
   }
 

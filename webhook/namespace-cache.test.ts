@@ -4,10 +4,11 @@ import { defaultWebhookConfig } from "./config.js";
 import type { AdmissionFacts } from "./facts.js";
 import {
   createNamespaceCache,
+  guardWrites,
   type NamespaceInformer,
-  NamespaceOptInUnknown,
   verifyNamespaceOptIn,
 } from "./namespace-cache.js";
+import { PropertiesApiError } from "./properties/api.js";
 import type { AdmissionRequest } from "./review.js";
 
 type Callback = (arg?: unknown) => void;
@@ -93,24 +94,47 @@ describe("createNamespaceCache", () => {
     expect(errors).toHaveLength(1);
     await cache.stop();
   });
+});
 
-  it("tells a waiting admission when the first list arrives, or gives up after its wait", async () => {
-    const { informer, release } = fakeInformer([[ns("apps", ENABLED)]], { held: true });
-    const cache = createNamespaceCache(informer, { excluded });
-    expect(await cache.synced(5)).toBe(false);
-    const started = cache.start();
-    const waiting = cache.synced(60_000);
-    release();
-    await started;
-    expect(await waiting).toBe(true);
+describe("NamespaceCache.confirm", () => {
+  it("asks the API server when the watch says no (a label set a moment ago), never for an excluded namespace", async () => {
+    const reads: string[] = [];
+    const { informer } = fakeInformer([[ns("apps", ENABLED), ns("fresh"), ns("victim")]]);
+    const cache = createNamespaceCache(informer, {
+      excluded,
+      read: async (name) => {
+        reads.push(name);
+        return name === "fresh" ? ENABLED : name === "gone" ? null : {};
+      },
+    });
+    // Not listed yet: the read decides.
+    expect(await cache.confirm("fresh")).toBe(true);
+    await cache.start();
+    reads.length = 0;
+    expect(await cache.confirm("apps")).toBe(true);
+    expect(await cache.confirm("fresh")).toBe(true);
+    expect(await cache.confirm("victim")).toBe(false);
+    expect(await cache.confirm("gone")).toBe(false);
+    expect(await cache.confirm("kube-system")).toBe(false);
+    expect(reads).toEqual(["fresh", "victim", "gone"]);
+  });
+
+  it("falls back to the watch when the read fails (unknown before the first list)", async () => {
+    const { informer } = fakeInformer([[ns("victim")]]);
+    const cache = createNamespaceCache(informer, {
+      excluded,
+      read: async () => {
+        throw new Error("connection refused");
+      },
+    });
+    expect(await cache.confirm("victim")).toBeUndefined();
+    await cache.start();
+    expect(await cache.confirm("victim")).toBe(false);
   });
 });
 
 describe("verifyNamespaceOptIn", () => {
-  const cache = (answer: boolean | undefined) => ({
-    optedIn: () => answer,
-    synced: async () => answer !== undefined,
-  });
+  const cache = (answer: boolean | undefined) => ({ confirm: async () => answer });
 
   it("keeps the namespace route's opt-in when the watched Namespace has the label", async () => {
     const verified = await verifyNamespaceOptIn(cache(true))(podReview("apps"), facts(true));
@@ -122,15 +146,38 @@ describe("verifyNamespaceOptIn", () => {
     expect(verified.namespaceOptIn).toBe(false);
   });
 
-  it("refuses to guess before Namespaces were listed, naming the namespace", async () => {
-    const verify = verifyNamespaceOptIn(cache(undefined), { syncWaitMs: 5 });
-    await expect(verify(podReview("apps"), facts(true))).rejects.toThrow(NamespaceOptInUnknown);
-    await expect(verify(podReview("apps"), facts(true))).rejects.toThrow('namespace "apps"');
+  it("takes the route at its word for the patch before Namespaces were listed (writes are guarded)", async () => {
+    const verified = await verifyNamespaceOptIn(cache(undefined))(podReview("apps"), facts(true));
+    expect(verified.namespaceOptIn).toBe(true);
   });
 
   it("leaves the pod route and workloads as they are (their opt-in is not the namespace's)", async () => {
-    const verify = verifyNamespaceOptIn(cache(undefined), { syncWaitMs: 5 });
+    const verify = verifyNamespaceOptIn(cache(false));
     expect((await verify(podReview("apps"), facts(false))).namespaceOptIn).toBe(false);
     expect((await verify(podReview("apps"), facts(undefined))).namespaceOptIn).toBeUndefined();
+  });
+});
+
+describe("guardWrites", () => {
+  const guard = (answer: boolean | undefined) => guardWrites({ confirm: async () => answer });
+  const labelled = (namespace: string): AdmissionRequest => {
+    const request = podReview(namespace);
+    return { ...request, object: { metadata: { labels: { "graft.pnda.io/inject": "enabled" } } } };
+  };
+
+  it("lets graft write where the Namespace opted in, or for a pod labelled inject=enabled", async () => {
+    await expect(guard(true)(podReview("apps"))).resolves.toBeUndefined();
+    await expect(guard(false)(labelled("elsewhere"))).resolves.toBeUndefined();
+  });
+
+  it("refuses a write in a namespace that did not opt in, as a properties failure naming it", async () => {
+    await expect(guard(false)(podReview("victim"))).rejects.toThrow(PropertiesApiError);
+    await expect(guard(false)(podReview("victim"))).rejects.toThrow(
+      'namespace "victim" does not have graft.pnda.io/inject=enabled',
+    );
+  });
+
+  it("refuses a write when Namespaces cannot be read, saying so", async () => {
+    await expect(guard(undefined)(podReview("apps"))).rejects.toThrow("graft could not read Namespaces");
   });
 });

@@ -1,13 +1,17 @@
 /**
  * Which namespaces opted in (`graft.pnda.io/inject=enabled`), kept by a watch on Namespaces
  * (list once, then watch; listed again after a dropped watch), so an admission reads memory.
+ * A namespace the watch does not (yet) show as opted in is read once from the API server before
+ * graft acts on that answer: the label may have been set a moment ago (`kubectl label` then
+ * `kubectl apply`), and the API server's selector saw it before graft's watch did.
  *
  * Why: the route a review arrives on (`/mutate/namespace`) says the API server's selector
- * matched, but anyone who reaches the webhook's port can post to that route. Before graft
- * writes anything for a pod admitted because of its namespace, the namespace's label is checked
- * here; a forged review for a namespace that never opted in then changes nothing.
+ * matched, but anyone who reaches the webhook's port can post to that route. The namespace's
+ * label is checked here before graft reads or writes anything for such a pod, and again right
+ * before any write; a forged review for a namespace that never opted in changes nothing.
  */
 import {
+  ApiException,
   CoreV1Api,
   type Informer,
   type KubeConfig,
@@ -18,23 +22,32 @@ import {
 } from "@kubernetes/client-node";
 import { INJECT_ENABLED, LABEL_INJECT } from "../core/annotations.js";
 import type { AdmissionFacts } from "./facts.js";
+import { PropertiesApiError } from "./properties/api.js";
 import type { AdmissionRequest } from "./review.js";
 
 export type NamespaceInformer = Informer<V1Namespace> & ObjectCache<V1Namespace>;
 
 export type NamespaceCache = {
-  /** Whether `namespace` opted in and is not excluded; undefined until the first list answered. */
+  /** Whether `namespace` opted in and is not excluded, as watched; undefined until the first list answered. */
   optedIn(namespace: string): boolean | undefined;
-  /** Resolves when the first list has answered, or after `timeoutMs` (then false). */
-  synced(timeoutMs: number): Promise<boolean>;
+  /**
+   * The watched answer when it is yes; otherwise the namespace as the API server has it now
+   * (`read`), or the watched answer when that read fails (undefined: unknown).
+   */
+  confirm(namespace: string): Promise<boolean | undefined>;
   /** Resolves once the first list has answered (or rejects with why it could not). */
   start(): Promise<void>;
   stop(): Promise<void>;
 };
 
+/** A Namespace's labels from the API server; null when there is no such namespace. */
+export type ReadNamespaceLabels = (name: string) => Promise<Record<string, string> | null>;
+
 export type NamespaceCacheOptions = {
   /** Never opted in, whatever their labels (kube-system, graft's own, configured ones). */
   excluded: ReadonlySet<string>;
+  /** Reads one Namespace when the watch says no (RBAC: namespaces get); absent: the watch decides. */
+  read?: ReadNamespaceLabels;
   /** Told when the watch fails; it is restarted after `retryMs` (doubling up to 30 s). */
   onError?: (error: unknown) => void;
   retryMs?: number;
@@ -46,6 +59,19 @@ export function namespaceInformer(kubeConfig: KubeConfig): NamespaceInformer {
   return new ListWatch<V1Namespace>("/api/v1/namespaces", new Watch(kubeConfig), () => core.listNamespace());
 }
 
+/** `get` of one Namespace; 404 is null. */
+export function namespaceReader(kubeConfig: KubeConfig): ReadNamespaceLabels {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return async (name) => {
+    try {
+      return (await core.readNamespace({ name })).metadata?.labels ?? {};
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return null;
+      throw error;
+    }
+  };
+}
+
 export function createNamespaceCache(
   informer: NamespaceInformer,
   options: NamespaceCacheOptions,
@@ -55,12 +81,14 @@ export function createNamespaceCache(
   let stopped = false;
   let retryMs = baseRetryMs;
   let retryTimer: NodeJS.Timeout | undefined;
-  const waiting = new Set<() => void>();
-
   const markListed = () => {
     listed = true;
-    for (const wake of waiting) wake();
-    waiting.clear();
+  };
+
+  const optedIn = (namespace: string): boolean | undefined => {
+    if (!listed) return undefined;
+    if (options.excluded.has(namespace)) return false;
+    return informer.get(namespace)?.metadata?.labels?.[LABEL_INJECT] === INJECT_ENABLED;
   };
 
   informer.on("connect", () => {
@@ -86,24 +114,15 @@ export function createNamespaceCache(
   });
 
   return {
-    optedIn(namespace) {
-      if (!listed) return undefined;
-      if (options.excluded.has(namespace)) return false;
-      return informer.get(namespace)?.metadata?.labels?.[LABEL_INJECT] === INJECT_ENABLED;
-    },
-    synced(timeoutMs) {
-      if (listed) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        const timer = setTimeout(() => {
-          waiting.delete(wake);
-          resolve(false);
-        }, timeoutMs);
-        waiting.add(wake);
-      });
+    optedIn,
+    async confirm(namespace) {
+      const watched = optedIn(namespace);
+      if (watched === true || options.excluded.has(namespace) || !options.read) return watched;
+      try {
+        return (await options.read(namespace))?.[LABEL_INJECT] === INJECT_ENABLED;
+      } catch {
+        return watched;
+      }
     },
     start: async () => {
       stopped = false;
@@ -112,45 +131,59 @@ export function createNamespaceCache(
     stop: async () => {
       stopped = true;
       clearTimeout(retryTimer);
-      for (const wake of waiting) wake();
-      waiting.clear();
       await informer.stop();
     },
   };
 }
 
-/** How long an admission waits for the first list of Namespaces before it gives up. */
-export const DEFAULT_SYNC_WAIT_MS = 2_000;
-
-/** Thrown when a namespace's opt-in cannot be checked: the server answers 500, failurePolicy decides. */
-export class NamespaceOptInUnknown extends Error {
-  constructor(namespace: string) {
-    super(
-      `graft has not listed Namespaces yet, so it cannot check that namespace "${namespace}" has ` +
-        `${LABEL_INJECT}=${INJECT_ENABLED}; the pod's controller retries`,
-    );
-    this.name = "NamespaceOptInUnknown";
-  }
-}
-
 /**
  * The facts step that replaces what the route claims with what the cluster says: a pod that
  * arrived because of its namespace's label (`facts.namespaceOptIn` true) is injected only if
- * the watched Namespace has it. Other requests are unchanged: a pod's own label is in the
- * review itself (docs/install.md says what that leaves open), and workloads are only validated.
+ * the watched Namespace has it, so a forged review for a namespace that never opted in makes
+ * graft read and write nothing. Before the first list answers the route is taken at its word
+ * for the patch (which only the caller sees); writes are then held back by guardWrites.
+ * Other requests are unchanged: a pod's own label is in the review itself (docs/install.md says
+ * what that leaves open), and workloads are only validated.
  */
 export function verifyNamespaceOptIn(
-  cache: Pick<NamespaceCache, "optedIn" | "synced">,
-  { syncWaitMs = DEFAULT_SYNC_WAIT_MS } = {},
+  cache: Pick<NamespaceCache, "confirm">,
 ): (request: AdmissionRequest, facts: AdmissionFacts) => Promise<AdmissionFacts> {
   return async (request, facts) => {
-    if (facts.namespaceOptIn !== true || request.kind.kind !== "Pod") return facts;
-    const object = request.object as { metadata?: { namespace?: unknown } } | null | undefined;
-    const inObject = object?.metadata?.namespace;
-    const namespace = request.namespace || (typeof inObject === "string" ? inObject : "") || "default";
-    let optedIn = cache.optedIn(namespace);
-    if (optedIn === undefined && (await cache.synced(syncWaitMs))) optedIn = cache.optedIn(namespace);
-    if (optedIn === undefined) throw new NamespaceOptInUnknown(namespace);
-    return optedIn ? facts : { ...facts, namespaceOptIn: false };
+    if (facts.namespaceOptIn !== true || request.kind.kind !== "Pod" || request.operation !== "CREATE") {
+      return facts;
+    }
+    return (await cache.confirm(namespaceOf(request))) === false
+      ? { ...facts, namespaceOptIn: false }
+      : facts;
   };
+}
+
+/**
+ * Checked right before graft writes for `request` (webhook/cli.ts, ensureObjects): the pod
+ * opted in itself (its label, in the review), or its namespace did, as the watched Namespaces
+ * say. Throws a PropertiesApiError otherwise (the properties feature's onFailure then decides:
+ * by default the pod is refused and its controller retries).
+ */
+export function guardWrites(
+  cache: Pick<NamespaceCache, "confirm">,
+): (request: AdmissionRequest) => Promise<void> {
+  return async (request) => {
+    const object = request.object as { metadata?: { labels?: Record<string, unknown> } } | null | undefined;
+    if (object?.metadata?.labels?.[LABEL_INJECT] === INJECT_ENABLED) return;
+    const namespace = namespaceOf(request);
+    const optedIn = await cache.confirm(namespace);
+    if (optedIn === true) return;
+    throw new PropertiesApiError(
+      optedIn === undefined
+        ? `graft could not read Namespaces, so it cannot check that namespace "${namespace}" has ${LABEL_INJECT}=${INJECT_ENABLED} before writing there`
+        : `namespace "${namespace}" does not have ${LABEL_INJECT}=${INJECT_ENABLED}, and neither has the pod: graft writes nothing there`,
+      undefined,
+    );
+  };
+}
+
+function namespaceOf(request: AdmissionRequest): string {
+  const object = request.object as { metadata?: { namespace?: unknown } } | null | undefined;
+  const inObject = object?.metadata?.namespace;
+  return request.namespace || (typeof inObject === "string" ? inObject : "") || "default";
 }

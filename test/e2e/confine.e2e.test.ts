@@ -14,8 +14,10 @@ import { defaultWebhookConfig } from "../../webhook/config.js";
 import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
 import {
   createNamespaceCache,
+  guardWrites,
   type NamespaceCache,
   namespaceInformer,
+  namespaceReader,
   verifyNamespaceOptIn,
 } from "../../webhook/namespace-cache.js";
 import { excludedNamespaces } from "../../webhook/plan.js";
@@ -210,9 +212,11 @@ describe("a forged review sent straight to the webhook's port", () => {
     runtime = createPropertiesRuntime({ config, registry, kubeConfig: identity.kubeConfig, cleanup: false });
     namespaces = createNamespaceCache(namespaceInformer(identity.kubeConfig), {
       excluded: excludedNamespaces({ config, nativeSidecars: true }),
+      read: namespaceReader(identity.kubeConfig),
     });
     await Promise.all([runtime.start(), namespaces.start()]);
     const verifyOptIn = verifyNamespaceOptIn(namespaces);
+    const guard = guardWrites(namespaces);
     const createObjects = createObjectsIfAbsent(identity.kubeConfig);
     server = buildWebhookServer({
       config,
@@ -220,7 +224,10 @@ describe("a forged review sent straight to the webhook's port", () => {
       tls: issueServingCert(authority, { ipAddresses: ["127.0.0.1"], now }),
       nativeSidecars: true,
       logger: false,
-      ensureObjects: async (wanted, review) => createObjects(await runtime.ensure(wanted), review),
+      ensureObjects: async (wanted, review) => {
+        await guard(review);
+        await createObjects(await runtime.ensure(wanted), review);
+      },
       gatherFacts: async (review, known) => runtime.gatherFacts(review, await verifyOptIn(review, known)),
       recoverFromEnsureFailure: runtime.recover,
       observeDecision: runtime.observe,
