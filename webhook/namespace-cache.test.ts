@@ -119,7 +119,7 @@ describe("NamespaceCache.confirm", () => {
     expect(reads).toEqual(["fresh", "victim", "gone"]);
   });
 
-  it("falls back to the watch when the read fails (unknown before the first list)", async () => {
+  it("says unknown when the read fails", async () => {
     const { informer } = fakeInformer([[ns("victim")]]);
     const cache = createNamespaceCache(informer, {
       excluded,
@@ -129,7 +129,34 @@ describe("NamespaceCache.confirm", () => {
     });
     expect(await cache.confirm("victim")).toBeUndefined();
     await cache.start();
+    expect(await cache.confirm("victim")).toBeUndefined();
+  });
+
+  it("costs the API server at most one read per namespace per second and 4 at a time (forged reviews)", async () => {
+    let clock = 0;
+    let reads = 0;
+    const pending: Array<() => void> = [];
+    const { informer } = fakeInformer([[]]);
+    const cache = createNamespaceCache(informer, {
+      excluded,
+      now: () => clock,
+      read: (name) => {
+        reads++;
+        if (!name.startsWith("slow-")) return Promise.resolve({});
+        return new Promise((resolve) => pending.push(() => resolve({})));
+      },
+    });
+    await cache.start();
+    for (let i = 0; i < 100; i++) expect(await cache.confirm("victim")).toBe(false);
+    expect(reads).toBe(1);
+    clock += 1_001;
     expect(await cache.confirm("victim")).toBe(false);
+    expect(reads).toBe(2);
+    const slow = ["slow-1", "slow-2", "slow-3", "slow-4"].map((name) => cache.confirm(name));
+    expect(await cache.confirm("slow-5")).toBeUndefined();
+    expect(reads).toBe(6);
+    for (const release of pending) release();
+    expect(await Promise.all(slow)).toEqual([false, false, false, false]);
   });
 });
 

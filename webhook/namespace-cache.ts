@@ -32,7 +32,7 @@ export type NamespaceCache = {
   optedIn(namespace: string): boolean | undefined;
   /**
    * The watched answer when it is yes; otherwise the namespace as the API server has it now
-   * (`read`), or the watched answer when that read fails (undefined: unknown).
+   * (`read`); undefined (unknown) when that read fails, takes over 2 s, or 4 are in flight.
    */
   confirm(namespace: string): Promise<boolean | undefined>;
   /** Resolves once the first list has answered (or rejects with why it could not). */
@@ -51,7 +51,14 @@ export type NamespaceCacheOptions = {
   /** Told when the watch fails; it is restarted after `retryMs` (doubling up to 30 s). */
   onError?: (error: unknown) => void;
   retryMs?: number;
+  now?: () => number;
 };
+
+/** Reads of single Namespaces in flight at once, how long one may take, how long a "no" is kept. */
+const MAX_CONCURRENT_READS = 4;
+const READ_TIMEOUT_MS = 2_000;
+const NO_REMEMBERED_MS = 1_000;
+const MAX_REMEMBERED = 1_000;
 
 /** An informer on every Namespace (RBAC: namespaces list and watch). */
 export function namespaceInformer(kubeConfig: KubeConfig): NamespaceInformer {
@@ -84,6 +91,10 @@ export function createNamespaceCache(
   const markListed = () => {
     listed = true;
   };
+
+  const now = options.now ?? Date.now;
+  const recentNo = new Map<string, number>();
+  let reading = 0;
 
   const optedIn = (namespace: string): boolean | undefined => {
     if (!listed) return undefined;
@@ -118,10 +129,31 @@ export function createNamespaceCache(
     async confirm(namespace) {
       const watched = optedIn(namespace);
       if (watched === true || options.excluded.has(namespace) || !options.read) return watched;
+      const saidNo = recentNo.get(namespace);
+      if (saidNo !== undefined && saidNo > now()) return false;
+      // Every forged review for an unlabelled namespace would cost the API server a read: a few
+      // at a time, and a "no" is remembered for a second. Beyond that the answer is unknown
+      // (graft then writes nothing: guardWrites).
+      if (reading >= MAX_CONCURRENT_READS) return undefined;
+      reading++;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        return (await options.read(namespace))?.[LABEL_INJECT] === INJECT_ENABLED;
+        const labels = await Promise.race([
+          options.read(namespace),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error("timed out")), READ_TIMEOUT_MS);
+          }),
+        ]);
+        if (labels?.[LABEL_INJECT] === INJECT_ENABLED) return true;
+        recentNo.delete(namespace);
+        recentNo.set(namespace, now() + NO_REMEMBERED_MS);
+        while (recentNo.size > MAX_REMEMBERED) recentNo.delete(recentNo.keys().next().value!);
+        return false;
       } catch {
-        return watched;
+        return undefined;
+      } finally {
+        clearTimeout(timer);
+        reading--;
       }
     },
     start: async () => {

@@ -277,7 +277,11 @@ describe("manifests/base", () => {
     expect(writing.map(({ role, rule }) => `${role}: ${rule.resources?.join(",")}`)).toEqual([
       "graft-properties: configmaps",
     ]);
-    expect(rules.find(({ role }) => role === "graft-namespaces")?.rule.verbs).toEqual(["get", "list", "watch"]);
+    expect(rules.find(({ role }) => role === "graft-namespaces")?.rule.verbs).toEqual([
+      "get",
+      "list",
+      "watch",
+    ]);
   });
 
   it("ships a graft-platform sample with PNDA's platform variables", () => {
