@@ -63,7 +63,14 @@ const MAX_REMEMBERED = 1_000;
 /** An informer on every Namespace (RBAC: namespaces list and watch). */
 export function namespaceInformer(kubeConfig: KubeConfig): NamespaceInformer {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  return new ListWatch<V1Namespace>("/api/v1/namespaces", new Watch(kubeConfig), () => core.listNamespace());
+  // autoStart false: start() lists and watches once; a second, unreferenced watch would never be
+  // stopped and would keep the process alive after SIGTERM.
+  return new ListWatch<V1Namespace>(
+    "/api/v1/namespaces",
+    new Watch(kubeConfig),
+    () => core.listNamespace(),
+    false,
+  );
 }
 
 /** `get` of one Namespace; 404 is null. */

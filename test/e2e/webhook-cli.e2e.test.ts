@@ -64,4 +64,14 @@ describe("graft webhook in its pod", () => {
       | undefined;
     expect(agent?.image).toBe(OWN_IMAGE);
   });
+
+  it("exits 0 soon after SIGTERM, its watches on the API server closed", async () => {
+    // A watch left open (one started twice, only the second stopped) kept the process alive.
+    webhook.child.kill("SIGTERM");
+    const code = await Promise.race([
+      webhook.exited,
+      new Promise<string>((resolve) => setTimeout(() => resolve("still running after 10 s"), 10_000).unref()),
+    ]);
+    expect(code).toBe(0);
+  });
 });
