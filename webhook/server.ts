@@ -66,6 +66,8 @@ export type WebhookServerOptions = {
  * without an API call: `/mutate/namespace` is reached only by pods in a namespace labelled
  * inject=enabled, `/mutate/pod` only by pods in other namespaces. On `/validate` the namespace's
  * opt-in is unknown, and the core validates the workload's graft annotations regardless.
+ * A route is a claim anyone reaching the port can make: `graft webhook` checks it against the
+ * watched Namespaces in its facts step before graft reads or writes (namespace-cache.ts).
  */
 const NAMESPACE_OPT_IN: Record<AdmissionRoute, boolean | undefined> = {
   namespacePods: true,
