@@ -3,16 +3,26 @@
  * admission webhook. Certificates are reloaded when their files change; SIGTERM stops taking
  * new connections, lets in-flight reviews finish, then exits 0.
  */
+import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
 import { parsePort } from "../cli/io.js";
+import { type ClientAuth, keepClientCa } from "./client-auth.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
+import {
+  createNamespaceCache,
+  guardWrites,
+  namespaceInformer,
+  namespaceReader,
+  verifyNamespaceOptIn,
+} from "./namespace-cache.js";
 import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
 import { readOwnImage } from "./own-image.js";
+import { excludedNamespaces } from "./plan.js";
 import { createPropertiesRuntime, type PropertiesRuntime } from "./properties/runtime.js";
 import { buildWebhookServer } from "./server.js";
 
@@ -24,6 +34,9 @@ const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
   --tls-key FILE      PEM private key; reloaded when the file changes
   --config FILE       webhook config YAML (default: built-in defaults)
   --kubeconfig FILE   cluster access (default: in-cluster, then KUBECONFIG / ~/.kube/config)
+  --client-ca FILE    PEM CA: admission requests must present a client certificate it signed
+                      (the API server's, from its AdmissionConfiguration kubeConfigFile)
+  --client-name CN    with --client-ca: accept only this subject CN (repeatable)
   --log-level LEVEL   trace|debug|info|warn|error (default info)
 `;
 
@@ -34,11 +47,13 @@ type Args = {
   keyFile: string;
   configFile: string | undefined;
   kubeconfig: string | undefined;
+  clientCaFile: string | undefined;
+  clientNames: string[];
   logLevel: string;
 };
 
 function parse(argv: string[]): Args | string {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -49,6 +64,8 @@ function parse(argv: string[]): Args | string {
         "tls-key": { type: "string" },
         config: { type: "string" },
         kubeconfig: { type: "string" },
+        "client-ca": { type: "string" },
+        "client-name": { type: "string", multiple: true },
         "log-level": { type: "string", default: "info" },
         help: { type: "boolean", short: "h" },
       },
@@ -64,6 +81,10 @@ function parse(argv: string[]): Args | string {
   if (typeof certFile !== "string" || typeof keyFile !== "string") {
     return "--tls-cert and --tls-key are required (e.g. from `graft certs --out DIR`)";
   }
+  const clientNames = Array.isArray(values["client-name"]) ? values["client-name"] : [];
+  if (clientNames.length > 0 && typeof values["client-ca"] !== "string") {
+    return "--client-name needs --client-ca (the CA that signs the API server's client certificate)";
+  }
   return {
     port,
     host: String(values.host),
@@ -71,6 +92,8 @@ function parse(argv: string[]): Args | string {
     keyFile,
     configFile: typeof values.config === "string" ? values.config : undefined,
     kubeconfig: typeof values.kubeconfig === "string" ? values.kubeconfig : undefined,
+    clientCaFile: typeof values["client-ca"] === "string" ? values["client-ca"] : undefined,
+    clientNames,
     logLevel: String(values["log-level"]),
   };
 }
@@ -78,6 +101,36 @@ function parse(argv: string[]): Args | string {
 async function readConfig(file: string | undefined, defaults: RuntimeDefaults): Promise<WebhookConfig> {
   if (file === undefined) return loadWebhookConfig(undefined, defaults);
   return loadWebhookConfig(await readFile(file, "utf8"), defaults);
+}
+
+/** How long start-up waits for the first list of Namespaces before serving without it. */
+const NAMESPACES_START_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** The client CA bundle: every PEM certificate in it must parse, and there must be one. */
+async function readClientCa(file: string): Promise<string> {
+  const pem = await readFile(file, "utf8").catch((error: Error) => {
+    throw new Error(`--client-ca ${file} cannot be read (${error.message})`);
+  });
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new Error(`--client-ca ${file} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`);
+  }
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw new Error(`--client-ca ${file} is not a usable PEM CA certificate (${(error as Error).message})`);
+    }
+  }
+  return pem;
 }
 
 function loadKubeConfig(file: string | undefined): KubeConfig {
@@ -103,6 +156,16 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.stderr.write(`graft webhook: ${args}\n\n${USAGE}`);
     return 2;
+  }
+
+  let clientAuth: ClientAuth | undefined;
+  if (args.clientCaFile !== undefined) {
+    try {
+      clientAuth = { ca: await readClientCa(args.clientCaFile), allowedNames: args.clientNames };
+    } catch (error) {
+      process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+      return 2;
+    }
   }
 
   let kubeConfig: KubeConfig;
@@ -134,14 +197,28 @@ export async function run(argv: string[]): Promise<number> {
   const createObjects = createObjectsIfAbsent(kubeConfig);
   // Built after the server, to log through it; the hooks only run once the server listens.
   let properties: PropertiesRuntime | undefined;
+  // The namespace route's opt-in is checked against the watched Namespaces before any write.
+  const namespaces = createNamespaceCache(namespaceInformer(kubeConfig), {
+    excluded: excludedNamespaces({ config, nativeSidecars: native.native }),
+    read: namespaceReader(kubeConfig),
+    onError: (error) => app.log.warn({ err: error }, "watch on Namespaces failed; retrying"),
+  });
+  const verifyOptIn = verifyNamespaceOptIn(namespaces);
+  const guard = guardWrites(namespaces);
   const app = buildWebhookServer({
     config,
     registry,
     tls,
+    ...(clientAuth ? { clientAuth } : {}),
     nativeSidecars: native.native,
-    ensureObjects: async (objects, review) =>
-      createObjects(properties ? await properties.ensure(objects) : objects, review),
-    gatherFacts: async (review, facts) => (properties ? properties.gatherFacts(review, facts) : facts),
+    ensureObjects: async (objects, review) => {
+      await guard(review);
+      await createObjects(properties ? await properties.ensure(objects) : objects, review);
+    },
+    gatherFacts: async (review, known) => {
+      const facts = await verifyOptIn(review, known);
+      return properties ? properties.gatherFacts(review, facts) : facts;
+    },
     recoverFromEnsureFailure: (error, facts) => properties?.recover(error, facts),
     observeDecision: (decision) => properties?.observe(decision),
     logger: { level: args.logLevel },
@@ -152,26 +229,33 @@ export async function run(argv: string[]): Promise<number> {
     "agent image decided",
   );
 
+  // A reloaded serving pair keeps the client CA: setSecureContext replaces the whole context.
   const watch = reloadCertificatesOnChange(
-    app.server,
+    keepClientCa(app.server, clientAuth),
     { certFile: args.certFile, keyFile: args.keyFile },
     app.log,
   );
 
   properties = createPropertiesRuntime({ config, registry, kubeConfig, log: app.log });
-  try {
-    await properties.start();
-  } catch (error) {
+  const [platformStart, namespacesStart] = await Promise.allSettled([
+    properties.start(),
+    withTimeout(namespaces.start(), NAMESPACES_START_TIMEOUT_MS, "Namespaces were not listed"),
+  ]);
+  if (platformStart.status === "rejected") {
     // Until the watch recovers (it retries), pods that need application.properties get
     // properties.onFailure: denied by default, or admitted without it.
-    app.log.warn({ err: error }, "ConfigMap graft-platform could not be read yet; retrying");
+    app.log.warn({ err: platformStart.reason }, "ConfigMap graft-platform could not be read yet; retrying");
+  }
+  if (namespacesStart.status === "rejected") {
+    // Until then, graft writes nothing for pods admitted because of their namespace's label.
+    app.log.warn({ err: namespacesStart.reason }, "Namespaces could not be listed yet; retrying");
   }
 
   try {
     await app.listen({ port: args.port, host: args.host });
   } catch (error) {
     watch.close();
-    await properties.stop();
+    await Promise.all([properties.stop(), namespaces.stop()]);
     process.stderr.write(
       `graft webhook: cannot listen on ${args.host}:${args.port}: ${(error as Error).message}\n`,
     );
@@ -184,7 +268,7 @@ export async function run(argv: string[]): Promise<number> {
       process.off("SIGINT", stop);
       app.log.info({ signal }, "shutting down: finishing in-flight reviews");
       watch.close();
-      Promise.all([app.close(), properties?.stop()]).then(
+      Promise.all([app.close(), properties?.stop(), namespaces.stop()]).then(
         () => {
           app.log.info("stopped");
           resolve(0);

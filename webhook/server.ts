@@ -17,6 +17,7 @@ import type { Registry } from "prom-client";
 import type { PemPair } from "../certs/authority.js";
 import { jsonTextDepth } from "../core/limits.js";
 import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
+import { type ClientAuth, clientCertificateTlsOptions, requireClientCertificate } from "./client-auth.js";
 import type { WebhookConfig } from "./config.js";
 import { trackConnectionsForDrain } from "./drain.js";
 import { createWebhookMetrics, type ReviewOutcome } from "./metrics.js";
@@ -43,6 +44,8 @@ export type WebhookServerOptions = {
   config: WebhookConfig;
   registry: Registry;
   tls: PemPair;
+  /** Verify the API server's client certificate on the admission routes (client-auth.ts). */
+  clientAuth?: ClientAuth;
   /** Decided once at start-up (see native-sidecars.ts). */
   nativeSidecars: boolean;
   /** Called before answering when the core asks for objects, never on dry-run. */
@@ -71,6 +74,8 @@ export type WebhookServerOptions = {
  * without an API call: `/mutate/namespace` is reached only by pods in a namespace labelled
  * inject=enabled, `/mutate/pod` only by pods in other namespaces. On `/validate` the namespace's
  * opt-in is unknown, and the core validates the workload's graft annotations regardless.
+ * A route is a claim anyone reaching the port can make: `graft webhook` checks it against the
+ * watched Namespaces in its facts step before graft reads or writes (namespace-cache.ts).
  */
 const NAMESPACE_OPT_IN: Record<AdmissionRoute, boolean | undefined> = {
   namespacePods: true,
@@ -84,7 +89,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const { config, nativeSidecars, ensureObjects = async () => {}, admit = admitWithCore } = options;
   const metrics = createWebhookMetrics(options.registry);
   const app = Fastify({
-    https: { cert: options.tls.cert, key: options.tls.key },
+    https: {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      ...(options.clientAuth ? clientCertificateTlsOptions(options.clientAuth) : {}),
+    },
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     logger: options.logger ?? { level: "info" },
     // One line per review is written below; fastify's two lines per request would drown it.
@@ -110,6 +119,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   app.addHook("onRequest", async (request) => {
     request.log.debug({ method: request.method, path: request.url }, "request received");
   });
+
+  if (options.clientAuth) requireClientCertificate(app, options.clientAuth, REVIEW_PATHS);
 
   let closing = false;
   const drain = trackConnectionsForDrain(app.server);

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { run } from "./webhook-configuration-cli.js";
 
 function capture() {
@@ -51,5 +51,21 @@ describe("graft webhook-configuration", () => {
     expect(await run([])).toBe(2);
     expect(io.err()).toContain('--url must be https:// with no query or fragment, got "http://127.0.0.1:1"');
     expect(io.err()).toContain("give exactly one of --url and --service");
+  });
+
+  it("prints the write policy and its binding for the config's namespace and exclusions", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "graft-whc-"));
+    await writeFile(join(dir, "config.yaml"), "namespace: graft-system\nexcludedNamespaces: [legacy]\n");
+    const io = capture();
+    expect(await run(["--write-policy", "--config", join(dir, "config.yaml")])).toBe(0);
+    const [policy, binding] = parseAllDocuments(io.out()).map((d) => d.toJS());
+    expect(policy.kind).toBe("ValidatingAdmissionPolicy");
+    expect(binding).toMatchObject({
+      kind: "ValidatingAdmissionPolicyBinding",
+      spec: { policyName: "graft-writes" },
+    });
+    const text = JSON.stringify(policy);
+    expect(text).toContain("system:serviceaccount:graft-system:graft");
+    expect(text).toContain("'legacy'");
   });
 });

@@ -6,15 +6,19 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import type { WebhookConfig } from "./config.js";
 import { loadWebhookConfig } from "./config.js";
 import { renderMutatingWebhookConfiguration, type WebhookTarget } from "./webhook-configuration.js";
+import { renderWritePolicy } from "./write-policy.js";
 
 const USAGE = `Usage: graft webhook-configuration (--url URL | --service NAMESPACE/NAME[:PORT]) [options]
+       graft webhook-configuration --write-policy [--config F]
 
   --url URL        the webhook's base URL, e.g. https://127.0.0.1:8443 (paths are appended)
   --service S      the webhook's Service, e.g. graft/graft-webhook:443
   --ca-file F      PEM of the CA that signed the serving certificate (becomes caBundle)
   --config F       the webhook's config file (graft's namespace, excluded namespaces)
+  --write-policy   print the ValidatingAdmissionPolicy (and binding) confining graft's writes
 `;
 
 const SERVICE = /^([a-z0-9-]+)\/([a-z0-9-]+)(?::(\d{1,5}))?$/;
@@ -33,7 +37,14 @@ function targetFrom(url: string | undefined, service: string | undefined): Webho
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { url?: string; service?: string; "ca-file"?: string; config?: string; help?: boolean };
+  let values: {
+    url?: string;
+    service?: string;
+    "ca-file"?: string;
+    config?: string;
+    "write-policy"?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -42,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
         service: { type: "string" },
         "ca-file": { type: "string" },
         config: { type: "string" },
+        "write-policy": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -53,13 +65,29 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const readConfig = async (): Promise<WebhookConfig> =>
+    loadWebhookConfig(values.config ? await readFile(values.config, "utf8") : undefined);
+  if (values["write-policy"]) {
+    try {
+      const config = await readConfig();
+      const { policy, binding } = renderWritePolicy({
+        graftNamespace: config.namespace,
+        excludedNamespaces: config.excludedNamespaces,
+      });
+      process.stdout.write(`${stringify(policy)}---\n${stringify(binding)}`);
+      return 0;
+    } catch (error) {
+      process.stderr.write(`graft webhook-configuration: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   const target = targetFrom(values.url, values.service);
   if (typeof target === "string") {
     process.stderr.write(`graft webhook-configuration: ${target}\n\n${USAGE}`);
     return 2;
   }
   try {
-    const config = loadWebhookConfig(values.config ? await readFile(values.config, "utf8") : undefined);
+    const config = await readConfig();
     const caBundle = values["ca-file"] ? await readFile(values["ca-file"], "utf8") : undefined;
     const rendered = renderMutatingWebhookConfiguration({
       target,

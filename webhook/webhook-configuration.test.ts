@@ -81,9 +81,31 @@ describe("renderMutatingWebhookConfiguration", () => {
         "batch/jobs",
       ].map((r) => `${r}:CREATE,UPDATE`),
     );
-    expect(workloads?.matchConditions?.[0]?.expression).toContain(
-      "object.spec.jobTemplate.spec.template.metadata",
-    );
+    expect(workloads?.matchConditions?.map((c) => c.name)).toEqual([
+      "not-made-by-a-controller",
+      "graft-keys-applied",
+    ]);
+  });
+
+  it("sends a workload only as a person applies it: CREATE with graft keys, UPDATE changing the template's", () => {
+    const [controlled, applied] = workloads?.matchConditions ?? [];
+    expect(controlled?.expression).toContain("ownerReferences");
+    const [create, update] = (applied?.expression ?? "").split(" : ");
+    expect(create).toMatch(/^request\.operation == 'CREATE' \? /);
+    expect(create).toContain("object.?spec.?jobTemplate.?spec.?template.?metadata.?annotations");
+    // oldObject is null on CREATE: only the UPDATE branch reads it.
+    expect(create).not.toContain("oldObject");
+    for (const template of ["spec.?template", "spec.?jobTemplate.?spec.?template"]) {
+      for (const field of ["annotations", "labels"]) {
+        expect(update).toContain(`oldObject.?${template}.?metadata.?${field}.orValue({})`);
+      }
+    }
+  });
+
+  it("lets pods fail closed and workloads through while graft is down (the validator is advice)", () => {
+    expect(namespaced?.failurePolicy).toBe("Fail");
+    expect(labelled?.failurePolicy).toBe("Fail");
+    expect(workloads?.failurePolicy).toBe("Ignore");
   });
 
   it("uses the admission settings the API server needs for dry-run, reinvocation and v1 reviews", () => {

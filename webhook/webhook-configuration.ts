@@ -140,10 +140,12 @@ export function renderMutatingWebhookConfiguration(
     },
     {
       // Workloads are only validated (never patched), so `kubectl apply` shows a bad annotation at
-      // once instead of a ReplicaSet event nobody reads. Selectors cannot see a pod template, so
-      // matchConditions keep every workload without graft keys away from graft; that is why
-      // failurePolicy can be Fail: a graft outage blocks changes only to workloads that use graft,
-      // whose pods the pod webhooks would refuse anyway.
+      // once instead of a ReplicaSet event nobody reads. It is advice at apply time: the pods are
+      // checked again by the webhooks above. So it sees only what a person applies: a CREATE
+      // carrying graft keys, an UPDATE that changes the pod template's graft keys, never an
+      // object a controller made (a Deployment's ReplicaSets, a CronJob's Jobs). Scaling,
+      // rollouts, the garbage collector's updates and deletion never reach it, and
+      // failurePolicy Ignore lets an apply through while graft is down (docs/install.md).
       name: `workloads.validate.${PREFIX.slice(0, -1)}`,
       clientConfig: clientConfig(ADMISSION_PATHS.workloads),
       rules: WORKLOAD_RULES.map((rule) => ({
@@ -153,8 +155,8 @@ export function renderMutatingWebhookConfiguration(
         scope: "Namespaced",
       })),
       namespaceSelector: { matchExpressions: [neverTouched, ...confined] },
-      matchConditions: [{ name: "carries-graft-keys", expression: carriesGraftKeys() }],
-      failurePolicy: "Fail",
+      matchConditions: WORKLOAD_MATCH_CONDITIONS,
+      failurePolicy: "Ignore",
       reinvocationPolicy: "Never",
       ...common,
     },
@@ -172,26 +174,61 @@ export function renderMutatingWebhookConfiguration(
   };
 }
 
+/** Where graft keys are looked for: the workload, its pod template, a CronJob's job template. */
+const WORKLOAD_METADATA = [["metadata"], ["spec", "template", "metadata"]] as const;
+const TEMPLATE_METADATA = [
+  ["spec", "template", "metadata"],
+  ["spec", "jobTemplate", "spec", "template", "metadata"],
+] as const;
+
 /**
- * CEL: true when the workload, its pod template (spec.template) or a CronJob's
- * (spec.jobTemplate.spec.template) has a graft label or annotation. Every step is guarded with
- * has(): an error here would count as a webhook failure.
+ * CEL for `root.<steps>.<field>`, or an empty map where a step is missing (optional field
+ * selection, Kubernetes ≥ 1.28): an error in a matchCondition would count as a webhook failure.
  */
-function carriesGraftKeys(): string {
-  const graftKeysIn = (metadata: string) =>
-    ["annotations", "labels"]
-      .map(
-        (field) => `(has(${metadata}.${field}) && ${metadata}.${field}.exists(k, k.startsWith('${PREFIX}')))`,
-      )
-      .join(" || ");
-  const guarded = (steps: string[]) => {
-    const paths = steps.map((_, i) => `object.${steps.slice(0, i + 1).join(".")}`);
-    const metadata = paths[paths.length - 1] as string;
-    return `(${paths.map((path) => `has(${path})`).join(" && ")} && (${graftKeysIn(metadata)}))`;
-  };
-  return [
-    guarded(["metadata"]),
-    guarded(["spec", "template", "metadata"]),
-    guarded(["spec", "jobTemplate", "spec", "template", "metadata"]),
-  ].join(" || ");
+function mapAt(root: string, steps: readonly string[], field: string): string {
+  return `${root}.?${[...steps, field].join(".?")}.orValue({})`;
 }
+
+/** CEL: true when the object has a graft label or annotation on its metadata or a template's. */
+function carriesGraftKeys(): string {
+  return [...WORKLOAD_METADATA, TEMPLATE_METADATA[1]]
+    .flatMap((steps) =>
+      ["annotations", "labels"].map(
+        (field) => `${mapAt("object", steps, field)}.exists(k, k.startsWith('${PREFIX}'))`,
+      ),
+    )
+    .join(" || ");
+}
+
+/**
+ * CEL: true when an UPDATE adds, removes or changes a graft label or annotation of the pod
+ * template (what the admission core compares too: admission.ts, sameGraftIntent).
+ */
+function graftTemplateKeysChanged(): string {
+  return TEMPLATE_METADATA.flatMap((steps) =>
+    ["annotations", "labels"].map((field) => {
+      const now = mapAt("object", steps, field);
+      const before = mapAt("oldObject", steps, field);
+      return (
+        `${now}.exists(k, k.startsWith('${PREFIX}') && ${before}[?k] != optional.of(${now}[k])) || ` +
+        `${before}.exists(k, k.startsWith('${PREFIX}') && !(k in ${now}))`
+      );
+    }),
+  ).join(" || ");
+}
+
+/**
+ * What sends a workload to the validator (all must hold). On CREATE oldObject is null, so the
+ * comparison runs only on UPDATE.
+ */
+export const WORKLOAD_MATCH_CONDITIONS = [
+  {
+    // A Deployment's ReplicaSets and a CronJob's Jobs are checked when their owner is applied.
+    name: "not-made-by-a-controller",
+    expression: "!object.?metadata.?ownerReferences.orValue([]).exists(r, r.?controller.orValue(false))",
+  },
+  {
+    name: "graft-keys-applied",
+    expression: `request.operation == 'CREATE' ? (${carriesGraftKeys()}) : (${graftTemplateKeysChanged()})`,
+  },
+];

@@ -178,6 +178,9 @@ gen_certs() {
 		issue controller-manager "/CN=system:kube-controller-manager"
 		issue scheduler "/CN=system:kube-scheduler"
 		issue kwok "/O=system:masters/CN=kwok"
+		# Presented by the API server to webhooks that ask for a client certificate (graft's
+		# --client-ca): see write_admission_config.
+		issue webhook-client "/CN=kube-apiserver-webhook-client"
 		openssl genrsa -out sa.key 2048 2>/dev/null
 		openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
 	)
@@ -203,6 +206,36 @@ contexts:
     cluster: graft-test
     user: $2
 current-context: graft-test
+EOF
+}
+
+# The API server's AdmissionConfiguration: webhooks get the client certificate webhook-client
+# (user "*" of the webhook kubeconfig matches every webhook; one that does not ask for a
+# certificate never sees it). test/e2e/client-cert.e2e.test.ts relies on it.
+write_admission_config() {
+	cat >"${STATE}/webhook-client.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+users:
+- name: "*"
+  user:
+    client-certificate: ${STATE}/pki/webhook-client.crt
+    client-key: ${STATE}/pki/webhook-client.key
+EOF
+	cat >"${STATE}/admission.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: MutatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: ${STATE}/webhook-client.kubeconfig
+- name: ValidatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: ${STATE}/webhook-client.kubeconfig
 EOF
 }
 
@@ -274,6 +307,7 @@ cmd_up() {
 	write_kubeconfig "${STATE}/controller-manager.kubeconfig" controller-manager "${server}"
 	write_kubeconfig "${STATE}/scheduler.kubeconfig" scheduler "${server}"
 	write_kubeconfig "${STATE}/kwok.kubeconfig" kwok "${server}"
+	write_admission_config
 	printf 'etcd=%s\netcd-peer=%s\napiserver=%s\ncontroller-manager=%s\nscheduler=%s\n' \
 		"${etcd_port}" "${etcd_peer}" "${api_port}" "${kcm_port}" "${sched_port}" >"${STATE}/ports"
 	local pki="${STATE}/pki"
@@ -293,6 +327,7 @@ cmd_up() {
 		--endpoint-reconciler-type=none \
 		--tls-cert-file="${pki}/apiserver.crt" --tls-private-key-file="${pki}/apiserver.key" \
 		--client-ca-file="${pki}/ca.crt" \
+		--admission-control-config-file="${STATE}/admission.yaml" \
 		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 		--service-account-key-file="${pki}/sa.pub" \
 		--service-account-signing-key-file="${pki}/sa.key" \

@@ -64,6 +64,20 @@ function relocate(objects: Manifest[], namespace: string, suffix: string): Manif
     for (const subject of binding.subjects ?? []) {
       if (subject.namespace === "graft") subject.namespace = namespace;
     }
+    if (object.kind === "ValidatingAdmissionPolicy" || object.kind === "ValidatingAdmissionPolicyBinding") {
+      object.metadata.name = `${object.metadata.name}-${suffix}`;
+      const spec = object.spec as {
+        policyName?: string;
+        matchConditions?: { name: string; expression: string }[];
+      };
+      if (spec.policyName) spec.policyName = `${spec.policyName}-${suffix}`;
+      for (const condition of spec.matchConditions ?? []) {
+        condition.expression = condition.expression.replace(
+          "system:serviceaccount:graft:",
+          `system:serviceaccount:${namespace}:`,
+        );
+      }
+    }
     if (object.kind === "MutatingWebhookConfiguration") {
       object.metadata.name = `${object.metadata.name}-${suffix}`;
       for (const webhook of (object as Manifest & k8s.V1MutatingWebhookConfiguration).webhooks ?? []) {
@@ -99,10 +113,17 @@ describe("graft's install manifests on a real API server", () => {
 
   afterAll(async () => {
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    for (const role of ["graft-properties"]) {
+    for (const role of ["graft-properties", "graft-namespaces"]) {
       await rbac.deleteClusterRoleBinding({ name: `${role}-${suffix}` }).catch(() => undefined);
       await rbac.deleteClusterRole({ name: `${role}-${suffix}` }).catch(() => undefined);
     }
+    const admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+    await admission
+      .deleteValidatingAdmissionPolicyBinding({ name: `graft-writes-${suffix}` })
+      .catch(() => undefined);
+    await admission
+      .deleteValidatingAdmissionPolicy({ name: `graft-writes-${suffix}` })
+      .catch(() => undefined);
   });
 
   it.each(KUSTOMIZATIONS)("kubectl kustomize renders %s", (dir) => {
@@ -122,6 +143,10 @@ describe("graft's install manifests on a real API server", () => {
         "ServiceAccount/graft",
         "ClusterRole/graft-properties",
         "ClusterRoleBinding/graft-properties",
+        "ClusterRole/graft-namespaces",
+        "ClusterRoleBinding/graft-namespaces",
+        "ValidatingAdmissionPolicy/graft-writes",
+        "ValidatingAdmissionPolicyBinding/graft-writes",
         "Role/graft-platform",
         "RoleBinding/graft-platform",
         "ConfigMap/graft-config-<hash>",
@@ -256,8 +281,10 @@ describe("graft's install manifests on a real API server", () => {
   });
 
   it("is removed by deleting its namespace and cluster-scoped objects", async () => {
-    await rbac.deleteClusterRoleBinding({ name: `graft-properties-${suffix}` });
-    await rbac.deleteClusterRole({ name: `graft-properties-${suffix}` });
+    for (const role of ["graft-properties", "graft-namespaces"]) {
+      await rbac.deleteClusterRoleBinding({ name: `${role}-${suffix}` });
+      await rbac.deleteClusterRole({ name: `${role}-${suffix}` });
+    }
     await core.deleteNamespace({ name: namespace });
     await eventually(
       "namespace gone",

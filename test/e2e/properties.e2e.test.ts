@@ -234,8 +234,10 @@ afterAll(async () => {
   await server?.close();
   await runtime?.stop();
   const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
-  await rbac.deleteClusterRoleBinding({ name: `graft-properties-${suffix}` }).catch(() => undefined);
-  await rbac.deleteClusterRole({ name: `graft-properties-${suffix}` }).catch(() => undefined);
+  for (const role of ["graft-properties", "graft-namespaces"]) {
+    await rbac.deleteClusterRoleBinding({ name: `${role}-${suffix}` }).catch(() => undefined);
+    await rbac.deleteClusterRole({ name: `${role}-${suffix}` }).catch(() => undefined);
+  }
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   await core.deleteNamespace({ name: graftNamespace }).catch(() => undefined);
 });

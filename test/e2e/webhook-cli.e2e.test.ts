@@ -15,7 +15,10 @@ describe("graft webhook in its pod", () => {
   let webhook: WebhookCli;
 
   beforeAll(async () => {
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    // Opted in: the webhook checks the namespace's label before it injects for /mutate/namespace.
+    await core.createNamespace({
+      body: { metadata: { name: namespace, labels: { "graft.pnda.io/inject": "enabled" } } },
+    });
     await eventually("ServiceAccount default", () =>
       core.readNamespacedServiceAccount({ name: "default", namespace }).then(() => true),
     );
@@ -41,9 +44,13 @@ describe("graft webhook in its pod", () => {
 
   it("injects the agent with the image of its own pod, and says so at start-up", async () => {
     expect(webhook.logs.find((line) => line.msg === "agent image decided")?.agentImage).toBe(OWN_IMAGE);
-    const reply = await post(`${webhook.base}/mutate/namespace`, JSON.stringify(podReview("uid-own-image")), {
-      ca: webhook.ca,
-    });
+    const reply = await post(
+      `${webhook.base}/mutate/namespace`,
+      JSON.stringify(podReview("uid-own-image", namespace)),
+      {
+        ca: webhook.ca,
+      },
+    );
     expect(reply.status).toBe(200);
     const { response } = reply.json() as { response: { patch: string } };
     const patch = JSON.parse(Buffer.from(response.patch, "base64").toString()) as {
@@ -56,5 +63,15 @@ describe("graft webhook in its pod", () => {
       | { image?: string }
       | undefined;
     expect(agent?.image).toBe(OWN_IMAGE);
+  });
+
+  it("exits 0 soon after SIGTERM, its watches on the API server closed", async () => {
+    // A watch left open (one started twice, only the second stopped) kept the process alive.
+    webhook.child.kill("SIGTERM");
+    const code = await Promise.race([
+      webhook.exited,
+      new Promise<string>((resolve) => setTimeout(() => resolve("still running after 10 s"), 10_000).unref()),
+    ]);
+    expect(code).toBe(0);
   });
 });

@@ -17,10 +17,12 @@ import type {
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { loadWebhookConfig } from "../../webhook/config.js";
+import { MAX_PROPERTIES_BYTES } from "../../webhook/properties/configmap.js";
+import { renderWritePolicy } from "../../webhook/write-policy.js";
 
 const manifests = fileURLToPath(new URL("../../manifests/", import.meta.url));
 /** graft's own install; manifests/examples are applications, not graft. */
-const INSTALL_DIRS = ["base", "overlays", "notebooks", "monitoring", "console"];
+const INSTALL_DIRS = ["base", "overlays", "components", "notebooks", "monitoring", "console"];
 
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown };
 type Located = { file: string; object: Manifest };
@@ -252,6 +254,36 @@ describe("manifests/base", () => {
     expect(policy.spec?.ingress?.flatMap((rule) => rule.ports?.map((p) => p.port))).toEqual([8443]);
   });
 
+  it("confines graft's writes with write-policy.yaml, what renderWritePolicy renders for graft/graft", () => {
+    const documents = parseAllDocuments(
+      readFileSync(path.join(manifests, "base/write-policy.yaml"), "utf8"),
+    ).map((d) => d.toJS() as unknown);
+    const { policy, binding } = renderWritePolicy({ graftNamespace: "graft" });
+    expect(documents).toEqual([policy, binding]);
+    const text = JSON.stringify(policy);
+    expect(text).toContain("system:serviceaccount:graft:graft");
+    expect(text).toContain(`<= ${MAX_PROPERTIES_BYTES}`);
+    expect(binding.spec.validationActions).toEqual(["Deny"]);
+  });
+
+  it("gives graft's ServiceAccount ConfigMap writes only where the policy confines them, and no pod writes", () => {
+    const rules = base
+      .filter(({ object }) => object.kind === "ClusterRole" || object.kind === "Role")
+      .flatMap(({ object }) =>
+        (object.rules as V1PolicyRule[]).map((rule) => ({ role: object.metadata.name, rule })),
+      );
+    const writes = ["create", "update", "patch", "delete", "deletecollection"];
+    const writing = rules.filter(({ rule }) => rule.verbs.some((verb) => writes.includes(verb)));
+    expect(writing.map(({ role, rule }) => `${role}: ${rule.resources?.join(",")}`)).toEqual([
+      "graft-properties: configmaps",
+    ]);
+    expect(rules.find(({ role }) => role === "graft-namespaces")?.rule.verbs).toEqual([
+      "get",
+      "list",
+      "watch",
+    ]);
+  });
+
   it("ships a graft-platform sample with PNDA's platform variables", () => {
     const platform = one<{ data: Record<string, string> }>("ConfigMap", "graft-platform");
     for (const key of ["kafka_brokers", "zookeeper_quorum", "zookeeper_port", "name_node", "opentsdb"]) {
@@ -294,5 +326,28 @@ describe("manifests/overlays", () => {
     expect(script).toMatch(/^service=graft-webhook$/m);
     expect(script).toMatch(/^secret=graft-webhook-tls$/m);
     expect(script).toMatch(/--dns "\$\{service\}\.\$\{namespace\}\.svc"/);
+  });
+});
+
+describe("manifests/components/webhook-ingress", () => {
+  const read = (file: string) =>
+    readFileSync(path.join(manifests, "components/webhook-ingress", file), "utf8");
+
+  it("replaces the webhook's any-source ingress with the control plane's CIDR (a placeholder) and Prometheus", () => {
+    const kustomization = parse(read("kustomization.yaml")) as { kind: string; patches: { path: string }[] };
+    expect(kustomization.kind).toBe("Component");
+    expect(kustomization.patches).toEqual([{ path: "networkpolicy.yaml" }]);
+    const policy = parse(read("networkpolicy.yaml")) as V1NetworkPolicy;
+    expect(policy.metadata).toEqual({ name: "graft-webhook", namespace: "graft" });
+    // Read as YAML: the field is `from` (the client's type calls it `_from`).
+    const [controlPlane, prometheus] = (policy.spec?.ingress ?? []) as Array<{
+      from?: Record<string, unknown>[];
+    }>;
+    // TEST-NET-1: documentation-only addresses, so an unedited copy admits no real caller.
+    expect(controlPlane?.from).toEqual([{ ipBlock: { cidr: "192.0.2.0/24" } }]);
+    expect(prometheus?.from?.[0]?.namespaceSelector).toBeDefined();
+    for (const rule of policy.spec?.ingress ?? [])
+      expect(rule.ports).toEqual([{ port: 8443, protocol: "TCP" }]);
+    expect(read("kustomization.yaml")).toContain("path: /spec/ingress/0/from/0/ipBlock/cidr");
   });
 });

@@ -169,6 +169,27 @@ describe("the properties feature", () => {
     expect(admit(request(asked), facts()).create).toHaveLength(1);
   });
 
+  it("denies a merged file above 256 KiB, naming the limit, and asks for no ConfigMap", () => {
+    const big: PropertiesFacts = {
+      ...properties,
+      configMaps: new Map([
+        ["traffic-props", { "properties.json": JSON.stringify({ blob: "x".repeat(300_000) }) }],
+      ]),
+    };
+    const decision = admit(request(sparkPod()), facts({ properties: big }));
+    expect(decision.allowed).toBe(false);
+    expect(decision.create).toEqual([]);
+    expect(decision.message).toMatch(/above graft's limit of 262144 bytes/);
+    // Just under the limit is still made.
+    const fits: PropertiesFacts = {
+      ...properties,
+      configMaps: new Map([
+        ["traffic-props", { "properties.json": JSON.stringify({ blob: "x".repeat(200_000) }) }],
+      ]),
+    };
+    expect(admit(request(sparkPod()), facts({ properties: fits })).create).toHaveLength(1);
+  });
+
   it("rejects an overrides annotation that is not a JSON object", () => {
     const decision = admit(request(sparkPod({ "graft.pnda.io/properties-overrides": "[1]" })), facts());
     expect(decision.message).toMatch(/properties-overrides.*expected a JSON object of component properties/);

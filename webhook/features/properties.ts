@@ -7,7 +7,7 @@
 import { ANNOTATION, type ComponentType } from "../../core/annotations.js";
 import { createMemo, identityOf } from "../../core/memo.js";
 import type { PodLike } from "../kube.js";
-import { ownerReferenceFor, propertiesConfigMap } from "../properties/configmap.js";
+import { ownerReferenceFor, propertiesConfigMap, propertiesSizeError } from "../properties/configmap.js";
 import { DEFAULT_MOUNT_PATH, renderPropertiesMount } from "../properties/mount.js";
 import { mergeApplicationProperties, type PropertyValue } from "../properties/pnda-format.js";
 import { componentSource, PROPERTIES_KEY } from "../properties/sources.js";
@@ -127,6 +127,8 @@ export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> 
         ["service_account", user],
       ]),
     });
+    const tooLarge = propertiesSizeError(content);
+    if (tooLarge !== undefined) return { ok: false as const, error: tooLarge };
     return { ok: true as const, configMap: propertiesConfigMap({ namespace, app, component, content }) };
   });
   if (!merged.ok) return { deny: [merged.error] };

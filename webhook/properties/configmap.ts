@@ -20,6 +20,22 @@ export const PROPERTIES_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_GRAFT},${LA
 
 const NAME_PART_MAX = 100;
 
+/**
+ * The largest merged application.properties graft stores, in UTF-8 bytes: far above a real
+ * one (a few KiB), far below a ConfigMap's 1 MiB. A forged review can carry any annotation, so
+ * this bounds what one admission makes graft write; the ValidatingAdmissionPolicy
+ * (webhook/write-policy.ts) holds graft's ServiceAccount to the same bound.
+ */
+export const MAX_PROPERTIES_BYTES = 256 * 1024;
+
+/** Why `content` is too large to store, naming the limit; undefined when it fits. */
+export function propertiesSizeError(content: string): string | undefined {
+  const bytes = new TextEncoder().encode(content).length;
+  return bytes <= MAX_PROPERTIES_BYTES
+    ? undefined
+    : `the merged application.properties would be ${bytes} bytes, above graft's limit of ${MAX_PROPERTIES_BYTES} bytes (256 KiB): make the component's properties or "graft.pnda.io/properties-overrides" smaller`;
+}
+
 /** The first 10 hex digits of SHA-256 over app, component and the file: equal inputs, equal name. */
 export function contentHash(app: string, component: string, content: string): string {
   return createHash("sha256").update(`${app}\n${component}\n${content}`).digest("hex").slice(0, 10);

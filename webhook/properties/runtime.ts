@@ -10,6 +10,7 @@ import type { WebhookConfig } from "../config.js";
 import type { AdmissionFacts } from "../facts.js";
 import { PROPERTIES_UNAVAILABLE } from "../features/properties.js";
 import type { PodLike } from "../kube.js";
+import { decideOptIn } from "../plan.js";
 import type { AdmissionRequest } from "../review.js";
 import { kubernetesPropertiesApi, type PropertiesApi, PropertiesApiError } from "./api.js";
 import { type Cleanup, DEFAULT_GRACE_MS, DEFAULT_SWEEP_INTERVAL_MS, startOrphanCleanup } from "./cleanup.js";
@@ -27,7 +28,7 @@ import { createPlatformCache, type PlatformCache, platformInformer } from "./pla
 export const START_TIMEOUT_MS = 10_000;
 
 export type PropertiesRuntime = {
-  /** Adds `facts.properties` for a pod being created; never throws. */
+  /** Adds `facts.properties` for a pod being created that graft injects; never throws. */
   gatherFacts(request: AdmissionRequest, facts: AdmissionFacts): Promise<AdmissionFacts>;
   /** Ensures the properties ConfigMaps among `objects` exist and are owned; returns the other objects. */
   ensure(objects: KubernetesObject[]): Promise<KubernetesObject[]>;
@@ -81,6 +82,9 @@ export function createPropertiesRuntime(options: PropertiesRuntimeOptions): Prop
       if (request.kind.kind !== "Pod" || request.operation !== "CREATE" || !request.object) return facts;
       const pod = request.object as PodLike;
       const namespace = request.namespace || pod.metadata?.namespace || "default";
+      // Nothing is read for a pod graft will not inject (an excluded namespace, a namespace
+      // whose opt-in the Namespace cache did not confirm): a forged review reads nothing.
+      if (!decideOptIn(pod, namespace, facts).inject) return facts;
       return {
         ...facts,
         properties: await gatherPropertiesFacts(pod, namespace, { platform, readConfigMap }),

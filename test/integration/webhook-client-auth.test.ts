@@ -1,0 +1,138 @@
+// The webhook's optional check of the API server's client certificate (webhook/client-auth.ts),
+// against real TLS clients on 127.0.0.1: a review is answered only for a certificate the
+// configured CA signed (and, when names are given, with an accepted CN); probes and /metrics
+// stay open to clients without one; a reloaded serving certificate keeps the client CA.
+import { request as httpsRequest } from "node:https";
+import type { AddressInfo } from "node:net";
+import forge from "node-forge";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAuthority, issueServingCert, type PemPair } from "../../certs/authority.js";
+import { keepClientCa } from "../../webhook/client-auth.js";
+import { defaultWebhookConfig } from "../../webhook/config.js";
+import { buildWebhookServer } from "../../webhook/server.js";
+
+const now = new Date();
+
+/** A TLS client certificate (extKeyUsage clientAuth) for `commonName`, signed by `authority`. */
+function issueClientCert(authority: PemPair, commonName: string): PemPair {
+  const caCert = forge.pki.certificateFromPem(authority.cert);
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
+  cert.validity.notBefore = new Date(now.getTime() - 60_000);
+  cert.validity.notAfter = new Date(now.getTime() + 86_400_000);
+  cert.setSubject([{ name: "commonName", value: commonName }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: "basicConstraints", cA: false },
+    { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+    { name: "extKeyUsage", clientAuth: true },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(authority.key), forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+const review = {
+  apiVersion: "admission.k8s.io/v1",
+  kind: "AdmissionReview",
+  request: {
+    uid: "u-1",
+    kind: { group: "", version: "v1", kind: "Pod" },
+    namespace: "apps",
+    operation: "CREATE",
+    object: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i" }] } },
+  },
+};
+
+type Reply = { status: number; body: string };
+
+describe("graft webhook with --client-ca", () => {
+  const servingCa = createAuthority({ now, commonName: "serving-ca" });
+  const clientCa = createAuthority({ now, commonName: "apiserver-client-ca" });
+  const otherCa = createAuthority({ now, commonName: "someone-else" });
+  const apiServer = issueClientCert(clientCa, "kube-apiserver-webhook-client");
+  const otherName = issueClientCert(clientCa, "kubernetes-admin");
+  const forged = issueClientCert(otherCa, "kube-apiserver-webhook-client");
+  const app = buildWebhookServer({
+    config: defaultWebhookConfig(),
+    registry: new Registry(),
+    tls: issueServingCert(servingCa, { ipAddresses: ["127.0.0.1"], now }),
+    clientAuth: { ca: clientCa.cert, allowedNames: ["kube-apiserver-webhook-client"] },
+    nativeSidecars: true,
+    logger: false,
+  });
+  let port = 0;
+
+  beforeAll(async () => {
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** One request on a new connection, as `client` (or without a certificate). */
+  const call = (method: "GET" | "POST", path: string, client?: PemPair): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const body = method === "POST" ? JSON.stringify(review) : undefined;
+      const req = httpsRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          method,
+          path,
+          ca: servingCa.cert,
+          agent: false,
+          ...(client ? { cert: client.cert, key: client.key } : {}),
+          headers: body ? { "content-type": "application/json" } : {},
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.setTimeout(10_000, () => req.destroy(new Error("no answer within 10 s")));
+      req.on("error", reject);
+      req.end(body);
+    });
+
+  it("answers a review from the API server's certificate", async () => {
+    const reply = await call("POST", "/mutate/namespace", apiServer);
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body).response).toMatchObject({ uid: "u-1", allowed: true });
+  });
+
+  it("refuses a review without a client certificate with 401, naming --client-ca", async () => {
+    for (const path of ["/mutate/namespace", "/mutate/pod", "/validate"]) {
+      const reply = await call("POST", path);
+      expect(reply.status, path).toBe(401);
+      expect(reply.body).toContain("--client-ca");
+    }
+  });
+
+  it("refuses a certificate another CA signed (401) and a CN not accepted (403)", async () => {
+    expect((await call("POST", "/mutate/pod", forged)).status).toBe(401);
+    const wrongName = await call("POST", "/mutate/pod", otherName);
+    expect(wrongName.status).toBe(403);
+    expect(JSON.parse(wrongName.body).message).toContain('CN "kubernetes-admin"');
+  });
+
+  it("keeps /healthz, /readyz and /metrics open to clients without a certificate (kubelet, Prometheus)", async () => {
+    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+      expect((await call("GET", path)).status, path).toBe(200);
+    }
+  });
+
+  it("still verifies client certificates after the serving certificate is reloaded", async () => {
+    const renewed = issueServingCert(servingCa, { ipAddresses: ["127.0.0.1"], now });
+    keepClientCa(app.server, { ca: clientCa.cert, allowedNames: [] }).setSecureContext(renewed);
+    expect((await call("POST", "/mutate/namespace", apiServer)).status).toBe(200);
+    expect((await call("POST", "/mutate/namespace")).status).toBe(401);
+  });
+});
