@@ -1,7 +1,8 @@
 /**
  * `graft webhook --port 8443 --tls-cert F --tls-key F [--config F] [--kubeconfig F]`: the
- * admission webhook. Certificates are reloaded when their files change; SIGTERM stops taking
- * new connections, lets in-flight reviews finish, then exits 0.
+ * admission webhook. Certificates are reloaded when their files change; on SIGTERM readiness fails,
+ * every request still arriving is answered (`Connection: close`) for the drain delay, then the
+ * listener closes, in-flight reviews finish, and it exits 0 (drain.ts).
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -9,8 +10,10 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
 import { parsePort } from "../cli/io.js";
+import { parseDuration } from "../core/duration.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
+import { createCertificateMetrics } from "./metrics.js";
 import { decideNativeSidecars, fetchServerVersion } from "./native-sidecars.js";
 import { readOwnImage } from "./own-image.js";
 import { createPropertiesRuntime, type PropertiesRuntime } from "./properties/runtime.js";
@@ -25,7 +28,11 @@ const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
   --config FILE       webhook config YAML (default: built-in defaults)
   --kubeconfig FILE   cluster access (default: in-cluster, then KUBECONFIG / ~/.kube/config)
   --log-level LEVEL   trace|debug|info|warn|error (default info)
+  --drain-delay DUR   after SIGTERM, keep answering with readiness failing this long before the
+                      listener closes, while endpoints are removed (default 5s; 0 for none)
 `;
+
+const DEFAULT_DRAIN_DELAY_MS = 5_000;
 
 type Args = {
   port: number;
@@ -35,6 +42,7 @@ type Args = {
   configFile: string | undefined;
   kubeconfig: string | undefined;
   logLevel: string;
+  drainDelayMs: number;
 };
 
 function parse(argv: string[]): Args | string {
@@ -50,6 +58,7 @@ function parse(argv: string[]): Args | string {
         config: { type: "string" },
         kubeconfig: { type: "string" },
         "log-level": { type: "string", default: "info" },
+        "drain-delay": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -59,6 +68,16 @@ function parse(argv: string[]): Args | string {
   if (values.help) return "";
   const port = parsePort(String(values.port));
   if (port === undefined) return `--port must be a port number, got "${values.port}"`;
+  const drainDelay = values["drain-delay"];
+  const drainDelayMs =
+    drainDelay === undefined
+      ? DEFAULT_DRAIN_DELAY_MS
+      : /^0(ms|s)?$/.test(String(drainDelay))
+        ? 0
+        : parseDuration(String(drainDelay));
+  if (drainDelayMs === undefined) {
+    return `--drain-delay must be a duration such as 5s or 500ms, got "${drainDelay}"`;
+  }
   const certFile = values["tls-cert"];
   const keyFile = values["tls-key"];
   if (typeof certFile !== "string" || typeof keyFile !== "string") {
@@ -72,6 +91,7 @@ function parse(argv: string[]): Args | string {
     configFile: typeof values.config === "string" ? values.config : undefined,
     kubeconfig: typeof values.kubeconfig === "string" ? values.kubeconfig : undefined,
     logLevel: String(values["log-level"]),
+    drainDelayMs,
   };
 }
 
@@ -130,6 +150,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "graft_webhook_" });
+  const certificateMetrics = createCertificateMetrics(registry);
+  certificateMetrics.serving(tls);
   const native = await decideNativeSidecars(config.nativeSidecars, fetchServerVersion(kubeConfig));
   const createObjects = createObjectsIfAbsent(kubeConfig);
   // Built after the server, to log through it; the hooks only run once the server listens.
@@ -145,6 +167,7 @@ export async function run(argv: string[]): Promise<number> {
     recoverFromEnsureFailure: (error, facts) => properties?.recover(error, facts),
     observeDecision: (decision) => properties?.observe(decision),
     logger: { level: args.logLevel },
+    drainDelayMs: args.drainDelayMs,
   });
   app.log.info({ nativeSidecars: native.native, reason: native.reason }, "native sidecars decided");
   app.log.info(
@@ -156,6 +179,8 @@ export async function run(argv: string[]): Promise<number> {
     app.server,
     { certFile: args.certFile, keyFile: args.keyFile },
     app.log,
+    undefined,
+    { reloaded: certificateMetrics.serving, failed: certificateMetrics.reloadFailed },
   );
 
   properties = createPropertiesRuntime({ config, registry, kubeConfig, log: app.log });
@@ -182,7 +207,10 @@ export async function run(argv: string[]): Promise<number> {
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
-      app.log.info({ signal }, "shutting down: finishing in-flight reviews");
+      app.log.info(
+        { signal, drainDelayMs: args.drainDelayMs },
+        "shutting down: readiness fails, requests are answered with Connection: close until the listener closes",
+      );
       watch.close();
       Promise.all([app.close(), properties?.stop()]).then(
         () => {

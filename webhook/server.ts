@@ -15,6 +15,7 @@ import Fastify, {
 } from "fastify";
 import type { Registry } from "prom-client";
 import type { PemPair } from "../certs/authority.js";
+import { SERVER_TLS_POLICY } from "../certs/tls-policy.js";
 import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
 import type { WebhookConfig } from "./config.js";
 import { trackConnectionsForDrain } from "./drain.js";
@@ -56,6 +57,11 @@ export type WebhookServerOptions = {
   /** fastify's pino options, or false for none (tests). */
   logger?: FastifyServerOptions["logger"];
   bodyLimitBytes?: number;
+  /**
+   * On close: how long to keep serving with readiness failing before the listener closes (see
+   * drain.ts). The CLI's default suits Kubernetes; 0 here, for tests that close servers.
+   */
+  drainDelayMs?: number;
 };
 
 /**
@@ -76,14 +82,15 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   const { config, nativeSidecars, ensureObjects = async () => {}, admit = admitWithCore } = options;
   const metrics = createWebhookMetrics(options.registry);
   const app = Fastify({
-    https: { cert: options.tls.cert, key: options.tls.key },
+    https: { ...SERVER_TLS_POLICY, cert: options.tls.cert, key: options.tls.key },
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     logger: options.logger ?? { level: "info" },
     // One line per review is written below; fastify's two lines per request would drown it.
     logController: new LogController({ disableRequestLogging: true }),
-    // Shutdown is handled by drain.ts: fastify's "idle" misses connections that never sent a request.
+    // Shutdown is handled by drain.ts: requests that arrive while closing are answered (a 503
+    // would fail the API server's call), and connections are ended only when it is safe.
     forceCloseConnections: false,
-    return503OnClosing: true,
+    return503OnClosing: false,
   }) as unknown as FastifyInstance<HttpsServer>;
 
   // Marks the start of a request (headers read, body not yet) for debugging slow clients.
@@ -91,12 +98,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     request.log.debug({ method: request.method, path: request.url }, "request received");
   });
 
-  let closing = false;
-  const drain = trackConnectionsForDrain(app.server);
-  app.addHook("preClose", async () => {
-    closing = true;
-    drain.begin();
-  });
+  const drain = trackConnectionsForDrain(app.server, { delayMs: options.drainDelayMs ?? 0 });
+  app.addHook("preClose", () => drain.drain());
 
   // Bodies fastify cannot read (not JSON, too large, wrong content type) never reach a handler.
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -174,7 +177,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   // Ready once built (certificates loaded, config valid: both are checked before this point) and
   // until shutdown begins, so a Service stops sending reviews to a draining replica.
   app.get("/readyz", async (_request, reply) =>
-    closing ? reply.code(503).send({ status: "shutting down" }) : { status: "ready" },
+    drain.draining ? reply.code(503).send({ status: "shutting down" }) : { status: "ready" },
   );
   app.get("/metrics", async (_request, reply) => {
     reply.type(options.registry.contentType);
