@@ -29,6 +29,13 @@ import { ADMISSION_PATHS, type AdmissionRoute } from "./webhook-configuration.js
  */
 export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Bytes of request bodies read or handled at once (by their Content-Length): 200 clients each
+ * sending the body limit slowly would otherwise hold 1.6 GB. Room for four reviews at the limit,
+ * or hundreds of ordinary ones.
+ */
+export const DEFAULT_IN_FLIGHT_BODY_BYTES = 32 * 1024 * 1024;
+
 /** Makes sure objects the admission core asked for exist (e.g. a properties ConfigMap). */
 export type EnsureObjects = (objects: KubernetesObject[], request: AdmissionRequest) => Promise<void>;
 
@@ -57,6 +64,8 @@ export type WebhookServerOptions = {
   /** fastify's pino options, or false for none (tests). */
   logger?: FastifyServerOptions["logger"];
   bodyLimitBytes?: number;
+  /** See DEFAULT_IN_FLIGHT_BODY_BYTES; the first request in flight is always taken. */
+  inFlightBodyBytes?: number;
   /**
    * On close: how long to keep serving with readiness failing before the listener closes (see
    * drain.ts). The CLI's default suits Kubernetes; 0 here, for tests that close servers.
@@ -96,6 +105,25 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   // Marks the start of a request (headers read, body not yet) for debugging slow clients.
   app.addHook("onRequest", async (request) => {
     request.log.debug({ method: request.method, path: request.url }, "request received");
+  });
+
+  // Past the budget a request is answered 503 before its body is read (and its connection closed).
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const bodyBudget = options.inFlightBodyBytes ?? DEFAULT_IN_FLIGHT_BODY_BYTES;
+  let bodyBytesInFlight = 0;
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.method !== "POST") return;
+    const declared = Number(request.headers["content-length"]);
+    const bytes = Math.min(Number.isFinite(declared) && declared >= 0 ? declared : bodyLimit, bodyLimit);
+    if (bodyBytesInFlight > 0 && bodyBytesInFlight + bytes > bodyBudget) {
+      const message = `graft is busy: ${bodyBytesInFlight} bytes of requests in flight, at most ${bodyBudget}; retry`;
+      request.log.warn({ path: request.url, outcome: "error", status: 503, reason: message }, "review");
+      return reply.code(503).header("connection", "close").send({ message });
+    }
+    bodyBytesInFlight += bytes;
+    reply.raw.once("close", () => {
+      bodyBytesInFlight -= bytes;
+    });
   });
 
   const drain = trackConnectionsForDrain(app.server, { delayMs: options.drainDelayMs ?? 0 });
