@@ -18,7 +18,7 @@ import type { PemPair } from "../certs/authority.js";
 import { SERVER_TLS_POLICY } from "../certs/tls-policy.js";
 import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
 import type { WebhookConfig } from "./config.js";
-import { trackConnectionsForDrain } from "./drain.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, trackConnectionsForDrain } from "./drain.js";
 import { createWebhookMetrics, type ReviewOutcome } from "./metrics.js";
 import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "./review.js";
 import { ADMISSION_PATHS, type AdmissionRoute } from "./webhook-configuration.js";
@@ -90,6 +90,7 @@ const REVIEW_PATHS: ReadonlySet<string> = new Set(Object.values(ADMISSION_PATHS)
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance<HttpsServer> {
   const { config, nativeSidecars, ensureObjects = async () => {}, admit = admitWithCore } = options;
   const metrics = createWebhookMetrics(options.registry);
+  const drainDelayMs = options.drainDelayMs ?? 0;
   const app = Fastify({
     https: { ...SERVER_TLS_POLICY, cert: options.tls.cert, key: options.tls.key },
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
@@ -100,6 +101,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     // would fail the API server's call), and connections are ended only when it is safe.
     forceCloseConnections: false,
     return503OnClosing: false,
+    // avvio's timeout applies to the preClose hook that runs the drain too.
+    pluginTimeout: Math.max(10_000, drainDelayMs + DEFAULT_DRAIN_TIMEOUT_MS + 5_000),
   }) as unknown as FastifyInstance<HttpsServer>;
 
   // Marks the start of a request (headers read, body not yet) for debugging slow clients.
@@ -126,7 +129,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     });
   });
 
-  const drain = trackConnectionsForDrain(app.server, { delayMs: options.drainDelayMs ?? 0 });
+  const drain = trackConnectionsForDrain(app.server, { delayMs: drainDelayMs });
   app.addHook("preClose", () => drain.drain());
 
   // Bodies fastify cannot read (not JSON, too large, wrong content type) never reach a handler.

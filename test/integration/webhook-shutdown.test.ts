@@ -233,3 +233,56 @@ describe("graft webhook on SIGTERM under 200 keep-alive clients", () => {
     }
   });
 });
+
+describe("graft webhook on SIGTERM with clients that never finish", () => {
+  const started: WebhookCli[] = [];
+  afterAll(async () => {
+    await Promise.all(started.map((webhook) => webhook.cleanup()));
+  });
+
+  const open = async (webhook: WebhookCli, text: string) => {
+    const socket = connectTls({
+      host: "127.0.0.1",
+      port: Number(new URL(webhook.base).port),
+      ca: webhook.ca,
+    });
+    await once(socket, "secureConnect");
+    socket.write(text);
+    socket.resume();
+    return { closed: once(socket, "close").then(() => true), socket };
+  };
+
+  it("ends a connection that sent half its headers once it is quiet, without waiting for the cut-off", async () => {
+    const webhook = await startWebhookCli({ config: CONFIG, args: ["--drain-delay", `${DRAIN_DELAY_MS}ms`] });
+    started.push(webhook);
+    const slow = await open(webhook, "POST /mutate/namespace HTTP/1.1\r\nHost: graft\r\nContent-Type: app");
+    const signalledAt = Date.now();
+    webhook.child.kill("SIGTERM");
+    expect(await slow.closed).toBe(true);
+    expect(await webhook.exited).toBe(0);
+    // The drain delay, then one quiet second: far from the 10 s cut-off.
+    expect(Date.now() - signalledAt).toBeLessThan(DRAIN_DELAY_MS + 6_000);
+  });
+
+  it("cuts a request whose body never arrives 10 s after the listener closed, and exits 0", async () => {
+    const webhook = await startWebhookCli({
+      config: CONFIG,
+      args: ["--drain-delay", `${DRAIN_DELAY_MS}ms`, "--log-level", "debug"],
+    });
+    started.push(webhook);
+    const stuck = await open(
+      webhook,
+      "POST /mutate/namespace HTTP/1.1\r\nHost: graft\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    );
+    await eventually("the request to reach the server", async () =>
+      webhook.logs.some((line) => line.msg === "request received" && line.path === "/mutate/namespace"),
+    );
+    const signalledAt = Date.now();
+    webhook.child.kill("SIGTERM");
+    expect(await stuck.closed).toBe(true);
+    expect(await webhook.exited).toBe(0);
+    const elapsed = Date.now() - signalledAt;
+    expect(elapsed).toBeGreaterThanOrEqual(DRAIN_DELAY_MS + 10_000 - 500);
+    expect(elapsed).toBeLessThan(EXIT_BOUND_MS + 5_000);
+  });
+});
