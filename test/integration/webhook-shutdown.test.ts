@@ -10,7 +10,7 @@ import { startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
 import { eventually, get, podReview } from "./webhook-client.js";
 
 const CONFIG = "nativeSidecars: never\n";
-const DRAIN_DELAY_MS = 2_000;
+const DRAIN_DELAY_MS = 3_000;
 /** Past the drain delay: connections still open are cut after 10 s; the process exits well before. */
 const EXIT_BOUND_MS = DRAIN_DELAY_MS + 10_000;
 /** How long after SIGTERM the test's clients stop opening connections, as a Service would. */
