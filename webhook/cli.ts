@@ -29,10 +29,13 @@ const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
   --kubeconfig FILE   cluster access (default: in-cluster, then KUBECONFIG / ~/.kube/config)
   --log-level LEVEL   trace|debug|info|warn|error (default info)
   --drain-delay DUR   after SIGTERM, keep answering with readiness failing this long before the
-                      listener closes, while endpoints are removed (default 5s; 0 for none)
+                      listener closes, while endpoints are removed (default 5s; 0 for none;
+                      at most 2m)
 `;
 
 const DEFAULT_DRAIN_DELAY_MS = 5_000;
+/** Longer has no use inside a pod's termination grace period. */
+const MAX_DRAIN_DELAY_MS = 120_000;
 
 type Args = {
   port: number;
@@ -75,8 +78,8 @@ function parse(argv: string[]): Args | string {
       : /^0(ms|s)?$/.test(String(drainDelay))
         ? 0
         : parseDuration(String(drainDelay));
-  if (drainDelayMs === undefined) {
-    return `--drain-delay must be a duration such as 5s or 500ms, got "${drainDelay}"`;
+  if (drainDelayMs === undefined || drainDelayMs > MAX_DRAIN_DELAY_MS) {
+    return `--drain-delay must be a duration such as 5s or 500ms, at most 2m, got "${drainDelay}"`;
   }
   const certFile = values["tls-cert"];
   const keyFile = values["tls-key"];

@@ -5,8 +5,10 @@
 import { once } from "node:events";
 import { Agent, request } from "node:https";
 import { connect as connectTls } from "node:tls";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
+import { run } from "../services/spawn.js";
+import { buildCli, startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
 import { eventually, get, podReview } from "./webhook-client.js";
 
 const CONFIG = "nativeSidecars: never\n";
@@ -285,4 +287,25 @@ describe("graft webhook on SIGTERM with clients that never finish", () => {
     expect(elapsed).toBeGreaterThanOrEqual(DRAIN_DELAY_MS + 10_000 - 500);
     expect(elapsed).toBeLessThan(EXIT_BOUND_MS + 5_000);
   });
+});
+
+describe("graft webhook --drain-delay", () => {
+  beforeAll(() => buildCli());
+
+  it.each(["soon", "-5s", "5", "1e9h", "99999h"])(
+    "refuses %j with exit 2, naming the option",
+    async (value) => {
+      const ran = await run(
+        process.execPath,
+        ["bin/graft.js", "webhook", "--drain-delay", value, "--tls-cert", "x", "--tls-key", "y"],
+        { cwd: fileURLToPath(new URL("../..", import.meta.url)) },
+      );
+      expect(ran.code).toBe(2);
+      expect(ran.stderr).toMatch(
+        value.startsWith("-")
+          ? /Option '--drain-delay/
+          : `--drain-delay must be a duration such as 5s or 500ms, at most 2m, got "${value}"`,
+      );
+    },
+  );
 });
