@@ -1,6 +1,7 @@
 // The built `graft webhook` CLI and its certificate files: a pair that cannot serve is refused at
 // start-up with a message and a non-zero exit, and ignored on reload (the last good pair keeps
 // serving, the refusal is logged and counted); what TLS it accepts, checked by real handshakes.
+import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,7 +10,6 @@ import { type ConnectionOptions, connect as connectTls } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert, type PemPair } from "../../certs/authority.js";
-import { run } from "../services/spawn.js";
 import { buildCli, startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
 import { eventually, get } from "./webhook-client.js";
 
@@ -74,7 +74,8 @@ describe("graft webhook start-up with an unusable certificate pair", () => {
   ])("refuses %s: exits 2 naming the files and the fault, never listens", async (_name, cert, key, fault) => {
     await writeFile(join(dir, "tls.crt"), cert);
     await writeFile(join(dir, "tls.key"), key);
-    const ran = await run(
+    // A webhook that wrongly starts is killed after 20 s, never left behind.
+    const ran = spawnSync(
       process.execPath,
       [
         "bin/graft.js",
@@ -82,9 +83,9 @@ describe("graft webhook start-up with an unusable certificate pair", () => {
         ...["--host", "127.0.0.1", "--port", "0"],
         ...["--tls-cert", join(dir, "tls.crt"), "--tls-key", join(dir, "tls.key")],
       ],
-      { cwd: root },
+      { cwd: root, encoding: "utf8", timeout: 20_000, killSignal: "SIGKILL" },
     );
-    expect(ran.code).toBe(2);
+    expect(ran.status).toBe(2);
     expect(ran.stderr).toContain(`${join(dir, "tls.crt")} and ${join(dir, "tls.key")} are not a usable`);
     expect(ran.stderr).toContain(fault);
     expect(ran.stdout).not.toContain("Server listening");
