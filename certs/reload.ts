@@ -7,29 +7,34 @@
 import { type Stats, unwatchFile, watchFile } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createSecureContext, type Server as TlsServer } from "node:tls";
-import type { PemPair } from "./authority.js";
+import { SERVER_TLS_POLICY } from "./tls-policy.js";
+import { checkCertificatePair, type ServingPair } from "./validate.js";
 
 export type CertificateFiles = { certFile: string; keyFile: string };
 
-/** Reads the pair and checks that the key belongs to the certificate; throws a message naming the files. */
-export async function readCertificatePair({ certFile, keyFile }: CertificateFiles): Promise<PemPair> {
+/**
+ * Reads the pair and checks it (certificates parse, the key belongs to the first, OpenSSL takes
+ * them under graft's TLS policy); throws a message naming the files and what is wrong.
+ */
+export async function readCertificatePair({ certFile, keyFile }: CertificateFiles): Promise<ServingPair> {
   const [cert, key] = await Promise.all([readFile(certFile, "utf8"), readFile(keyFile, "utf8")]);
   try {
-    createSecureContext({ cert, key });
+    const pair = checkCertificatePair({ cert, key });
+    createSecureContext({ ...SERVER_TLS_POLICY, cert, key });
+    return pair;
   } catch (error) {
     throw new Error(
       `${certFile} and ${keyFile} are not a usable certificate and key pair (${(error as Error).message}); ` +
         "give a PEM certificate chain and the PEM private key that belongs to it",
     );
   }
-  return { cert, key };
 }
 
 export type CertificateWatch = { close: () => void };
 
 export type WatchOptions = CertificateFiles & {
   /** Called with every new pair that loads; the server swaps its secure context here. */
-  onChange: (pair: PemPair) => void;
+  onChange: (pair: ServingPair) => void;
   /** Called when the files changed but do not (yet) form a usable pair; the old pair stays in use. */
   onError: (error: Error) => void;
   /** How often the files are stat'ed; `fs.watch` misses symlink swaps, polling does not. */
@@ -78,27 +83,42 @@ type Logger = {
   warn: (fields: object, message: string) => void;
 };
 
+/** Sees what the reload did: the metrics count failures and show the serving certificate's expiry. */
+export type ReloadObserver = {
+  reloaded: (pair: ServingPair) => void;
+  failed: (error: Error) => void;
+};
+
 /**
  * Swaps the TLS server's certificate whenever the files change. `setSecureContext` applies to
  * new connections only: a connection already open keeps its certificate and is never dropped.
+ * Files that do not form a usable pair (empty, cut short, garbage, a key of another certificate)
+ * are logged, counted and ignored: the last good pair keeps serving.
  */
 export function reloadCertificatesOnChange(
   server: Pick<TlsServer, "setSecureContext">,
   files: CertificateFiles,
   log: Logger,
   intervalMs?: number,
+  observer?: ReloadObserver,
 ): CertificateWatch {
   return watchCertificateFiles({
     ...files,
     intervalMs,
     onChange: (pair) => {
-      server.setSecureContext({ cert: pair.cert, key: pair.key });
-      log.info({ certFile: files.certFile }, "serving certificate reloaded");
+      server.setSecureContext({ ...SERVER_TLS_POLICY, cert: pair.cert, key: pair.key });
+      observer?.reloaded(pair);
+      log.info(
+        { certFile: files.certFile, serialNumber: pair.serialNumber, notAfter: pair.notAfter.toISOString() },
+        "serving certificate reloaded",
+      );
     },
-    onError: (error) =>
+    onError: (error) => {
+      observer?.failed(error);
       log.warn(
         { reason: error.message },
-        "certificate files changed but are not a usable pair yet; serving the previous one",
-      ),
+        "certificate files changed but are not a usable pair; serving the previous one",
+      );
+    },
   });
 }

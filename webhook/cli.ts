@@ -1,7 +1,8 @@
 /**
  * `graft webhook --port 8443 --tls-cert F --tls-key F [--config F] [--kubeconfig F]`: the
- * admission webhook. Certificates are reloaded when their files change; SIGTERM stops taking
- * new connections, lets in-flight reviews finish, then exits 0.
+ * admission webhook. Certificates are reloaded when their files change; on SIGTERM readiness fails,
+ * every request still arriving is answered (`Connection: close`) for the drain delay, then the
+ * listener closes, in-flight reviews finish, and it exits 0 (drain.ts).
  */
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -10,9 +11,11 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
 import { parsePort } from "../cli/io.js";
+import { parseDuration } from "../core/duration.js";
 import { type ClientAuth, keepClientCa } from "./client-auth.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "./config.js";
 import { createObjectsIfAbsent } from "./ensure-objects.js";
+import { createCertificateMetrics } from "./metrics.js";
 import {
   createNamespaceCache,
   guardWrites,
@@ -38,7 +41,14 @@ const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
                       (the API server's, from its AdmissionConfiguration kubeConfigFile)
   --client-name CN    with --client-ca: accept only this subject CN (repeatable)
   --log-level LEVEL   trace|debug|info|warn|error (default info)
+  --drain-delay DUR   after SIGTERM, keep answering with readiness failing this long before the
+                      listener closes, while endpoints are removed (default 5s; 0 for none;
+                      at most 2m)
 `;
+
+const DEFAULT_DRAIN_DELAY_MS = 5_000;
+/** Longer has no use inside a pod's termination grace period. */
+const MAX_DRAIN_DELAY_MS = 120_000;
 
 type Args = {
   port: number;
@@ -50,6 +60,7 @@ type Args = {
   clientCaFile: string | undefined;
   clientNames: string[];
   logLevel: string;
+  drainDelayMs: number;
 };
 
 function parse(argv: string[]): Args | string {
@@ -67,6 +78,7 @@ function parse(argv: string[]): Args | string {
         "client-ca": { type: "string" },
         "client-name": { type: "string", multiple: true },
         "log-level": { type: "string", default: "info" },
+        "drain-delay": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -76,6 +88,16 @@ function parse(argv: string[]): Args | string {
   if (values.help) return "";
   const port = parsePort(String(values.port));
   if (port === undefined) return `--port must be a port number, got "${values.port}"`;
+  const drainDelay = values["drain-delay"];
+  const drainDelayMs =
+    drainDelay === undefined
+      ? DEFAULT_DRAIN_DELAY_MS
+      : /^0(ms|s)?$/.test(String(drainDelay))
+        ? 0
+        : parseDuration(String(drainDelay));
+  if (drainDelayMs === undefined || drainDelayMs > MAX_DRAIN_DELAY_MS) {
+    return `--drain-delay must be a duration such as 5s or 500ms, at most 2m, got "${drainDelay}"`;
+  }
   const certFile = values["tls-cert"];
   const keyFile = values["tls-key"];
   if (typeof certFile !== "string" || typeof keyFile !== "string") {
@@ -95,6 +117,7 @@ function parse(argv: string[]): Args | string {
     clientCaFile: typeof values["client-ca"] === "string" ? values["client-ca"] : undefined,
     clientNames,
     logLevel: String(values["log-level"]),
+    drainDelayMs,
   };
 }
 
@@ -193,6 +216,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "graft_webhook_" });
+  const certificateMetrics = createCertificateMetrics(registry);
+  certificateMetrics.serving(tls);
   const native = await decideNativeSidecars(config.nativeSidecars, fetchServerVersion(kubeConfig));
   const createObjects = createObjectsIfAbsent(kubeConfig);
   // Built after the server, to log through it; the hooks only run once the server listens.
@@ -222,6 +247,7 @@ export async function run(argv: string[]): Promise<number> {
     recoverFromEnsureFailure: (error, facts) => properties?.recover(error, facts),
     observeDecision: (decision) => properties?.observe(decision),
     logger: { level: args.logLevel },
+    drainDelayMs: args.drainDelayMs,
   });
   app.log.info({ nativeSidecars: native.native, reason: native.reason }, "native sidecars decided");
   app.log.info(
@@ -234,6 +260,8 @@ export async function run(argv: string[]): Promise<number> {
     keepClientCa(app.server, clientAuth),
     { certFile: args.certFile, keyFile: args.keyFile },
     app.log,
+    undefined,
+    { reloaded: certificateMetrics.serving, failed: certificateMetrics.reloadFailed },
   );
 
   properties = createPropertiesRuntime({ config, registry, kubeConfig, log: app.log });
@@ -266,7 +294,10 @@ export async function run(argv: string[]): Promise<number> {
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
-      app.log.info({ signal }, "shutting down: finishing in-flight reviews");
+      app.log.info(
+        { signal, drainDelayMs: args.drainDelayMs },
+        "shutting down: readiness fails, requests are answered with Connection: close until the listener closes",
+      );
       watch.close();
       Promise.all([app.close(), properties?.stop(), namespaces.stop()]).then(
         () => {

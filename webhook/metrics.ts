@@ -3,7 +3,7 @@
  * registry: two servers in one process, as in the tests, keep their own counts).
  * Every label has a small fixed set of values; names of pods or namespaces never become labels.
  */
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** What became of one request to an admission route. */
 export type ReviewOutcome =
@@ -96,3 +96,27 @@ const KNOWN_KINDS = new Set([
   "Job",
   "CronJob",
 ]);
+
+export type CertificateMetrics = {
+  /** The pair now served (at start-up and after each reload). */
+  serving: (pair: { notAfter: Date }) => void;
+  /** Certificate files changed but were refused; the previous pair keeps serving. */
+  reloadFailed: () => void;
+};
+
+export function createCertificateMetrics(registry: Registry): CertificateMetrics {
+  const errors = new Counter({
+    name: "graft_certificate_reload_errors_total",
+    help: "Times the certificate files changed but did not form a usable pair (the previous pair kept serving).",
+    registers: [registry],
+  });
+  const expiry = new Gauge({
+    name: "graft_certificate_expiry_timestamp_seconds",
+    help: "When the serving certificate expires (notAfter), in seconds since the Unix epoch.",
+    registers: [registry],
+  });
+  return {
+    serving: (pair) => expiry.set(pair.notAfter.getTime() / 1000),
+    reloadFailed: () => errors.inc(),
+  };
+}

@@ -15,11 +15,12 @@ import Fastify, {
 } from "fastify";
 import type { Registry } from "prom-client";
 import type { PemPair } from "../certs/authority.js";
+import { SERVER_TLS_POLICY } from "../certs/tls-policy.js";
 import { jsonTextDepth } from "../core/limits.js";
 import { type AdmissionDecision, type AdmissionFacts, admit as admitWithCore } from "./admission.js";
 import { type ClientAuth, clientCertificateTlsOptions, requireClientCertificate } from "./client-auth.js";
 import type { WebhookConfig } from "./config.js";
-import { trackConnectionsForDrain } from "./drain.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, trackConnectionsForDrain } from "./drain.js";
 import { createWebhookMetrics, type ReviewOutcome } from "./metrics.js";
 import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "./review.js";
 import { ADMISSION_PATHS, type AdmissionRoute } from "./webhook-configuration.js";
@@ -36,6 +37,13 @@ export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
  * took it 2-7 s, so the depth is counted in one pass first.
  */
 export const BODY_DEPTH_LIMIT = 1000;
+
+/**
+ * Bytes of request bodies read or handled at once (by their Content-Length): 200 clients each
+ * sending the body limit slowly would otherwise hold 1.6 GB. Room for four reviews at the limit,
+ * or hundreds of ordinary ones.
+ */
+export const DEFAULT_IN_FLIGHT_BODY_BYTES = 32 * 1024 * 1024;
 
 /** Makes sure objects the admission core asked for exist (e.g. a properties ConfigMap). */
 export type EnsureObjects = (objects: KubernetesObject[], request: AdmissionRequest) => Promise<void>;
@@ -67,6 +75,13 @@ export type WebhookServerOptions = {
   /** fastify's pino options, or false for none (tests). */
   logger?: FastifyServerOptions["logger"];
   bodyLimitBytes?: number;
+  /** See DEFAULT_IN_FLIGHT_BODY_BYTES; the first request in flight is always taken. */
+  inFlightBodyBytes?: number;
+  /**
+   * On close: how long to keep serving with readiness failing before the listener closes (see
+   * drain.ts). The CLI's default suits Kubernetes; 0 here, for tests that close servers.
+   */
+  drainDelayMs?: number;
 };
 
 /**
@@ -88,8 +103,10 @@ const REVIEW_PATHS: ReadonlySet<string> = new Set(Object.values(ADMISSION_PATHS)
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance<HttpsServer> {
   const { config, nativeSidecars, ensureObjects = async () => {}, admit = admitWithCore } = options;
   const metrics = createWebhookMetrics(options.registry);
+  const drainDelayMs = options.drainDelayMs ?? 0;
   const app = Fastify({
     https: {
+      ...SERVER_TLS_POLICY,
       cert: options.tls.cert,
       key: options.tls.key,
       ...(options.clientAuth ? clientCertificateTlsOptions(options.clientAuth) : {}),
@@ -98,9 +115,12 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     logger: options.logger ?? { level: "info" },
     // One line per review is written below; fastify's two lines per request would drown it.
     logController: new LogController({ disableRequestLogging: true }),
-    // Shutdown is handled by drain.ts: fastify's "idle" misses connections that never sent a request.
+    // Shutdown is handled by drain.ts: requests that arrive while closing are answered (a 503
+    // would fail the API server's call), and connections are ended only when it is safe.
     forceCloseConnections: false,
-    return503OnClosing: true,
+    return503OnClosing: false,
+    // avvio's timeout applies to the preClose hook that runs the drain too.
+    pluginTimeout: Math.max(10_000, drainDelayMs + DEFAULT_DRAIN_TIMEOUT_MS + 5_000),
   }) as unknown as FastifyInstance<HttpsServer>;
 
   // fastify's own JSON parser (with its prototype-poisoning checks), after a depth count.
@@ -122,12 +142,27 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
 
   if (options.clientAuth) requireClientCertificate(app, options.clientAuth, REVIEW_PATHS);
 
-  let closing = false;
-  const drain = trackConnectionsForDrain(app.server);
-  app.addHook("preClose", async () => {
-    closing = true;
-    drain.begin();
+  // Past the budget a request is answered 503 before its body is read (and its connection closed).
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const bodyBudget = options.inFlightBodyBytes ?? DEFAULT_IN_FLIGHT_BODY_BYTES;
+  let bodyBytesInFlight = 0;
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.method !== "POST") return;
+    const declared = Number(request.headers["content-length"]);
+    const bytes = Math.min(Number.isFinite(declared) && declared >= 0 ? declared : bodyLimit, bodyLimit);
+    if (bodyBytesInFlight > 0 && bodyBytesInFlight + bytes > bodyBudget) {
+      const message = `graft is busy: ${bodyBytesInFlight} bytes of requests in flight, at most ${bodyBudget}; retry`;
+      request.log.warn({ path: request.url, outcome: "error", status: 503, reason: message }, "review");
+      return reply.code(503).header("connection", "close").send({ message });
+    }
+    bodyBytesInFlight += bytes;
+    reply.raw.once("close", () => {
+      bodyBytesInFlight -= bytes;
+    });
   });
+
+  const drain = trackConnectionsForDrain(app.server, { delayMs: drainDelayMs });
+  app.addHook("preClose", () => drain.drain());
 
   // Bodies fastify cannot read (not JSON, too large, wrong content type) never reach a handler.
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -205,7 +240,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
   // Ready once built (certificates loaded, config valid: both are checked before this point) and
   // until shutdown begins, so a Service stops sending reviews to a draining replica.
   app.get("/readyz", async (_request, reply) =>
-    closing ? reply.code(503).send({ status: "shutting down" }) : { status: "ready" },
+    drain.draining ? reply.code(503).send({ status: "shutting down" }) : { status: "ready" },
   );
   app.get("/metrics", async (_request, reply) => {
     reply.type(options.registry.contentType);

@@ -10,12 +10,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { createAuthority, issueServingCert } from "../../certs/authority.js";
+import { createAuthority, issueServingCert, type PemPair } from "../../certs/authority.js";
 import { waitFor } from "./spawn.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-export type WebhookLogLine = { msg?: string; path?: string; signal?: string; agentImage?: string };
+export type WebhookLogLine = {
+  msg?: string;
+  path?: string;
+  signal?: string;
+  agentImage?: string;
+  reason?: string;
+  serialNumber?: string;
+};
 
 export type WebhookCli = {
   child: ChildProcess;
@@ -26,6 +33,12 @@ export type WebhookCli = {
   base: string;
   /** The CA the serving certificate chains to. */
   ca: string;
+  /** That CA with its key, to issue further serving certificates (reload tests). */
+  authority: PemPair;
+  /** The files the webhook serves and watches, and the pair first written to them. */
+  certFile: string;
+  keyFile: string;
+  serving: PemPair;
   /** SIGKILL if still running, then removes the temporary files. */
   cleanup: () => Promise<void>;
 };
@@ -35,11 +48,7 @@ export async function startWebhookCli(options: {
   args?: string[];
   env?: Record<string, string>;
 }): Promise<WebhookCli> {
-  // tsc emits even when another part of the tree fails to type-check, so only a missing output is fatal.
-  const build = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
-  if (!existsSync(join(root, "dist/webhook/cli.js"))) {
-    throw new Error(`npm run build produced no dist/webhook/cli.js:\n${build.stdout}${build.stderr}`);
-  }
+  buildCli();
   const now = new Date();
   const authority = createAuthority({ now });
   const serving = issueServingCert(authority, { ipAddresses: ["127.0.0.1"], now });
@@ -79,5 +88,25 @@ export async function startWebhookCli(options: {
     throw error;
   }
   const base = listening()!.replace("Server listening at ", "");
-  return { child, exited, logs, base, ca: authority.cert, cleanup };
+  return {
+    child,
+    exited,
+    logs,
+    base,
+    ca: authority.cert,
+    authority,
+    certFile: join(dir, "tls.crt"),
+    keyFile: join(dir, "tls.key"),
+    serving,
+    cleanup,
+  };
+}
+
+/** `npm run build`, so bin/graft.js runs the code under test. */
+export function buildCli(): void {
+  // tsc emits even when another part of the tree fails to type-check, so only a missing output is fatal.
+  const build = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
+  if (!existsSync(join(root, "dist/webhook/cli.js"))) {
+    throw new Error(`npm run build produced no dist/webhook/cli.js:\n${build.stdout}${build.stderr}`);
+  }
 }
