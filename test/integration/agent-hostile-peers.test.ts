@@ -135,7 +135,9 @@ describe("the agent against hostile peers, memory under its limit", () => {
         {
           check: check(`${type}-endless`, type, { url: url(endless) }),
           health: "ERROR",
-          cause: /reply body larger than the 2 MiB cap/,
+          // Eight endless replies at 2 MiB each fill the agent's 16 MiB budget exactly: on a loaded
+          // machine a run may find it taken by the others' bytes, which is the other bound.
+          cause: /reply body larger than the 2 MiB cap|16 MiB for replies being received is taken/,
         },
       ]),
     );
