@@ -28,6 +28,12 @@ log "building the local control plane (log: $cluster_log)"
 bash test/cluster/cluster.sh build >"$cluster_log" 2>&1 &
 cluster_pid=$!
 
+# The real node's Debian packages (containerd, runc, CNI plugins, iptables), where it can run.
+if [ "$mode" = test ] && bash test/cluster/cluster.sh --real-node node-check >/dev/null; then
+  log "installing the real node's packages"
+  bash test/cluster/cluster.sh --real-node node-deps
+fi
+
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
 if [ "$(cat node_modules/.graft-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   log "npm ci"
