@@ -202,7 +202,8 @@ free_port() {
 }
 
 gen_certs() { # API_IP
-	local d="${STATE}/pki" api_ip=$1
+	local d="${STATE}/pki" api_extra_san=""
+	[[ "$1" == 127.0.0.1 ]] || api_extra_san="IP:$1,"
 	mkdir -p "${d}"
 	(
 		cd "${d}"
@@ -227,7 +228,7 @@ gen_certs() { # API_IP
 			rm -f "${name}.csr" "${name}.ext"
 		}
 		issue apiserver "/CN=kube-apiserver" \
-			"IP:${api_ip},IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+			"${api_extra_san}IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 		issue admin "/O=system:masters/CN=kubernetes-admin"
 		issue controller-manager "/CN=system:kube-controller-manager"
 		issue scheduler "/CN=system:kube-scheduler"

@@ -12,7 +12,7 @@ BRIDGE=graftbr0
 CLUSTER_DNS=10.96.0.10
 CLUSTER_DOMAIN=cluster.local
 CNI_BIN=/usr/lib/cni
-NODE_PACKAGES=(containerd runc containernetworking-plugins iptables)
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables nftables)
 # Sysctls the node changes: the kubelet's kernel tunables (container_manager_linux.go), the
 # bridge plugin's forwarding, bridged traffic through iptables (for Services between pods on
 # the bridge), and kube-proxy's conntrack settings (disabled in its config, saved anyway).
@@ -67,26 +67,32 @@ node_install() {
 host_snapshot() {
 	local key p
 	# Sysctls, except counters and per-device keys of devices that come and go.
-	sysctl -a 2>/dev/null | grep -Ev '^(fs\.(dentry-state|file-nr|inode-nr|inode-state)|kernel\.(ns_last_pid|pty\.nr|random\.)|net\.netfilter\.nf_conntrack_count|net\.ipv[46]\.(conf|neigh)\.(veth|'"${BRIDGE}"'))' |
+	{ sysctl -a 2>/dev/null || true; } |
+		{ grep -Ev '^(fs\.(dentry-state|file-nr|inode-nr|inode-state)|kernel\.(ns_last_pid|pty\.nr|random\.)|net\.netfilter\.nf_conntrack_count|net\.ipv[46]\.(conf|neigh)\.(veth|'"${BRIDGE}"'))' || true; } |
 		sed 's/^/sysctl /'
 	for key in iptables ip6tables; do
 		command -v "${key}-save" >/dev/null || continue
-		"${key}-save" 2>/dev/null | grep -Ev '^(#|\*|COMMIT)' | sed -E "s/\[[0-9]+:[0-9]+\]//; s/^/${key} /"
+		{ "${key}-save" 2>/dev/null || true; } | { grep -Ev '^(#|\*|COMMIT)' || true; } |
+			sed -E "s/\[[0-9]+:[0-9]+\]//; s/^/${key} /"
 	done
-	ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print "link " $2}' | grep -E "link (veth|${BRIDGE})" || true
+	if command -v nft >/dev/null; then { nft list tables 2>/dev/null || true; } | sed 's/^/nft /'; fi
+	{ ip -o link show 2>/dev/null || true; } | awk -F': ' '{sub(/@.*/, "", $2); print "link " $2}' |
+		{ grep -E "link (veth|${BRIDGE})" || true; }
 	awk '{print "mount " $5}' /proc/self/mountinfo
-	for p in "${NODE_HOST_PATHS[@]}"; do [[ -e "${p}" ]] && echo "path ${p}"; done
+	for p in "${NODE_HOST_PATHS[@]}" "${OWNER_FILE}"; do
+		if [[ -e "${p}" ]]; then echo "path ${p}"; fi
+	done
 	find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d -name 'graft-node*' 2>/dev/null | sed 's/^/cgroup /'
-	[[ -e "${OWNER_FILE}" ]] && echo "path ${OWNER_FILE}"
-	true
 }
 
 # node_leftovers: pids of processes of this node still running (those naming its state dir:
 # daemons, shims), one a line
 node_leftovers() {
-	# The pattern from a file: grep's own command line must not match.
-	printf '%s/\n' "${STATE}" >"${STATE}/.leftover-pattern"
-	grep -lsF -f "${STATE}/.leftover-pattern" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 || true
+	# The pattern from a file outside the state dir: grep's own command line must not match.
+	local pattern; pattern="$(mktemp)"
+	printf '%s/\n' "${STATE}" >"${pattern}"
+	grep -lsF -f "${pattern}" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 | { grep -vxE "$$|${BASHPID}" || true; }
+	rm -f "${pattern}"
 }
 
 node_verify_clean() {
@@ -94,9 +100,9 @@ node_verify_clean() {
 	[[ -f "${before}" ]] || return 0
 	host_snapshot | LC_ALL=C sort >"${after}"
 	local diff; diff="$(LC_ALL=C diff <(LC_ALL=C sort "${before}") "${after}" | grep -E '^[<>]' || true)"
-	[[ -n "${diff}" ]] && problems+=$'\nhost differs from before `up` (< before, > now):\n'"${diff}"
+	[[ -z "${diff}" ]] || problems+=$'\nhost differs from before `up` (< before, > now):\n'"${diff}"
 	local procs; procs="$(node_leftovers | tr '\n' ' ')"
-	[[ -n "${procs// /}" ]] && problems+=$'\nprocesses still running: '"${procs}"
+	[[ -z "${procs// /}" ]] || problems+=$'\nprocesses still running: '"${procs}"
 	if [[ -n "${problems}" ]]; then
 		log "down left something behind:${problems}"
 		return 1
@@ -107,9 +113,10 @@ node_verify_clean() {
 # --- pieces -----------------------------------------------------------------------------------
 
 node_pick_subnet() {
-	local n
+	local n used
+	used="$(ip -4 route show 2>/dev/null; ip -4 addr show 2>/dev/null)"
 	for n in $(seq 0 255); do
-		if ! ip -4 route show 2>/dev/null | grep -q "^10\.213\.${n}\." && ! ip -4 addr show 2>/dev/null | grep -q "inet 10\.213\.${n}\."; then
+		if ! grep -qE "(^| )10\.213\.${n}\." <<<"${used}"; then
 			echo "10.213.${n}"
 			return 0
 		fi
@@ -120,7 +127,7 @@ node_pick_subnet() {
 node_cgroup_dirs() { # every hierarchy's copy of the cgroup root
 	local h
 	for h in /sys/fs/cgroup/*/; do
-		[[ -d "${h}${CGROUP_ROOT#/}" ]] && echo "${h}${CGROUP_ROOT#/}"
+		if [[ -d "${h}${CGROUP_ROOT#/}" ]]; then echo "${h}${CGROUP_ROOT#/}"; fi
 	done
 }
 
@@ -145,20 +152,20 @@ node_remove_cgroups() {
 			[[ -n "${d}" ]] || continue
 			left=1
 			# Kill what is still inside (containers whose pods were not deleted), then rmdir bottom-up.
-			find "${d}" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -KILL "${pid}" 2>/dev/null || true; done
+			{ find "${d}" -name cgroup.procs -exec cat {} + 2>/dev/null || true; } |
+				while read -r pid; do kill -KILL "${pid}" 2>/dev/null || true; done
 			find "${d}" -depth -type d -exec rmdir {} \; 2>/dev/null || true
 		done < <(node_cgroup_dirs)
 		((left)) || return 0
 		sleep 0.5
 	done
-	node_cgroup_dirs | grep -q . && log "warning: cgroups left: $(node_cgroup_dirs | tr '\n' ' ')"
-	return 0
+	if [[ -n "$(node_cgroup_dirs)" ]]; then log "warning: cgroups left: $(node_cgroup_dirs | tr '\n' ' ')"; fi
 }
 
 node_save_sysctls() {
 	local key
 	for key in "${NODE_SYSCTLS[@]}"; do
-		[[ -e "/proc/sys/${key//.//}" ]] && echo "${key}=$(sysctl -n "${key}")"
+		if [[ -e "/proc/sys/${key//.//}" ]]; then echo "${key}=$(sysctl -n "${key}")"; fi
 	done >"${STATE}/sysctl.saved"
 }
 
@@ -196,10 +203,11 @@ node_iptables_cleanup() {
 	for ipt in iptables ip6tables; do
 		command -v "${ipt}" >/dev/null || continue
 		for table in filter nat mangle raw; do
-			"${ipt}" -t "${table}" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | while read -r rule; do
-				# shellcheck disable=SC2086 # a saved rule is a list of words
-				"${ipt}" -t "${table}" ${rule/-A/-D} 2>/dev/null || true
-			done
+			{ "${ipt}" -t "${table}" -S 2>/dev/null || true; } | { grep -E '^-A [A-Z]+ .*-j KUBE-' || true; } |
+				while read -r rule; do
+					# shellcheck disable=SC2086 # a saved rule is a list of words
+					"${ipt}" -t "${table}" ${rule/-A/-D} 2>/dev/null || true
+				done
 			for chain in $("${ipt}" -t "${table}" -S 2>/dev/null | awk '$1=="-N" && $2 ~ /^KUBE-/ {print $2}'); do
 				"${ipt}" -t "${table}" -F "${chain}" 2>/dev/null || true
 			done
@@ -208,6 +216,19 @@ node_iptables_cleanup() {
 			done
 		done
 	done
+}
+
+# iptables-nft leaves the nf_tables tables it created (ip nat, ip6 filter, ...) once emptied:
+# delete those `up` did not find and that hold no rule now.
+node_nft_cleanup() {
+	command -v nft >/dev/null || return 0
+	local family table ipt
+	while read -r _ family table; do
+		grep -qxF "nft table ${family} ${table}" "${STATE}/host.before" 2>/dev/null && continue
+		case "${family}" in ip) ipt=iptables ;; ip6) ipt=ip6tables ;; *) continue ;; esac
+		"${ipt}-save" -t "${table}" 2>/dev/null | grep -q '^-A' && continue
+		nft delete table "${family}" "${table}" 2>/dev/null || true
+	done < <(nft list tables 2>/dev/null)
 }
 
 node_remove_host_paths() {
@@ -394,7 +415,6 @@ EOF
 		--kubeconfig="${STATE}/kubelet.kubeconfig" \
 		--root-dir="${STATE}/kubelet" --cert-dir="${STATE}/kubelet/pki" \
 		--hostname-override="${NODE_NAME}" --node-ip="${BRIDGE_IP}" \
-		--node-labels="node-role.kubernetes.io/agent=" \
 		--v=1
 }
 
@@ -447,7 +467,7 @@ node_down() {
 	# with the controllers and the scheduler stopped nothing replaces them.
 	local c pid
 	for c in kube-controller-manager kube-scheduler; do
-		pid_alive "${c}" && kill -TERM "$(<"${STATE}/pids/${c}")" 2>/dev/null
+		if pid_alive "${c}"; then kill -TERM "$(<"${STATE}/pids/${c}")" 2>/dev/null || true; fi
 	done
 	if pid_alive kube-apiserver && pid_alive kubelet && readyz >/dev/null 2>&1; then
 		local start_ts; start_ts="$(now)"
@@ -459,14 +479,14 @@ node_down() {
 	# Shims outlive containerd; containers outlive shims when killed: both by state dir / cgroup.
 	local pids; pids="$(node_leftovers)"
 	# shellcheck disable=SC2086 # one pid a word
-	[[ -n "${pids}" ]] && kill -KILL ${pids} 2>/dev/null
+	if [[ -n "${pids}" ]]; then kill -KILL ${pids} 2>/dev/null || true; fi
 	node_remove_cgroups
 	node_unmount_state
 	node_iptables_cleanup
+	node_nft_cleanup
 	ip link del "${BRIDGE}" 2>/dev/null || true
 	node_restore_sysctls
 	node_remove_host_paths
-	[[ "$(cat "${OWNER_FILE}" 2>/dev/null)" == "${STATE}" ]] && rm -f "${OWNER_FILE}"
+	if [[ "$(cat "${OWNER_FILE}" 2>/dev/null)" == "${STATE}" ]]; then rm -f "${OWNER_FILE}"; fi
 	rm -f "$(node_env)"
-	true
 }

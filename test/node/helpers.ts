@@ -1,5 +1,5 @@
 // Helpers for the node project: pods of the locally built test image on the real node.
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import { eventually } from "../e2e/kube.js";
 
 /** The real node's test image (test/cluster/cmd/testbox), imported into containerd by `up`. */

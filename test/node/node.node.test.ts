@@ -15,7 +15,11 @@ const batch = kc.makeApiClient(k8s.BatchV1Api);
 const admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
 const namespace = uniqueName("graft-node");
 
-const healthz: k8s.V1Probe = { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 1, failureThreshold: 30 };
+const healthz: k8s.V1Probe = {
+  httpGet: { path: "/healthz", port: 8080 },
+  periodSeconds: 1,
+  failureThreshold: 30,
+};
 
 /** A Deployment + Service `name` of testbox servers on port 8080, Service port 80. */
 async function webService(name: string): Promise<void> {
@@ -148,11 +152,17 @@ describe("a real node", () => {
         namespace,
         body: oneShotPod("by-fqdn", ["get", `http://web.${namespace}.svc.cluster.local/hostname`, "60"]),
       }),
-      core.createNamespacedPod({ namespace, body: oneShotPod("by-short-name", ["get", "http://web/hostname", "60"]) }),
+      core.createNamespacedPod({
+        namespace,
+        body: oneShotPod("by-short-name", ["get", "http://web/hostname", "60"]),
+      }),
     ]);
     for (const name of ["by-fqdn", "by-short-name"]) {
       const { phase, log } = await podOutcome(core, namespace, name);
-      expect({ name, phase, log }).toMatchObject({ phase: "Succeeded", log: expect.stringMatching(/^web-/m) });
+      expect({ name, phase, log }).toMatchObject({
+        phase: "Succeeded",
+        log: expect.stringMatching(/^web-/m),
+      });
     }
   });
 
@@ -163,7 +173,9 @@ describe("a real node", () => {
     });
     const { phase, log } = await podOutcome(core, namespace, "api");
     expect(phase).toBe("Succeeded");
-    expect(JSON.parse(log.slice(log.indexOf("{")))).toMatchObject({ gitVersion: expect.stringMatching(/^v1\.33\./) });
+    expect(JSON.parse(log.slice(log.indexOf("{")))).toMatchObject({
+      gitVersion: expect.stringMatching(/^v1\.33\./),
+    });
   });
 
   it("completes a Job whose native sidecar is still running, within seconds of the main container", async () => {
@@ -176,7 +188,9 @@ describe("a real node", () => {
           template: {
             spec: {
               restartPolicy: "Never",
-              initContainers: [testbox("sidecar", ["serve", ":8080"], { restartPolicy: "Always", startupProbe: healthz })],
+              initContainers: [
+                testbox("sidecar", ["serve", ":8080"], { restartPolicy: "Always", startupProbe: healthz }),
+              ],
               // Runs only after the sidecar's startup probe passed, so the sidecar answers.
               containers: [testbox("main", ["get", "http://127.0.0.1:8080/hostname", "5"])],
             },
@@ -190,7 +204,9 @@ describe("a real node", () => {
         const j = await batch.readNamespacedJob({ name: "with-sidecar", namespace });
         if (j.status?.conditions?.some((c) => c.type === "Failed" && c.status === "True"))
           throw new Error(`Job failed: ${JSON.stringify(j.status)}`);
-        return j.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True") ? j : undefined;
+        return j.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True")
+          ? j
+          : undefined;
       },
       { timeoutMs: 90_000 },
     );
@@ -232,7 +248,10 @@ describe("a real node", () => {
               terminationGracePeriodSeconds: 2,
               containers: [
                 testbox("webhook", ["webhook", ":8443", "/tls/tls.crt", "/tls/tls.key"], {
-                  readinessProbe: { httpGet: { path: "/healthz", port: 8443, scheme: "HTTPS" }, periodSeconds: 1 },
+                  readinessProbe: {
+                    httpGet: { path: "/healthz", port: 8443, scheme: "HTTPS" },
+                    periodSeconds: 1,
+                  },
                   volumeMounts: [{ name: "tls", mountPath: "/tls", readOnly: true }],
                 }),
               ],
@@ -244,7 +263,10 @@ describe("a real node", () => {
     });
     await core.createNamespacedService({
       namespace,
-      body: { metadata: { name: "hook" }, spec: { selector: labels, ports: [{ port: 443, targetPort: 8443 }] } },
+      body: {
+        metadata: { name: "hook" },
+        spec: { selector: labels, ports: [{ port: 443, targetPort: 8443 }] },
+      },
     });
     await core.createNamespace({ body: { metadata: { name: target } } });
     await admission.createMutatingWebhookConfiguration({
@@ -257,7 +279,9 @@ describe("a real node", () => {
               service: { namespace, name: "hook", path: "/mutate", port: 443 },
               caBundle: Buffer.from(ca.cert).toString("base64"),
             },
-            rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["configmaps"] }],
+            rules: [
+              { operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["configmaps"] },
+            ],
             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": target } },
             failurePolicy: "Fail",
             sideEffects: "None",
