@@ -68,7 +68,7 @@ host_snapshot() {
 	local key p
 	# Sysctls, except counters and per-device keys of devices that come and go.
 	{ sysctl -a 2>/dev/null || true; } |
-		{ grep -Ev '^(fs\.(dentry-state|file-nr|inode-nr|inode-state)|kernel\.(ns_last_pid|pty\.nr|random\.)|net\.netfilter\.nf_conntrack_count|net\.ipv[46]\.(conf|neigh)\.(veth|'"${BRIDGE}"'))' || true; } |
+		{ grep -Ev '^(fs\.(dentry-state|file-nr|inode-nr|inode-state|quota\.[a-z_]+)|kernel\.(ns_last_pid|pty\.nr|random\.)|net\.netfilter\.nf_conntrack_count|net\.ipv[46]\.(conf|neigh)\.(veth|'"${BRIDGE}"'))' || true; } |
 		sed 's/^/sysctl /'
 	for key in iptables ip6tables; do
 		command -v "${key}-save" >/dev/null || continue
@@ -239,8 +239,9 @@ node_remove_host_paths() {
 	for p in "${NODE_HOST_PATHS[@]}"; do
 		[[ -e "${p}" ]] || continue
 		grep -qxF "path ${p}" "${STATE}/host.before" 2>/dev/null && continue
-		# Only what is empty of anything but directories: never someone else's files.
-		if [[ -z "$(find "${p}" ! -type d -print -quit 2>/dev/null)" ]]; then
+		# Only what holds nothing but directories and sockets (the kubelet's device-plugin socket is
+		# a constant, /var/lib/kubelet/device-plugins/kubelet.sock): never someone else's files.
+		if [[ -z "$(find "${p}" ! -type d ! -type s -print -quit 2>/dev/null)" ]]; then
 			rm -rf "${p}"
 		else
 			log "warning: ${p} appeared during the node's life and is not empty; left in place"
