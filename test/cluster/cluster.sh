@@ -190,9 +190,13 @@ healthy() {
 }
 
 free_port() {
-	local p taken
+	local p taken low
+	# Below the kernel's ephemeral range: an outgoing connection cannot take the port between
+	# this check and the daemon's bind.
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	((low > 12000)) || low=32768
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		grep -qx "${p}" "${STATE}/ports.used" 2>/dev/null && continue
 		taken=0
 		(exec 3<>"/dev/tcp/127.0.0.1/${p}") 2>/dev/null && taken=1

@@ -66,19 +66,22 @@ node_install() {
 # host_snapshot: what `down` must leave as `up` found it, one fact a line.
 host_snapshot() {
 	local key p
-	# Sysctls, except counters and per-device keys of devices that come and go.
+	# Sysctls, except counters and per-device keys (devices come and go; all/default stay).
 	{ sysctl -a 2>/dev/null || true; } |
-		{ grep -Ev '^(fs\.(dentry-state|file-nr|inode-nr|inode-state|quota\.[a-z_]+)|kernel\.(ns_last_pid|pty\.nr|random\.)|net\.netfilter\.nf_conntrack_count|net\.ipv[46]\.(conf|neigh)\.(veth|'"${BRIDGE}"'))' || true; } |
-		sed 's/^/sysctl /'
+		{ grep -Ev '^(fs\.(dentry-state|file-nr|inode-nr|inode-state|quota\.[a-z_]+)|kernel\.(ns_last_pid|pty\.nr|random\.)|net\.netfilter\.nf_conntrack_count)' || true; } |
+		awk '!/^net\.ipv[46]\.(conf|neigh)\./ || /^net\.ipv[46]\.(conf|neigh)\.(all|default)\./ {print "sysctl " $0}'
 	for key in iptables ip6tables; do
 		command -v "${key}-save" >/dev/null || continue
-		{ "${key}-save" 2>/dev/null || true; } | { grep -Ev '^(#|\*|COMMIT)' || true; } |
+		# The node's rules (other programs on the host may add their own meanwhile).
+		{ "${key}-save" 2>/dev/null || true; } | { grep -E "KUBE-|CNI-|${BRIDGE}|10\.213\." || true; } |
 			sed -E "s/\[[0-9]+:[0-9]+\]//; s/^/${key} /"
 	done
 	if command -v nft >/dev/null; then { nft list tables 2>/dev/null || true; } | sed 's/^/nft /'; fi
-	{ ip -o link show 2>/dev/null || true; } | awk -F': ' '{sub(/@.*/, "", $2); print "link " $2}' |
-		{ grep -E "link (veth|${BRIDGE})" || true; }
-	awk '{print "mount " $5}' /proc/self/mountinfo
+	# The bridge; the pods' veths go with their network namespaces (mounts in the state dir).
+	if ip link show "${BRIDGE}" >/dev/null 2>&1; then echo "link ${BRIDGE}"; fi
+	# Mounts the node makes: in the state dir and the host paths its programs use.
+	awk '{print $5}' /proc/self/mountinfo |
+		{ grep -E "^(${STATE}/|/run/netns|/run/containerd|/var/lib/kubelet|/var/lib/containerd)" || true; } | sed 's/^/mount /'
 	for p in "${NODE_HOST_PATHS[@]}" "${OWNER_FILE}"; do
 		if [[ -e "${p}" ]]; then echo "path ${p}"; fi
 	done
