@@ -454,7 +454,7 @@ EOF
 
 # stop_everything: the node's teardown (real mode) or just the processes (kwok).
 stop_everything() {
-	if [[ "$(cat "${STATE}/mode" 2>/dev/null)" == real || -f "${STATE}/node.env" ]]; then
+	if [[ "${NODE_MODE}" == real || "$(cat "${STATE}/mode" 2>/dev/null)" == real ]]; then
 		node_down
 	else
 		stop_all

@@ -29,6 +29,8 @@ NODE_HOST_PATHS=(/var/log/containers /var/log/pods /var/lib/cni /run/containerd 
 	/var/lib/containerd /etc/cni /opt/cni /run/netns /etc/kubernetes /var/run/kubernetes)
 
 node_env() { echo "${STATE}/node.env"; }
+# The kubelet's cgroupRoot, one per state dir.
+CGROUP_ROOT="/graft-node-$(echo "${STATE}" | sha256sum | cut -c1-8)"
 
 # node_check: exit 0 when this machine can run the real node; otherwise print why on stdout.
 node_check() {
@@ -268,10 +270,9 @@ node_prepare() {
 	local net; net="$(node_pick_subnet)"
 	BRIDGE_IP="${net}.1"
 	POD_SUBNET="${net}.0/24"
-	CGROUP_ROOT="/graft-node-$(echo "${STATE}" | sha256sum | cut -c1-8)"
 	host_snapshot | LC_ALL=C sort >"${STATE}/host.before"
 	node_save_sysctls
-	printf 'BRIDGE_IP=%s\nPOD_SUBNET=%s\nCGROUP_ROOT=%s\n' "${BRIDGE_IP}" "${POD_SUBNET}" "${CGROUP_ROOT}" >"$(node_env)"
+	printf 'BRIDGE_IP=%s\nPOD_SUBNET=%s\n' "${BRIDGE_IP}" "${POD_SUBNET}" >"$(node_env)"
 	echo "${STATE}" >"${OWNER_FILE}"
 	export NO_PROXY="${NO_PROXY},${POD_SUBNET},${SERVICE_CIDR}" no_proxy="${no_proxy},${POD_SUBNET},${SERVICE_CIDR}"
 
@@ -463,10 +464,8 @@ node_up() {
 
 # --- down -------------------------------------------------------------------------------------
 
+# node_down: idempotent; each step undoes one kind of change whatever state `up` reached.
 node_down() {
-	[[ -f "$(node_env)" ]] || return 0
-	# shellcheck source=/dev/null
-	source "$(node_env)"
 	# Pods first, through the API, so that the kubelet runs CNI DEL and unmounts their volumes;
 	# with the controllers and the scheduler stopped nothing replaces them.
 	local c pid
@@ -486,11 +485,16 @@ node_down() {
 	if [[ -n "${pids}" ]]; then kill -KILL ${pids} 2>/dev/null || true; fi
 	node_remove_cgroups
 	node_unmount_state
-	node_iptables_cleanup
-	node_nft_cleanup
-	ip link del "${BRIDGE}" 2>/dev/null || true
+	# The host-wide pieces belong to whichever state dir holds the host.
+	local owner; owner="$(cat "${OWNER_FILE}" 2>/dev/null || true)"
+	if [[ -z "${owner}" || "${owner}" == "${STATE}" ]]; then
+		node_iptables_cleanup
+		node_nft_cleanup
+		ip link del "${BRIDGE}" 2>/dev/null || true
+	fi
 	node_restore_sysctls
-	node_remove_host_paths
+	rm -f "${STATE}/sysctl.saved"
+	[[ ! -f "${STATE}/host.before" ]] || node_remove_host_paths
 	if [[ "$(cat "${OWNER_FILE}" 2>/dev/null)" == "${STATE}" ]]; then rm -f "${OWNER_FILE}"; fi
 	rm -f "$(node_env)"
 }
