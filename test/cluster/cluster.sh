@@ -82,7 +82,12 @@ cache_key() {
 	} | sha256sum | cut -c1-16
 }
 
-bin_dir() { echo "${CACHE_ROOT}/$(cache_key)/bin"; }
+bin_dir() { # computed once (below): hashing the sources takes a while
+	[[ -n "${BIN_DIR:-}" ]] || BIN_DIR="${CACHE_ROOT}/$(cache_key)/bin"
+	echo "${BIN_DIR}"
+}
+BIN_DIR=""
+if command -v go >/dev/null; then BIN_DIR="$(bin_dir)"; fi
 
 cmd_build() {
 	command -v go >/dev/null || die "go not found (expected in PATH or /usr/local/go/bin)"
@@ -461,6 +466,14 @@ stop_everything() {
 	fi
 }
 
+# running PID: the process exists and is not a zombie (daemons of an earlier `up` are
+# reparented; their reaper may take seconds to collect them).
+running() {
+	local state
+	state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+	[[ -n "${state}" && "${state}" != Z ]]
+}
+
 # stop_all: TERM each recorded process group (reverse start order), then KILL what remains.
 stop_all() {
 	[[ -d "${STATE}/pids" ]] || return 0
@@ -471,11 +484,11 @@ stop_all() {
 			pid="$(<"${STATE}/pids/${c}")"
 			kill -TERM -- "-${pid}" 2>/dev/null || kill -TERM "${pid}" 2>/dev/null || true
 			local deadline=$((SECONDS + 15))
-			while kill -0 "${pid}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-			if kill -0 "${pid}" 2>/dev/null; then
+			while running "${pid}" && ((SECONDS < deadline)); do sleep 0.1; done
+			if running "${pid}"; then
 				log "${c} did not stop on TERM; killing"
 				kill -KILL -- "-${pid}" 2>/dev/null || kill -KILL "${pid}" 2>/dev/null || true
-				while kill -0 "${pid}" 2>/dev/null; do sleep 0.1; done
+				while running "${pid}"; do sleep 0.1; done
 			fi
 			log "stopped ${c} (pid ${pid})"
 		fi
