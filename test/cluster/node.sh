@@ -263,7 +263,15 @@ node_prepare() {
 	if [[ -f "${OWNER_FILE}" ]]; then
 		local owner; owner="$(<"${OWNER_FILE}")"
 		if [[ "${owner}" != "${STATE}" ]]; then
-			die "a real node from ${owner} holds this host (${OWNER_FILE}); stop it with: GRAFT_CLUSTER_DIR=${owner} $0 --real-node down"
+			if [[ -n "$(STATE="${owner}" node_leftovers)" ]]; then
+				die "a real node from ${owner} holds this host (${OWNER_FILE}); stop it with: GRAFT_CLUSTER_DIR=${owner} $0 --real-node down"
+			fi
+			# Nothing of it runs any more (its `down` never came): take the host over.
+			log "warning: taking over from a stopped real node (${owner}); clearing its rules and bridge"
+			rm -f "${OWNER_FILE}"
+			node_iptables_cleanup
+			node_nft_cleanup
+			ip link del "${BRIDGE}" 2>/dev/null || true
 		fi
 	fi
 	node_install
