@@ -62,8 +62,11 @@ BUILD_RECIPE="v2 -trimpath -s -w; images: CGO_ENABLED=0, oci-archive v1"
 
 export PATH="${PATH}:/usr/local/go/bin"
 export GOTOOLCHAIN=local GOFLAGS="-mod=mod"
-# Webhook calls to https://127.0.0.1:PORT must never go through a proxy.
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,${NO_PROXY}}" no_proxy="127.0.0.1,localhost${no_proxy:+,${no_proxy}}"
+# Webhook calls to https://127.0.0.1:PORT must never go through a proxy; nor, for the real node,
+# anything on its bridge (the API server, the kubelet, pods) or its Services.
+no_proxy_local="127.0.0.1,localhost"
+[[ "${NODE_MODE}" == real ]] && no_proxy_local+=",10.213.0.0/16,${SERVICE_CIDR}"
+export NO_PROXY="${no_proxy_local}${NO_PROXY:+,${NO_PROXY}}" no_proxy="${no_proxy_local}${no_proxy:+,${no_proxy}}"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -282,7 +282,6 @@ node_prepare() {
 	node_save_sysctls
 	printf 'BRIDGE_IP=%s\nPOD_SUBNET=%s\n' "${BRIDGE_IP}" "${POD_SUBNET}" >"$(node_env)"
 	echo "${STATE}" >"${OWNER_FILE}"
-	export NO_PROXY="${NO_PROXY},${POD_SUBNET},${SERVICE_CIDR}" no_proxy="${no_proxy},${POD_SUBNET},${SERVICE_CIDR}"
 
 	sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 >/dev/null
 	ip link add "${BRIDGE}" type bridge
