@@ -295,14 +295,17 @@ describe("a real node", () => {
       },
     });
     try {
-      // failurePolicy Fail: creations are refused until the webhook pod is Ready behind its Service.
+      // Until the API server has loaded the configuration, creations skip the webhook; then, with
+      // failurePolicy Fail, they are refused until the webhook pod is Ready behind its Service.
       const created = await eventually(
-        "a ConfigMap admitted through the webhook",
-        () =>
-          core.createNamespacedConfigMap({
+        "a ConfigMap mutated by the webhook",
+        async () => {
+          const cm = await core.createNamespacedConfigMap({
             namespace: target,
             body: { metadata: { generateName: "hooked-" }, data: { a: "b" } },
-          }),
+          });
+          return cm.metadata?.labels?.["graft.test/mutated-by"] ? cm : undefined;
+        },
         { timeoutMs: 90_000, intervalMs: 1000 },
       );
       expect(created.metadata?.labels?.["graft.test/mutated-by"]).toMatch(/^hook-/);
