@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects: `unit` (pure logic, beside the code), `integration` (real services
-// started by test/services on 127.0.0.1), `e2e` (through the real kube-apiserver).
+// Four projects: `unit` (pure logic, beside the code), `integration` (real services
+// started by test/services on 127.0.0.1), `e2e` (through the real kube-apiserver, kwok node),
+// `node` (real pods on a real kubelet: needs root, see test/cluster/README.md).
 export default defineConfig({
   test: {
     projects: [
@@ -26,6 +27,16 @@ export default defineConfig({
           globalSetup: ["test/e2e/global-setup.ts"],
           fileParallelism: false,
           testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["test/node/**/*.node.test.ts"],
+          globalSetup: ["test/node/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 180_000,
           hookTimeout: 300_000,
         },
       },

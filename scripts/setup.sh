@@ -37,6 +37,12 @@ if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
   image_pid=$!
 fi
 
+# The real node's Debian packages (containerd, runc, CNI plugins, iptables), where it can run.
+if [ "$mode" = test ] && bash test/cluster/cluster.sh --real-node node-check >/dev/null; then
+  log "installing the real node's packages"
+  bash test/cluster/cluster.sh --real-node node-deps
+fi
+
 lock_hash=$({ cat package-lock.json; node -p process.versions.modules; } | sha256sum | cut -c1-16)
 if [ "$(cat node_modules/.graft-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   log "npm ci"

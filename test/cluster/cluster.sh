@@ -9,19 +9,44 @@
 #   cluster.sh status         exit 0 when the cluster is up and healthy
 #   cluster.sh kubectl ARGS   the built kubectl against the cluster
 #   cluster.sh env            print `export KUBECONFIG=...` and the bin dir
+#   cluster.sh node-check     exit 0 when this machine can run the real node, else say why
+#   cluster.sh node-deps      install the real node's Debian packages (apt-get)
+#   cluster.sh ctr ARGS       the real node's containerd client (ctr -n k8s.io ...)
+#
+# Real-node mode (`GRAFT_CLUSTER_NODE=real` or `--real-node`): instead of kwok, a real kubelet
+# with Debian's containerd + runc, a CNI bridge, kube-proxy and CoreDNS; needs root (node.sh).
 #
 # Environment: GRAFT_CACHE_DIR (default ~/.cache/graft), GRAFT_CLUSTER_DIR (state: certs, pids,
-# logs, kubeconfig; default test/cluster/.state), GRAFT_CLUSTER_TIMEOUT (seconds, default 120).
+# logs, kubeconfig; default test/cluster/.state, or .state-node for the real node),
+# GRAFT_CLUSTER_TIMEOUT (seconds, default 120), GRAFT_CLUSTER_NODE (kwok or real).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+NODE_MODE="${GRAFT_CLUSTER_NODE:-kwok}"
+ARGS=()
+for arg in "$@"; do
+	if [[ "${arg}" == "--real-node" ]]; then NODE_MODE=real; else ARGS+=("${arg}"); fi
+done
+set -- "${ARGS[@]+"${ARGS[@]}"}"
 CACHE_ROOT="${GRAFT_CACHE_DIR:-${HOME}/.cache/graft}/cluster"
-STATE="${GRAFT_CLUSTER_DIR:-${HERE}/.state}"
 TIMEOUT="${GRAFT_CLUSTER_TIMEOUT:-120}"
-NODE_NAME="kwok-node-0"
 SERVICE_CIDR="10.96.0.0/16"
-POD_CIDR="10.244.0.1/16"
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+case "${NODE_MODE}" in
+kwok)
+	STATE="${GRAFT_CLUSTER_DIR:-${HERE}/.state}"
+	NODE_NAME="kwok-node-0"
+	POD_CIDR="10.244.0.1/16"
+	COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+	;;
+real)
+	STATE="${GRAFT_CLUSTER_DIR:-${HERE}/.state-node}"
+	NODE_NAME="graft-node-0"
+	COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy)
+	;;
+*) echo "[cluster] error: GRAFT_CLUSTER_NODE must be kwok or real, not '${NODE_MODE}'" >&2; exit 2 ;;
+esac
+# Programs that run inside the real node's images, not on the host: built static (no cgo).
+IMAGE_CMDS=(pause testbox)
 # Controller names as in k8s.io/kubernetes/cmd/kube-controller-manager/names.
 CONTROLLERS=(
 	deployment-controller replicaset-controller statefulset-controller daemonset-controller
@@ -33,12 +58,15 @@ CONTROLLERS=(
 	node-lifecycle-controller # lifts the node.kubernetes.io/not-ready taint admission puts on new Nodes
 )
 # Changing how binaries are built must change the cache key.
-BUILD_RECIPE="v1 -trimpath -s -w"
+BUILD_RECIPE="v2 -trimpath -s -w; images: CGO_ENABLED=0, oci-archive v1"
 
 export PATH="${PATH}:/usr/local/go/bin"
 export GOTOOLCHAIN=local GOFLAGS="-mod=mod"
-# Webhook calls to https://127.0.0.1:PORT must never go through a proxy.
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,${NO_PROXY}}" no_proxy="127.0.0.1,localhost${no_proxy:+,${no_proxy}}"
+# Webhook calls to https://127.0.0.1:PORT must never go through a proxy; nor, for the real node,
+# anything on its bridge (the API server, the kubelet, pods) or its Services.
+no_proxy_local="127.0.0.1,localhost"
+[[ "${NODE_MODE}" == real ]] && no_proxy_local+=",10.213.0.0/16,${SERVICE_CIDR}"
+export NO_PROXY="${no_proxy_local}${NO_PROXY:+,${NO_PROXY}}" no_proxy="${no_proxy_local}${no_proxy:+,${no_proxy}}"
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -52,12 +80,17 @@ cache_key() {
 		echo "${BUILD_RECIPE}"
 		go version
 		cd "${HERE}"
-		sha256sum go.mod go.sum
-		find cmd -type f -name '*.go' | LC_ALL=C sort | xargs sha256sum
+		sha256sum go.mod go.sum coredns/go.mod coredns/go.sum
+		find cmd coredns images.sh -type f \( -name '*.go' -o -name '*.sh' \) | LC_ALL=C sort | xargs sha256sum
 	} | sha256sum | cut -c1-16
 }
 
-bin_dir() { echo "${CACHE_ROOT}/$(cache_key)/bin"; }
+bin_dir() { # computed once (below): hashing the sources takes a while
+	[[ -n "${BIN_DIR:-}" ]] || BIN_DIR="${CACHE_ROOT}/$(cache_key)/bin"
+	echo "${BIN_DIR}"
+}
+BIN_DIR=""
+if command -v go >/dev/null; then BIN_DIR="$(bin_dir)"; fi
 
 cmd_build() {
 	command -v go >/dev/null || die "go not found (expected in PATH or /usr/local/go/bin)"
@@ -83,15 +116,34 @@ cmd_build() {
 	done
 	local tmp="${bin}.tmp.$$" buildlog="${bin%/bin}/build.log"
 	mkdir -p "${tmp}"
-	log "building k8s ${version} components + etcd + kwok into ${bin}"
+	log "building k8s ${version} components (kubelet, kube-proxy too) + etcd + kwok + CoreDNS into ${bin}"
 	log "(cold: 10-25 min on 2 cores; log: ${buildlog})"
 	local start; start="$(now)"
+	local host_pkgs=() p
+	for p in "${HERE}"/cmd/*/; do
+		p="$(basename "${p}")"
+		[[ " ${IMAGE_CMDS[*]} " == *" ${p} "* ]] || host_pkgs+=("./cmd/${p}")
+	done
 	(
 		cd "${HERE}"
 		go mod download
-		go build -v -trimpath -ldflags "${ld}" -o "${tmp}/" ./cmd/...
+		go build -v -trimpath -ldflags "${ld}" -o "${tmp}/" "${host_pkgs[@]}"
 	) >"${buildlog}" 2>&1 &
 	local pid=$!
+	# The real node's images (pause, testbox, CoreDNS from its own module) build beside it: the
+	# big build is link-bound at the end, so this second build fills the idle core.
+	(
+		cd "${HERE}"
+		mkdir -p "${tmp}/images"
+		for p in "${IMAGE_CMDS[@]}"; do
+			CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${tmp}/images/${p}" "./cmd/${p}"
+		done
+		cd coredns
+		go mod download
+		CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "${tmp}/images/coredns" .
+		bash "${HERE}/images.sh" "${tmp}/images"
+	) >"${buildlog}.images" 2>&1 &
+	local images_pid=$!
 	while kill -0 "${pid}" 2>/dev/null; do
 		sleep 15 &
 		wait $! || true
@@ -100,11 +152,21 @@ cmd_build() {
 	if ! wait "${pid}"; then
 		exec 8>&-
 		tail -n 30 "${buildlog}" >&2
+		wait "${images_pid}" || true
 		rm -rf "${tmp}"
 		die "build failed (see ${buildlog})"
 	fi
+	if ! wait "${images_pid}"; then
+		exec 8>&-
+		tail -n 30 "${buildlog}.images" >&2
+		rm -rf "${tmp}"
+		die "building the real node's images failed (see ${buildlog}.images)"
+	fi
 	local c
-	for c in "${COMPONENTS[@]}" kubectl; do [[ -x "${tmp}/${c}" ]] || die "build produced no ${c}"; done
+	for c in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubectl kubelet kube-proxy; do
+		[[ -x "${tmp}/${c}" ]] || die "build produced no ${c}"
+	done
+	for c in pause testbox coredns; do [[ -f "${tmp}/images/${c}.tar" ]] || die "build produced no image ${c}"; done
 	touch "${tmp}/.complete"
 	rm -rf "${bin}"
 	mv "${tmp}" "${bin}"
@@ -136,9 +198,13 @@ healthy() {
 }
 
 free_port() {
-	local p taken
+	local p taken low
+	# Below the kernel's ephemeral range: an outgoing connection cannot take the port between
+	# this check and the daemon's bind.
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	((low > 12000)) || low=32768
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		grep -qx "${p}" "${STATE}/ports.used" 2>/dev/null && continue
 		taken=0
 		(exec 3<>"/dev/tcp/127.0.0.1/${p}") 2>/dev/null && taken=1
@@ -147,8 +213,9 @@ free_port() {
 	die "no free port found"
 }
 
-gen_certs() {
-	local d="${STATE}/pki"
+gen_certs() { # API_IP
+	local d="${STATE}/pki" api_extra_san=""
+	[[ "$1" == 127.0.0.1 ]] || api_extra_san="IP:$1,"
 	mkdir -p "${d}"
 	(
 		cd "${d}"
@@ -173,7 +240,7 @@ gen_certs() {
 			rm -f "${name}.csr" "${name}.ext"
 		}
 		issue apiserver "/CN=kube-apiserver" \
-			"IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+			"${api_extra_san}IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 		issue admin "/O=system:masters/CN=kubernetes-admin"
 		issue controller-manager "/CN=system:kube-controller-manager"
 		issue scheduler "/CN=system:kube-scheduler"
@@ -242,9 +309,15 @@ EOF
 # start NAME ARGS...: run our binary NAME in its own session/process group, logging to logs/NAME.log
 start() {
 	local name=$1; shift
+	start_exe "${name}" "$(bin_dir)/${name}" "$@"
+}
+
+# start_exe NAME EXE ARGS...: as start, for a program that is not ours (containerd)
+start_exe() {
+	local name=$1 exe=$2; shift 2
 	# 9>&-: the daemons must not inherit the state lock.
-	setsid "$(bin_dir)/${name}" "$@" >"${STATE}/logs/${name}.log" 2>&1 </dev/null 8>&- 9>&- &
-	local pid=$! exe; exe="$(bin_dir)/${name}"
+	setsid "${exe}" "$@" >"${STATE}/logs/${name}.log" 2>&1 </dev/null 8>&- 9>&- &
+	local pid=$!
 	echo "${pid}" >"${STATE}/pids/${name}"
 	# Until the child has exec'd, /proc/PID is still a bash fork; pid_alive relies on argv0.
 	for _ in $(seq 100); do
@@ -273,6 +346,9 @@ wait_for() {
 	log "ready: ${desc}"
 }
 
+# shellcheck source=node.sh
+source "${HERE}/node.sh"
+
 readyz() { [[ "$(kctl get --raw /readyz --request-timeout=5s)" == "ok" ]]; }
 etcd_health() { curl -sf "http://127.0.0.1:$1/health" | grep -q '"health":"true"'; }
 secure_healthz() { curl -skf "https://127.0.0.1:$1/healthz" | grep -qx ok; }
@@ -290,19 +366,34 @@ cmd_up() {
 		return 0
 	fi
 	cmd_build
-	stop_all
+	stop_everything
 	# A failed start leaves nothing running.
-	trap 'status=$?; if ((status != 0)); then log "up failed; stopping what started"; stop_all; fi' EXIT
+	trap 'status=$?; if ((status != 0)); then log "up failed; stopping what started"; stop_everything; fi' EXIT
 	local keep_lock; keep_lock="${STATE}/.lock"
 	find "${STATE}" -mindepth 1 -maxdepth 1 ! -path "${keep_lock}" -exec rm -rf {} +
 	mkdir -p "${STATE}/pids" "${STATE}/logs" "${STATE}/etcd"
 	local start_ts; start_ts="$(now)"
-	gen_certs
+	echo "${NODE_MODE}" >"${STATE}/mode"
+	# The API server listens where the node's pods reach it: loopback for kwok, the bridge for real.
+	local api_ip=127.0.0.1 api_mode_args=(--endpoint-reconciler-type=none)
+	if [[ "${NODE_MODE}" == real ]]; then
+		node_prepare
+		api_ip="${BRIDGE_IP}"
+		# The `kubernetes` Service's endpoint is the bridge address (lease reconciler, the default);
+		# logs/exec reach the kubelet at its InternalIP with a client certificate.
+		api_mode_args=(--endpoint-reconciler-type=lease
+			--kubelet-preferred-address-types=InternalIP
+			--kubelet-client-certificate="${STATE}/pki/apiserver-kubelet-client.crt"
+			--kubelet-client-key="${STATE}/pki/apiserver-kubelet-client.key")
+	fi
+	gen_certs "${api_ip}"
+	[[ "${NODE_MODE}" == real ]] && node_certs
 
 	local etcd_port etcd_peer api_port kcm_port sched_port
 	etcd_port="$(free_port)"; etcd_peer="$(free_port)"; api_port="$(free_port)"
 	kcm_port="$(free_port)"; sched_port="$(free_port)"
-	local server="https://127.0.0.1:${api_port}"
+	local server="https://${api_ip}:${api_port}"
+	SERVER="${server}"
 	write_kubeconfig "$(kubeconfig)" admin "${server}"
 	write_kubeconfig "${STATE}/controller-manager.kubeconfig" controller-manager "${server}"
 	write_kubeconfig "${STATE}/scheduler.kubeconfig" scheduler "${server}"
@@ -323,8 +414,8 @@ cmd_up() {
 
 	start kube-apiserver \
 		--etcd-servers="http://127.0.0.1:${etcd_port}" \
-		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="${api_port}" \
-		--endpoint-reconciler-type=none \
+		--bind-address="${api_ip}" --advertise-address="${api_ip}" --secure-port="${api_port}" \
+		"${api_mode_args[@]}" \
 		--tls-cert-file="${pki}/apiserver.crt" --tls-private-key-file="${pki}/apiserver.key" \
 		--client-ca-file="${pki}/ca.crt" \
 		--admission-control-config-file="${STATE}/admission.yaml" \
@@ -354,6 +445,22 @@ cmd_up() {
 		--authorization-kubeconfig="${STATE}/scheduler.kubeconfig" \
 		--bind-address=127.0.0.1 --secure-port="${sched_port}" \
 		--leader-elect=false --profiling=false
+	if [[ "${NODE_MODE}" == real ]]; then
+		wait_for "kube-controller-manager /healthz" secure_healthz "${kcm_port}"
+		wait_for "kube-scheduler /healthz" secure_healthz "${sched_port}"
+		wait_for "ServiceAccount default/default" kctl -n default get serviceaccount default
+		node_up
+	else
+		kwok_up "${kcm_port}" "${sched_port}"
+	fi
+	log "cluster up in $(since "${start_ts}")s (k8s $(k8s_version), ${NODE_MODE} node, apiserver ${server})"
+	log "kubeconfig: $(kubeconfig)"
+	trap - EXIT
+	echo "KUBECONFIG=$(kubeconfig)"
+}
+
+kwok_up() { # KCM_PORT SCHED_PORT
+	local kcm_port=$1 sched_port=$2
 	cat >"${STATE}/kwok.yaml" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokConfiguration
@@ -386,10 +493,23 @@ EOF
 	wait_for "kube-scheduler /healthz" secure_healthz "${sched_port}"
 	wait_for "ServiceAccount default/default" kctl -n default get serviceaccount default
 	wait_for "node ${NODE_NAME} Ready" node_ready
-	log "cluster up in $(since "${start_ts}")s (k8s $(k8s_version), apiserver ${server})"
-	log "kubeconfig: $(kubeconfig)"
-	trap - EXIT
-	echo "KUBECONFIG=$(kubeconfig)"
+}
+
+# stop_everything: the node's teardown (real mode) or just the processes (kwok).
+stop_everything() {
+	if [[ "${NODE_MODE}" == real || "$(cat "${STATE}/mode" 2>/dev/null)" == real ]]; then
+		node_down
+	else
+		stop_all
+	fi
+}
+
+# running PID: the process exists and is not a zombie (daemons of an earlier `up` are
+# reparented; their reaper may take seconds to collect them).
+running() {
+	local state
+	state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+	[[ -n "${state}" && "${state}" != Z ]]
 }
 
 # stop_all: TERM each recorded process group (reverse start order), then KILL what remains.
@@ -402,11 +522,11 @@ stop_all() {
 			pid="$(<"${STATE}/pids/${c}")"
 			kill -TERM -- "-${pid}" 2>/dev/null || kill -TERM "${pid}" 2>/dev/null || true
 			local deadline=$((SECONDS + 15))
-			while kill -0 "${pid}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-			if kill -0 "${pid}" 2>/dev/null; then
+			while running "${pid}" && ((SECONDS < deadline)); do sleep 0.1; done
+			if running "${pid}"; then
 				log "${c} did not stop on TERM; killing"
 				kill -KILL -- "-${pid}" 2>/dev/null || kill -KILL "${pid}" 2>/dev/null || true
-				while kill -0 "${pid}" 2>/dev/null; do sleep 0.1; done
+				while running "${pid}"; do sleep 0.1; done
 			fi
 			log "stopped ${c} (pid ${pid})"
 		fi
@@ -418,7 +538,12 @@ cmd_down() {
 	[[ -d "${STATE}" ]] || { log "nothing to stop"; return 0; }
 	exec 9>"${STATE}/.lock"
 	flock 9
-	stop_all
+	local start_ts; start_ts="$(now)"
+	stop_everything
+	if [[ -f "${STATE}/host.before" ]]; then
+		node_verify_clean || die "real node: down left something behind (see above)"
+		rm -f "${STATE}/host.before"
+	fi
 	# Ports must be free afterwards.
 	if [[ -f "${STATE}/ports" ]]; then
 		local p busy deadline=$((SECONDS + 10))
@@ -432,7 +557,7 @@ cmd_down() {
 			sleep 0.2
 		done
 	fi
-	log "down"
+	log "down in $(since "${start_ts}")s"
 }
 
 cmd_env() {
@@ -452,8 +577,14 @@ kubectl)
 	exec "$(bin_dir)/kubectl" --kubeconfig "$(kubeconfig)" "$@"
 	;;
 env) cmd_env ;;
+node-check) node_check ;;
+node-deps) node_install ;;
+ctr)
+	shift
+	exec ctr --address "${STATE}/run/containerd.sock" -n k8s.io "$@"
+	;;
 *)
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac
