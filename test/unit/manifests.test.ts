@@ -351,3 +351,26 @@ describe("manifests/components/webhook-ingress", () => {
     expect(read("kustomization.yaml")).toContain("path: /spec/ingress/0/from/0/ipBlock/cidr");
   });
 });
+
+describe("manifests/notebooks", () => {
+  const read = (file: string) => readFileSync(path.join(manifests, "notebooks", file), "utf8");
+
+  it("admits only JupyterHub's single-user servers to the git server's read port", () => {
+    const kustomization = parse(read("kustomization.yaml")) as { resources: string[] };
+    expect(kustomization.resources).toContain("networkpolicy.yaml");
+    const policy = parse(read("networkpolicy.yaml")) as V1NetworkPolicy;
+    const deployment = parse(read("deployment.yaml")) as V1Deployment;
+    const podLabels = deployment.spec?.template.metadata?.labels ?? {};
+    for (const [key, value] of Object.entries(policy.spec?.podSelector.matchLabels ?? {}))
+      expect(podLabels[key], key).toBe(value);
+    expect(policy.spec?.policyTypes).toEqual(["Ingress"]);
+    // Read as YAML: the field is `from` (the client's type calls it `_from`).
+    const ingress = (policy.spec?.ingress ?? []) as Array<{ from?: unknown[]; ports?: unknown[] }>;
+    expect(ingress).toEqual([
+      {
+        from: [{ podSelector: { matchLabels: { component: "singleuser-server" } } }],
+        ports: [{ port: 8099, protocol: "TCP" }],
+      },
+    ]);
+  });
+});
