@@ -16,6 +16,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebook-sync-script.js";
 import { bigPodReview, jupyterReview, sparkDriverReview } from "./reviews.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows,
       "",
-      `Worst ratio: **${fixed(worstRatio, 2)}** (aim: at least 0.5). The JupyterHub pod's patch carries the notebook sync script (7 KB, a 12 KB reply): escaping it into JSON, base64 and TLS are most of graft's cost there, and they grow with the reply, not with the pod. Peak RSS of the server over the whole run: ${fixed(rss, 0)} MiB. On a shared 2-CPU machine the req/s of a route can swing by a third from one minute to the next: hence the alternating slices. The server's CPU time per request is read from /proc over each slice.`,
+      `Worst ratio: **${fixed(worstRatio, 2)}** (aim: at least 0.5). The JupyterHub pod's patch carries the notebook sync script (${fixed(Buffer.byteLength(NOTEBOOK_SYNC_SCRIPT) / 1024, 0)} KiB): escaping it into JSON, base64 and TLS are most of graft's cost there, and they grow with the reply, not with the pod. Peak RSS of the server over the whole run: ${fixed(rss, 0)} MiB. On a shared 2-CPU machine the req/s of a route can swing by a third from one minute to the next: hence the alternating slices. The server's CPU time per request is read from /proc over each slice.`,
       "",
       "Cost against pod size (one connection, so latency is service time; each container has 15 env vars):",
       "",

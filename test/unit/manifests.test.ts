@@ -361,7 +361,7 @@ describe("manifests/notebooks", () => {
     const policy = parse(read("networkpolicy.yaml")) as V1NetworkPolicy;
     const deployment = parse(read("deployment.yaml")) as V1Deployment;
     const podLabels = deployment.spec?.template.metadata?.labels ?? {};
-    for (const [key, value] of Object.entries(policy.spec?.podSelector.matchLabels ?? {}))
+    for (const [key, value] of Object.entries(policy.spec?.podSelector?.matchLabels ?? {}))
       expect(podLabels[key], key).toBe(value);
     expect(policy.spec?.policyTypes).toEqual(["Ingress"]);
     // Read as YAML: the field is `from` (the client's type calls it `_from`).
