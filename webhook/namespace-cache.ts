@@ -22,6 +22,7 @@ import {
 } from "@kubernetes/client-node";
 import { INJECT_ENABLED, LABEL_INJECT } from "../core/annotations.js";
 import type { AdmissionFacts } from "./facts.js";
+import { keepWatching } from "./kept-watch.js";
 import { PropertiesApiError } from "./properties/api.js";
 import type { AdmissionRequest } from "./review.js";
 
@@ -90,14 +91,15 @@ export function createNamespaceCache(
   informer: NamespaceInformer,
   options: NamespaceCacheOptions,
 ): NamespaceCache {
-  const baseRetryMs = options.retryMs ?? 1000;
   let listed = false;
-  let stopped = false;
-  let retryMs = baseRetryMs;
-  let retryTimer: NodeJS.Timeout | undefined;
-  const markListed = () => {
-    listed = true;
-  };
+  const watch = keepWatching(informer, {
+    what: "the watch on Namespaces",
+    onListed: () => {
+      listed = true;
+    },
+    onError: options.onError,
+    retryMs: options.retryMs,
+  });
 
   const now = options.now ?? Date.now;
   const recentNo = new Map<string, number>();
@@ -108,28 +110,6 @@ export function createNamespaceCache(
     if (options.excluded.has(namespace)) return false;
     return informer.get(namespace)?.metadata?.labels?.[LABEL_INJECT] === INJECT_ENABLED;
   };
-
-  informer.on("connect", () => {
-    retryMs = baseRetryMs;
-  });
-
-  let failure: unknown;
-  /** Lists (and watches); ListWatch reports a failed list through "error", not by rejecting. */
-  const attempt = async () => {
-    failure = undefined;
-    await informer.start();
-    if (failure !== undefined) throw failure;
-    markListed();
-  };
-  informer.on("error", (error) => {
-    failure = error ?? new Error("the watch on Namespaces failed");
-    options.onError?.(failure);
-    if (stopped) return;
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => attempt().catch(() => {}), retryMs);
-    retryTimer.unref();
-    retryMs = Math.min(retryMs * 2, 30_000);
-  });
 
   return {
     optedIn,
@@ -163,15 +143,8 @@ export function createNamespaceCache(
         reading--;
       }
     },
-    start: async () => {
-      stopped = false;
-      await attempt();
-    },
-    stop: async () => {
-      stopped = true;
-      clearTimeout(retryTimer);
-      await informer.stop();
-    },
+    start: watch.start,
+    stop: watch.stop,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type V1ConfigMap,
   Watch,
 } from "@kubernetes/client-node";
+import { keepWatching } from "../kept-watch.js";
 import { PLATFORM_CONFIGMAP, platformVariables } from "./sources.js";
 
 export type PlatformSnapshot = {
@@ -58,11 +59,7 @@ export function createPlatformCache(
   informer: PlatformInformer,
   options: PlatformCacheOptions,
 ): PlatformCache {
-  const baseRetryMs = options.retryMs ?? 1000;
   let snapshot: PlatformSnapshot = { synced: false, variables: new Map() };
-  let stopped = false;
-  let retryMs = baseRetryMs;
-  let retryTimer: NodeJS.Timeout | undefined;
 
   const refresh = () => {
     const configMap = informer.get(PLATFORM_CONFIGMAP, options.namespace);
@@ -78,39 +75,17 @@ export function createPlatformCache(
   informer.on("add", refresh);
   informer.on("update", refresh);
   informer.on("delete", refresh);
-  informer.on("connect", () => {
-    retryMs = baseRetryMs;
-  });
-
-  let failure: unknown;
-  /** Lists (and watches); ListWatch reports a failed list through "error", not by rejecting. */
-  const attempt = async () => {
-    failure = undefined;
-    await informer.start();
-    if (failure !== undefined) throw failure;
-    refresh();
-  };
-  informer.on("error", (error) => {
-    failure = error ?? new Error(`the watch on ConfigMap ${PLATFORM_CONFIGMAP} failed`);
-    options.onError?.(failure);
-    if (stopped) return;
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => attempt().catch(() => {}), retryMs);
-    retryTimer.unref();
-    retryMs = Math.min(retryMs * 2, 30_000);
+  const watch = keepWatching(informer, {
+    what: `the watch on ConfigMap ${PLATFORM_CONFIGMAP}`,
+    onListed: refresh,
+    onError: options.onError,
+    retryMs: options.retryMs,
   });
 
   return {
     current: () => snapshot,
-    start: async () => {
-      stopped = false;
-      await attempt();
-    },
-    stop: async () => {
-      stopped = true;
-      clearTimeout(retryTimer);
-      await informer.stop();
-    },
+    start: watch.start,
+    stop: watch.stop,
   };
 }
 
