@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { medianMs } from "../test/timing.js";
 import { CHECKS_LIMITS, MAX_CHECKS, parseChecksSpec } from "./checks.js";
 
 describe("parseChecksSpec", () => {
@@ -69,18 +70,6 @@ function blockSpec(count = MAX_CHECKS): string {
     (_, i) =>
       `- name: check-${i}\n  type: http\n  url: "http://svc-${i}.apps.svc:8080/healthz"\n  interval: 30s\n  timeout: 5s\n  expectStatus: [200, 204]\n`,
   ).join("");
-}
-
-/** The median time of `f` in ms, after one warm-up call. */
-function medianMs(f: () => unknown, runs = 5): number {
-  f();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    f();
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
 const errorsOf = (input: unknown) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ANNOTATION_LIMITS } from "../core/annotations.js";
+import { medianMs } from "../test/timing.js";
 import { OVERRIDES_DEPTH, parseIntent } from "./intent.js";
 
 describe("parseIntent", () => {
@@ -125,18 +126,6 @@ describe("parseIntent", () => {
     );
   });
 });
-
-/** The median time of `f` in ms, after one warm-up call. */
-function medianMs(f: () => unknown, runs = 5): number {
-  f();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    f();
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
-}
 
 const errorsOf = (annotations: unknown) => {
   const result = parseIntent(annotations as Record<string, string>);
