@@ -34,7 +34,12 @@ describe("check runners", () => {
     const port = await closedPort();
     const parsed = parseChecksSpec(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`);
     if (!parsed.ok) throw new Error(parsed.errors.join());
-    const agent = await startAgent({ checks: parsed.checks, port: 0, host: "127.0.0.1", processMetrics: false });
+    const agent = await startAgent({
+      checks: parsed.checks,
+      port: 0,
+      host: "127.0.0.1",
+      processMetrics: false,
+    });
     try {
       await agent.ready;
       const status = (await (await fetch(`${agent.url}/status`)).json()) as PndaEvents;
