@@ -1,7 +1,19 @@
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { parseChecksSpec } from "../core/checks.js";
-import { loadRunner, RUNNERS, unsupportedChecks } from "./checks/index.js";
+import { loadRunner, unsupportedChecks } from "./checks/index.js";
 import { checkTcp } from "./checks/tcp.js";
+import { startAgent } from "./main.js";
+import type { PndaEvents } from "./status.js";
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === "object" && address ? address.port : 0;
+}
 
 const checks = () => {
   const parsed = parseChecksSpec(
@@ -18,8 +30,26 @@ describe("check runners", () => {
     ]);
   });
 
-  it("has a runner module for every type it lists", async () => {
-    for (const load of Object.values(RUNNERS)) expect(typeof (await load())).toBe("function");
+  it("runs its checks with the build's own runners when given none", async () => {
+    const port = await closedPort();
+    const parsed = parseChecksSpec(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`);
+    if (!parsed.ok) throw new Error(parsed.errors.join());
+    const agent = await startAgent({
+      checks: parsed.checks,
+      port: 0,
+      host: "127.0.0.1",
+      processMetrics: false,
+    });
+    try {
+      await agent.ready;
+      const status = (await (await fetch(`${agent.url}/status`)).json()) as PndaEvents;
+      expect(status.data).toEqual([
+        expect.objectContaining({ source: "db", metric: "db.health", value: "ERROR" }),
+      ]);
+      expect(JSON.stringify(status.data[0]?.causes)).toContain(`127.0.0.1:${port}`);
+    } finally {
+      await agent.stop();
+    }
   });
 
   it("refuses to load a runner for a type it does not have", async () => {

@@ -12,6 +12,7 @@ import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { defaultWebhookConfig } from "../../webhook/config.js";
 import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
 import { readOwnImage } from "../../webhook/own-image.js";
+import { lastWanted } from "../../webhook/properties/cleanup.js";
 import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/properties/runtime.js";
 import { buildWebhookServer } from "../../webhook/server.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
@@ -397,9 +398,19 @@ describe("application.properties ConfigMaps", () => {
       },
     });
     const name = mountedConfigMap(pod)!;
-    expect((await configMap(name))?.metadata?.ownerReferences).toBeUndefined();
-    // Mounted: kept past the grace period.
-    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 2_000));
+    const made = await configMap(name);
+    expect(made?.metadata?.ownerReferences).toBeUndefined();
+    // Mounted: kept by sweeps that found it past its grace period. Once the grace period is over
+    // (the API server's clock is this machine's), two more finished sweeps mean one that started
+    // after it, however slow the machine.
+    const graceOver = lastWanted(made!) + GRACE_MS;
+    await eventually("the grace period to pass", async () => Date.now() > graceOver, { timeoutMs: 20_000 });
+    const sweeps = await counter("graft_properties_sweeps_total", { result: "ok" });
+    await eventually(
+      "two sweeps past the grace period",
+      async () => (await counter("graft_properties_sweeps_total", { result: "ok" })) >= sweeps + 2,
+      { timeoutMs: 30_000 },
+    );
     expect(await configMap(name)).toBeDefined();
     await core.deleteNamespacedPod({ name: "bare", namespace, gracePeriodSeconds: 0 });
     await eventually("the unused ConfigMap deleted", async () => (await configMap(name)) === undefined, {

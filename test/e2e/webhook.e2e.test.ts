@@ -13,6 +13,7 @@ import { defaultWebhookConfig } from "../../webhook/config.js";
 import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
 import { decideNativeSidecars, fetchServerVersion } from "../../webhook/native-sidecars.js";
 import { buildWebhookServer, type EnsureObjects } from "../../webhook/server.js";
+import { readStatus } from "../../webhook/status.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
 import { eventually, isStatus, kubeConfig, kubectl, uniqueName } from "./kube.js";
 
@@ -350,8 +351,12 @@ describe("graft webhook through the kube-apiserver", () => {
         .catch((error: unknown) => {
           throw new Error(`pod ${body.metadata?.name} refused: ${(error as k8s.ApiException<string>).body}`);
         });
-      expect(created.metadata?.annotations?.[STATUS], body.metadata?.name).toBeDefined();
-      expect(agentOf(created) !== undefined, body.metadata?.name).toBe(body.metadata?.name !== "health-off");
+      // What the API server stored: graft's record of what it injected, and the agent where it was asked for.
+      const injectsAgent = body.metadata?.name !== "health-off";
+      const status = readStatus(created);
+      expect(status?.version, body.metadata?.name).toMatch(/^\d+\.\d+\.\d+/);
+      expect(status?.features.includes("agent"), body.metadata?.name).toBe(injectsAgent);
+      expect(agentOf(created) !== undefined, body.metadata?.name).toBe(injectsAgent);
     }
     const job = await batch.createNamespacedJob({
       namespace: labelled,
@@ -365,7 +370,13 @@ describe("graft webhook through the kube-apiserver", () => {
         },
       },
     });
-    expect(job.metadata?.uid).toBeDefined();
-    for (const pod of await podsOf(labelled, "app=nightly", 1)) expect(agentOf(pod)).toBeDefined();
+    // The Job as stored: graft validates workloads and never patches them; its pod gets the agent.
+    expect(job.spec?.template.spec?.containers.map((c) => c.name)).toEqual(["main"]);
+    expect(job.spec?.template.spec?.initContainers).toBeUndefined();
+    expect(job.spec?.template.metadata?.annotations?.[STATUS]).toBeUndefined();
+    for (const pod of await podsOf(labelled, "app=nightly", 1)) {
+      expect(agentOf(pod)?.image).toBe(defaultWebhookConfig().agent.image);
+      expect(readStatus(pod)?.features).toContain("agent");
+    }
   });
 });

@@ -157,11 +157,27 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
           };
           return document.activeElement?.getAttribute("data-source");
         });
-      const updated = await page.locator("#updated").innerText();
-      await waitFor("two refreshes", async () => (await page.locator("#updated").innerText()) !== updated, {
-        timeoutMs: 5_000,
+      // Every refresh rewrites #updated (even with the same text): count the rewrites.
+      await page.evaluate(() => {
+        const scope = globalThis as unknown as {
+          document: { getElementById: (id: string) => unknown };
+          MutationObserver: new (
+            callback: () => void,
+          ) => { observe: (node: unknown, options: { childList: boolean }) => void };
+          graftRedraws: number;
+        };
+        scope.graftRedraws = 0;
+        new scope.MutationObserver(() => {
+          scope.graftRedraws += 1;
+        }).observe(scope.document.getElementById("updated"), { childList: true });
       });
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await page.waitForFunction(
+        () => (globalThis as unknown as { graftRedraws: number }).graftRedraws >= 2,
+        null,
+        {
+          timeout: 10_000,
+        },
+      );
       expect(await focused()).toBe("kafka");
     });
 

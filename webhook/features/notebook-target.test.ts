@@ -50,16 +50,52 @@ describe("checkNotebookUser", () => {
     expect(!result.ok && result.reason).not.toContain("\n");
   });
 
-  it("lets through only names that stay one path segment of the template's URL", () => {
+  /** Names of the documented form: 1-64 of a-z 0-9 . _ -, not starting with . or -, no "..". */
+  const validName = fc
+    .tuple(
+      fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789_"),
+      fc.string({ unit: fc.constantFrom(..."abcxyz0189._-"), maxLength: 63 }),
+    )
+    .map(([first, rest]) => `${first}${rest}`.replace(/\.{2,}/g, "."));
+
+  /** Where a URL, a path or a shell could go wrong, mixed with what is allowed. */
+  const nearName = fc.string({
+    unit: fc.constantFrom(..."abz09._-/\\%?#@:;$`'\" \n\tA.-"),
+    maxLength: 70,
+  });
+
+  /** The URL path of a name put in the template, whose segment must be exactly `jupyter-<name>`. */
+  const staysOneSegment = (value: string) => {
+    const url = new URL(notebookRepoUrl(TEMPLATE, value));
+    expect(url.host).toBe("deployment-manager-git:8099");
+    expect(url.pathname).toBe(`/jupyter-${value}`);
+    expect(url.pathname.split("/")).toHaveLength(2);
+    expect(decodeURIComponent(url.pathname)).toBe(url.pathname);
+    expect(url.search + url.hash).toBe("");
+  };
+
+  it("accepts every name of the documented form, and each stays one path segment of the URL", () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 70 }), (value) => {
-        const result = user(value);
-        if (!result.ok) return;
-        const url = new URL(notebookRepoUrl(TEMPLATE, result.value));
-        expect(url.host).toBe("deployment-manager-git:8099");
-        expect(url.pathname).toBe(`/jupyter-${value}`);
-        expect(value).toMatch(/^[a-z0-9_][a-z0-9._-]*$/);
+      fc.property(validName, (value) => {
+        expect(user(value)).toEqual({ ok: true, value });
+        staysOneSegment(value);
       }),
+    );
+  });
+
+  it("lets through, from names with hostile characters, only ones that stay one path segment", () => {
+    fc.assert(
+      fc.property(nearName, (value) => {
+        const result = user(value);
+        if (result.ok) {
+          staysOneSegment(value);
+          expect(value).toMatch(/^[^.-]/);
+          expect(value).not.toContain("..");
+        } else {
+          expect(result.reason).toContain(JSON.stringify(value).slice(0, 40));
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });

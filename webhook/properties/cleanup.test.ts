@@ -1,7 +1,8 @@
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { PropertiesApi } from "./api.js";
-import { orphanCandidates, sweepOrphans } from "./cleanup.js";
+import { orphanCandidates, startOrphanCleanup, sweepOrphans } from "./cleanup.js";
+import { NO_METRICS } from "./metrics.js";
 
 const MINUTE = 60_000;
 const t0 = Date.parse("2026-01-01T00:00:00Z");
@@ -68,5 +69,43 @@ describe("sweepOrphans", () => {
     const result = await sweepOrphans(api as PropertiesApi, { now: t0 + 60 * MINUTE, graceMs: 10 * MINUTE });
     expect(deleted).toEqual(["graft-props-a"]);
     expect(result).toEqual({ deleted: ["ns/graft-props-a"], kept: 3 });
+  });
+});
+
+describe("startOrphanCleanup", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("sweeps every interval and counts each finished sweep, ok or failed", async () => {
+    vi.useFakeTimers();
+    const sweeps: boolean[] = [];
+    let fail = false;
+    const api = {
+      listPropertiesConfigMaps: async () => {
+        if (fail) throw new Error("API server down");
+        return [];
+      },
+    } as unknown as PropertiesApi;
+    const errors: unknown[] = [];
+    const cleanup = startOrphanCleanup(api, {
+      intervalMs: 1_000,
+      metrics: { ...NO_METRICS, sweep: (ok) => sweeps.push(ok) },
+      onError: (error) => errors.push(error),
+    });
+    try {
+      await vi.advanceTimersByTimeAsync(999);
+      expect(sweeps).toEqual([]);
+      await vi.advanceTimersByTimeAsync(2_001);
+      expect(sweeps).toEqual([true, true, true]);
+      fail = true;
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(sweeps).toEqual([true, true, true, false]);
+      expect(errors).toHaveLength(1);
+    } finally {
+      cleanup.stop();
+    }
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(sweeps).toHaveLength(4);
   });
 });

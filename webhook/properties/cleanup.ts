@@ -100,7 +100,16 @@ export function startOrphanCleanup(
     if (running) return;
     running = true;
     sweepOrphans(api, { now: now(), graceMs, metrics })
-      .then(onSweep, onError)
+      .then(
+        (result) => {
+          metrics.sweep(true);
+          onSweep(result);
+        },
+        (error: unknown) => {
+          metrics.sweep(false);
+          onError(error);
+        },
+      )
       .finally(() => {
         running = false;
       });

@@ -15,6 +15,8 @@ export type PropertiesMetrics = {
   failure: (outcome: "denied" | "admitted") => void;
   /** An orphaned properties ConfigMap removed by the clean-up. */
   orphanDeleted: () => void;
+  /** One clean-up sweep finished, or failed. */
+  sweep: (ok: boolean) => void;
 };
 
 export function createPropertiesMetrics(registry: Registry): PropertiesMetrics {
@@ -41,12 +43,20 @@ export function createPropertiesMetrics(registry: Registry): PropertiesMetrics {
     help: "Properties ConfigMaps deleted by the clean-up: no owner and no pod mounting them after the grace period.",
     registers: [registry],
   });
+  const sweeps = new Counter({
+    name: "graft_properties_sweeps_total",
+    help: "Clean-up sweeps over the properties ConfigMaps, by result (ok, or error: retried at the next one).",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
   for (const outcome of ["denied", "admitted"]) failures.inc({ outcome }, 0);
+  for (const result of ["ok", "error"]) sweeps.inc({ result }, 0);
   return {
     apiCall: (operation, ok) => calls.inc({ operation, result: ok ? "ok" : "error" }),
     ensureCache: (hit) => cache.inc({ cache: hit ? "hit" : "miss" }),
     failure: (outcome) => failures.inc({ outcome }),
     orphanDeleted: () => orphans.inc(),
+    sweep: (ok) => sweeps.inc({ result: ok ? "ok" : "error" }),
   };
 }
 
@@ -56,4 +66,5 @@ export const NO_METRICS: PropertiesMetrics = {
   ensureCache: () => {},
   failure: () => {},
   orphanDeleted: () => {},
+  sweep: () => {},
 };
