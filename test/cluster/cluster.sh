@@ -469,7 +469,8 @@ EOF
 	start kwok --config="${STATE}/kwok.yaml" \
 		--kubeconfig="${STATE}/kwok.kubeconfig" \
 		--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-		--cidr="${POD_CIDR}" --node-ip=127.0.0.1
+		--cidr="${POD_CIDR}" --node-ip=127.0.0.1 \
+		--node-lease-duration-seconds=40
 
 	kctl apply -f - >/dev/null <<EOF
 apiVersion: v1
