@@ -1,0 +1,347 @@
+// graft installed from manifests/ onto the real node, the way a user installs it, and running:
+// graft's image built from its Dockerfile (scripts/image.sh) and imported into the node's
+// containerd, then manifests/overlays/provided-certs/install.sh (graft certs on the host, then
+// `kubectl apply -k`, the caBundle, the Secret, the rollout). Nothing else runs on the host: the
+// API server calls the webhook pods through their Service, the kubelet starts the injected
+// agent sidecar from the same image and probes it.
+//
+// The install registers the cluster-wide MutatingWebhookConfiguration `graft` (failurePolicy
+// Fail); its selectors only match namespaces or pods that opt in, and afterAll uninstalls it.
+import { fileURLToPath } from "node:url";
+import * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, kubeConfig, kubeconfigPath, uniqueName } from "../e2e/kube.js";
+import { type Ran, run } from "../services/spawn.js";
+import { namespaceReady, testbox } from "./helpers.js";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const clusterScript = fileURLToPath(new URL("../cluster/cluster.sh", import.meta.url));
+const installScript = fileURLToPath(
+  new URL("../../manifests/overlays/provided-certs/install.sh", import.meta.url),
+);
+
+const kc = kubeConfig();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const apps = kc.makeApiClient(k8s.AppsV1Api);
+const batch = kc.makeApiClient(k8s.BatchV1Api);
+const policy = kc.makeApiClient(k8s.PolicyV1Api);
+const admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+
+const GRAFT = "graft";
+const WEBHOOK = "graft-webhook";
+const AGENT = "graft-agent";
+const AGENT_PORT = 9464;
+const namespace = uniqueName("graft-install");
+
+function bash(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return run("bash", args, { cwd: repo, env: { GRAFT_CLUSTER_NODE: "real", ...env } });
+}
+
+async function must(what: string, ran: Promise<Ran>): Promise<string> {
+  const { code, stdout, stderr } = await ran;
+  if (code !== 0) throw new Error(`${what} failed (exit ${code}):\n${stderr.slice(-4000)}`);
+  return stdout;
+}
+
+const ready = (conditions: { type: string; status: string }[] | undefined) =>
+  conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+
+/** Seconds between two API timestamps (they have one-second resolution). */
+const seconds = (from: Date | undefined, to: Date | undefined) =>
+  from && to ? (new Date(to).getTime() - new Date(from).getTime()) / 1000 : Number.NaN;
+
+/** GET http://POD_IP:9464/PATH from the host (it reaches pod IPs through the node's bridge). */
+async function fromAgent(podIP: string, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://${podIP}:${AGENT_PORT}${path}`, { signal: AbortSignal.timeout(5000) });
+  return { status: response.status, body: await response.text() };
+}
+
+/** A Deployment + Service `name` of testbox servers on 8080 (Service port 80), never injected. */
+async function target(name: string): Promise<void> {
+  const labels = { app: name, "graft.pnda.io/inject": "disabled" };
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels },
+          spec: {
+            terminationGracePeriodSeconds: 2,
+            containers: [
+              testbox("web", ["serve", ":8080"], {
+                readinessProbe: { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 1 },
+              }),
+            ],
+          },
+        },
+      },
+    },
+  });
+  await core.createNamespacedService({
+    namespace,
+    body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } },
+  });
+}
+
+/** The checks annotation of the workloads below: an http and a tcp check against Service `target`. */
+const CHECKS = [
+  `- {name: target-http, type: http, url: "http://target.${namespace}.svc/healthz", interval: 2s, timeout: 1s}`,
+  "- {name: target-tcp, type: tcp, host: target, port: 80, interval: 2s, timeout: 1s}",
+].join("\n");
+
+beforeAll(async () => {
+  // graft's image: built (or reused by content key) and imported into the node's containerd.
+  const built = await must("scripts/image.sh build", bash([`${repo}scripts/image.sh`, "build"]));
+  const archive = /^ghcr\.io\/graft\/graft:\S+ \S+ (\S+)$/m.exec(built)?.[1];
+  if (!archive) throw new Error(`scripts/image.sh build printed no graft image line:\n${built}`);
+  await must("ctr images import", bash([clusterScript, "--real-node", "ctr", "images", "import", archive]));
+
+  const env = await must("cluster.sh env", bash([clusterScript, "--real-node", "env"]));
+  const bin = /GRAFT_CLUSTER_BIN=(\S+)/.exec(env)?.[1]?.replace(/^['"]|['"]$/g, "");
+  if (!bin) throw new Error(`cluster.sh env printed no GRAFT_CLUSTER_BIN:\n${env}`);
+  await must(
+    "install.sh",
+    bash([installScript], {
+      KUBECTL: `${bin}/kubectl --kubeconfig ${kubeconfigPath()}`,
+      GRAFT: `${process.execPath} ${repo}bin/graft.js`,
+    }),
+  );
+
+  await core.createNamespace({
+    body: { metadata: { name: namespace, labels: { "graft.pnda.io/inject": "enabled" } } },
+  });
+  await namespaceReady(core, namespace);
+  await target("target");
+}, 600_000);
+
+afterAll(async () => {
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  // Uninstall: the webhook configuration first, so nothing is refused while the pods go.
+  await admission.deleteMutatingWebhookConfiguration({ name: GRAFT }).catch(() => undefined);
+  await admission.deleteValidatingAdmissionPolicyBinding({ name: "graft-writes" }).catch(() => undefined);
+  await admission.deleteValidatingAdmissionPolicy({ name: "graft-writes" }).catch(() => undefined);
+  await core.deleteNamespace({ name: GRAFT }).catch(() => undefined);
+  await eventually(
+    "namespaces gone",
+    async () => {
+      const left = await core.listNamespace();
+      return !left.items.some((n) => n.metadata?.name === GRAFT || n.metadata?.name === namespace);
+    },
+    { timeoutMs: 120_000, intervalMs: 1000 },
+  ).catch((err: unknown) => process.stderr.write(`uninstall: ${String(err)}\n`));
+});
+
+describe("graft installed from manifests/ on a real node", () => {
+  it("runs the webhook Deployment: 2 replicas Available through HTTPS probes, a PDB, the webhooks by Service", async () => {
+    const deployment = await apps.readNamespacedDeployment({ name: WEBHOOK, namespace: GRAFT });
+    expect(deployment.status?.availableReplicas).toBe(2);
+    expect(deployment.status?.conditions?.find((c) => c.type === "Available")?.status).toBe("True");
+
+    const pods = await core.listNamespacedPod({
+      namespace: GRAFT,
+      labelSelector: "app.kubernetes.io/name=graft,app.kubernetes.io/component=webhook",
+    });
+    const running = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+    expect(running).toHaveLength(2);
+    for (const pod of running) {
+      expect(pod.status?.phase).toBe("Running");
+      expect(ready(pod.status?.conditions)).toBe(true);
+      const container = pod.spec?.containers[0];
+      // The kubelet's own probes passed over HTTPS: Ready needs the readiness probe.
+      expect(container?.readinessProbe?.httpGet?.scheme).toBe("HTTPS");
+      expect(container?.livenessProbe?.httpGet?.scheme).toBe("HTTPS");
+      const status = pod.status?.containerStatuses?.[0];
+      expect(status?.ready).toBe(true);
+      expect(status?.restartCount).toBe(0);
+      expect(status?.image).toContain("ghcr.io/graft/graft:");
+    }
+
+    const pdb = await policy.readNamespacedPodDisruptionBudget({ name: WEBHOOK, namespace: GRAFT });
+    expect(pdb.status?.currentHealthy).toBe(2);
+    expect(pdb.status?.disruptionsAllowed).toBe(1);
+
+    const configuration = await admission.readMutatingWebhookConfiguration({ name: GRAFT });
+    expect(configuration.webhooks?.length).toBeGreaterThan(0);
+    for (const webhook of configuration.webhooks ?? []) {
+      expect(webhook.clientConfig.service).toMatchObject({ namespace: GRAFT, name: WEBHOOK, port: 443 });
+      expect(webhook.clientConfig.url).toBeUndefined();
+      expect(webhook.clientConfig.caBundle).toBeTruthy();
+    }
+  });
+
+  it("injects a Deployment's pods whose graft-agent the kubelet starts, probes and keeps Ready; /metrics and /status answer on the pod IP", async () => {
+    const labels = { app: "app" };
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: "app" },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels, annotations: { "graft.pnda.io/checks": CHECKS } },
+            spec: { terminationGracePeriodSeconds: 2, containers: [testbox("main", ["serve", ":8080"])] },
+          },
+        },
+      },
+    });
+    await eventually(
+      "Deployment app Available with 2 ready replicas",
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: "app", namespace });
+        return d.status?.readyReplicas === 2 && d.status.updatedReplicas === 2;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: "app=app" })).items.filter(
+      (p) => !p.metadata?.deletionTimestamp,
+    );
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      const name = pod.metadata?.name;
+      expect(pod.status?.phase, name).toBe("Running");
+      expect(ready(pod.status?.conditions), name).toBe(true);
+      // A native sidecar: an init container with restartPolicy Always, started by the kubelet.
+      const agent = pod.spec?.initContainers?.find((c) => c.name === AGENT);
+      expect(agent?.restartPolicy).toBe("Always");
+      expect(agent?.startupProbe?.httpGet?.path).toBe("/healthz");
+      expect(agent?.readinessProbe?.httpGet?.path).toBe("/readyz");
+      const status = pod.status?.initContainerStatuses?.find((s) => s.name === AGENT);
+      expect(status?.started, `${name}: ${JSON.stringify(status)}`).toBe(true);
+      expect(status?.ready, `${name}: ${JSON.stringify(status)}`).toBe(true);
+      expect(status?.state?.running).toBeDefined();
+      expect(status?.restartCount).toBe(0);
+      expect(pod.metadata?.annotations?.["prometheus.io/port"]).toBe(String(AGENT_PORT));
+
+      const podIP = pod.status?.podIP ?? "";
+      expect(podIP).toMatch(/^10\.213\.\d+\.\d+$/);
+      // Both checks reach Service `target` from inside the pod (kube-proxy + CoreDNS): OK.
+      const statusDoc = await eventually(
+        `${name} /status with both checks OK`,
+        async () => {
+          const { status: code, body } = await fromAgent(podIP, "/status");
+          const doc = JSON.parse(body) as { data: { metric: string; value: unknown }[] };
+          const health = (source: string) => doc.data.find((e) => e.metric === `${source}.health`)?.value;
+          return code === 200 && health("target-http") === "OK" && health("target-tcp") === "OK"
+            ? doc
+            : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 1000 },
+      );
+      expect(statusDoc.data.length).toBeGreaterThanOrEqual(2);
+      const metrics = await fromAgent(podIP, "/metrics");
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toMatch(/^graft_check_up\{[^}]*check="target-http"[^}]*\} 1$/m);
+      expect(metrics.body).toMatch(/^graft_check_up\{[^}]*check="target-tcp"[^}]*\} 1$/m);
+    }
+  });
+
+  it("completes a Job with the native-sidecar agent within seconds of its main container's exit", async () => {
+    await batch.createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: "once" },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { annotations: { "graft.pnda.io/checks": CHECKS } },
+            spec: {
+              // The default grace period (30 s): a sidecar that ignored SIGTERM would hold the
+              // Job that long.
+              restartPolicy: "Never",
+              containers: [testbox("main", ["sleep", "3"])],
+            },
+          },
+        },
+      },
+    });
+    const job = await eventually(
+      "Job once Complete",
+      async () => {
+        const j = await batch.readNamespacedJob({ name: "once", namespace });
+        const failed = j.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+        if (failed) throw new Error(`Job failed: ${failed.reason} ${failed.message}`);
+        return j.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True")
+          ? j
+          : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: "job-name=once" })).items;
+    expect(pod?.spec?.initContainers?.find((c) => c.name === AGENT)?.restartPolicy).toBe("Always");
+    const main = pod?.status?.containerStatuses?.find((s) => s.name === "main")?.state?.terminated;
+    const agent = pod?.status?.initContainerStatuses?.find((s) => s.name === AGENT)?.state?.terminated;
+    expect(main?.exitCode).toBe(0);
+    // The kubelet stops the sidecar with SIGTERM once the main container has exited; the agent
+    // exits at once, so the pod ends and the Job completes within seconds, not the grace period.
+    expect(agent, JSON.stringify(pod?.status?.initContainerStatuses)).toBeDefined();
+    const complete = job.status?.conditions?.find((c) => c.type === "Complete")?.lastTransitionTime;
+    const agentStop = seconds(main?.finishedAt, agent?.finishedAt);
+    const toComplete = seconds(main?.finishedAt, complete);
+    process.stdout.write(
+      `[install] Job: main exited → agent exited ${agentStop} s (code ${agent?.exitCode}) → Job Complete ${toComplete} s\n`,
+    );
+    expect(agent?.exitCode).toBe(0);
+    expect(agentStop).toBeLessThanOrEqual(5);
+    expect(toComplete).toBeLessThanOrEqual(10);
+  });
+
+  it("admits every pod of a stream while one of the webhook's 2 replicas is deleted", async () => {
+    const [victim] = (
+      await core.listNamespacedPod({ namespace: GRAFT, labelSelector: "app.kubernetes.io/component=webhook" })
+    ).items;
+    const victimName = victim?.metadata?.name ?? "";
+    const failures: string[] = [];
+    let created = 0;
+    let stop = false;
+    // Server-side dry runs: every one goes through the webhook (sideEffects NoneOnDryRun), none runs.
+    const stream = (async () => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const pod = await core.createNamespacedPod({
+            namespace,
+            dryRun: "All",
+            body: {
+              metadata: { name: `stream-${i}`, annotations: { "graft.pnda.io/checks": CHECKS } },
+              spec: { containers: [testbox("main", ["sleep"])] },
+            },
+          });
+          if (!pod.spec?.initContainers?.some((c) => c.name === AGENT))
+            failures.push(`stream-${i}: not injected`);
+          created++;
+        } catch (err) {
+          failures.push(`stream-${i}: ${err instanceof k8s.ApiException ? err.body : String(err)}`);
+        }
+      }
+    })();
+    try {
+      await eventually("a few pods admitted before the deletion", async () => created >= 5);
+      await core.deleteNamespacedPod({ name: victimName, namespace: GRAFT });
+      // Until the replacement is Ready and the victim is gone (its preStop sleep and drain included).
+      await eventually(
+        "the webhook back at 2 ready replicas without the deleted pod",
+        async () => {
+          const pods = await core.listNamespacedPod({
+            namespace: GRAFT,
+            labelSelector: "app.kubernetes.io/component=webhook",
+          });
+          return (
+            !pods.items.some((p) => p.metadata?.name === victimName) &&
+            pods.items.filter((p) => ready(p.status?.conditions)).length === 2
+          );
+        },
+        { timeoutMs: 120_000, intervalMs: 500 },
+      );
+    } finally {
+      stop = true;
+      await stream;
+    }
+    process.stdout.write(`[install] ${created} pods admitted while a webhook replica was replaced\n`);
+    expect(failures).toEqual([]);
+    expect(created).toBeGreaterThan(20);
+  });
+});
