@@ -31,7 +31,10 @@ const GRAFT = "graft";
 const WEBHOOK = "graft-webhook";
 const AGENT = "graft-agent";
 const AGENT_PORT = 9464;
+const WEBHOOK_PODS = "app.kubernetes.io/name=graft,app.kubernetes.io/component=webhook";
 const namespace = uniqueName("graft-install");
+/** The control plane's own kubectl (1.33, kustomize built in); set by beforeAll. */
+let kubectlBin = "";
 
 function bash(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
   return run("bash", args, { cwd: repo, env: { GRAFT_CLUSTER_NODE: "real", ...env } });
@@ -54,6 +57,62 @@ const seconds = (from: Date | undefined, to: Date | undefined) =>
 async function fromAgent(podIP: string, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://${podIP}:${AGENT_PORT}${path}`, { signal: AbortSignal.timeout(5000) });
   return { status: response.status, body: await response.text() };
+}
+
+function kubectl(args: string[]): Promise<Ran> {
+  return run(kubectlBin, [`--kubeconfig=${kubeconfigPath()}`, ...args], { cwd: repo });
+}
+
+/**
+ * Creates pods in the opted-in namespace one after another (server-side dry runs: each goes
+ * through the webhook, since it declares sideEffects NoneOnDryRun, and none runs) while `action`
+ * runs; returns how many were admitted and injected, and every failure.
+ */
+async function admittingPodsDuring(
+  action: () => Promise<void>,
+): Promise<{ created: number; failures: string[] }> {
+  const failures: string[] = [];
+  let created = 0;
+  let stop = false;
+  const stream = (async () => {
+    for (let i = 0; !stop; i++) {
+      try {
+        const pod = await core.createNamespacedPod({
+          namespace,
+          dryRun: "All",
+          body: {
+            metadata: { name: `stream-${i}`, annotations: { "graft.pnda.io/checks": CHECKS } },
+            spec: { containers: [testbox("main", ["sleep"])] },
+          },
+        });
+        if (!pod.spec?.initContainers?.some((c) => c.name === AGENT))
+          failures.push(`stream-${i}: not injected`);
+        created++;
+      } catch (err) {
+        failures.push(`stream-${i}: ${err instanceof k8s.ApiException ? err.body : String(err)}`);
+      }
+    }
+  })();
+  try {
+    await eventually("a few pods admitted first", async () => created >= 5);
+    await action();
+  } finally {
+    stop = true;
+    await stream;
+  }
+  return { created, failures };
+}
+
+/** Waits until the webhook has 2 Ready pods, nothing else, and `done(pods)` holds. */
+async function webhookSettled(done: (pods: k8s.V1Pod[]) => boolean): Promise<void> {
+  await eventually(
+    "the webhook back at exactly 2 Ready pods",
+    async () => {
+      const pods = (await core.listNamespacedPod({ namespace: GRAFT, labelSelector: WEBHOOK_PODS })).items;
+      return pods.length === 2 && pods.every((p) => ready(p.status?.conditions)) && done(pods);
+    },
+    { timeoutMs: 180_000, intervalMs: 500 },
+  );
 }
 
 /** A Deployment + Service `name` of testbox servers on 8080 (Service port 80), never injected. */
@@ -102,10 +161,11 @@ beforeAll(async () => {
   const env = await must("cluster.sh env", bash([clusterScript, "--real-node", "env"]));
   const bin = /GRAFT_CLUSTER_BIN=(\S+)/.exec(env)?.[1]?.replace(/^['"]|['"]$/g, "");
   if (!bin) throw new Error(`cluster.sh env printed no GRAFT_CLUSTER_BIN:\n${env}`);
+  kubectlBin = `${bin}/kubectl`;
   await must(
     "install.sh",
     bash([installScript], {
-      KUBECTL: `${bin}/kubectl --kubeconfig ${kubeconfigPath()}`,
+      KUBECTL: `${kubectlBin} --kubeconfig ${kubeconfigPath()}`,
       GRAFT: `${process.execPath} ${repo}bin/graft.js`,
     }),
   );
@@ -121,9 +181,18 @@ afterAll(async () => {
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   // Uninstall: the webhook configuration first, so nothing is refused while the pods go.
   await admission.deleteMutatingWebhookConfiguration({ name: GRAFT }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicyBinding({ name: "graft-writes" }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicy({ name: "graft-writes" }).catch(() => undefined);
-  await core.deleteNamespace({ name: GRAFT }).catch(() => undefined);
+  if (kubectlBin) {
+    for (const dir of ["manifests/console", "manifests/overlays/provided-certs"]) {
+      const { code, stderr } = await kubectl([
+        "delete",
+        "--ignore-not-found",
+        "--wait=false",
+        "-k",
+        `${repo}${dir}`,
+      ]);
+      if (code !== 0) process.stderr.write(`uninstall ${dir}: ${stderr}\n`);
+    }
+  }
   await eventually(
     "namespaces gone",
     async () => {
@@ -291,57 +360,91 @@ describe("graft installed from manifests/ on a real node", () => {
   });
 
   it("admits every pod of a stream while one of the webhook's 2 replicas is deleted", async () => {
-    const [victim] = (
-      await core.listNamespacedPod({ namespace: GRAFT, labelSelector: "app.kubernetes.io/component=webhook" })
-    ).items;
+    const [victim] = (await core.listNamespacedPod({ namespace: GRAFT, labelSelector: WEBHOOK_PODS })).items;
     const victimName = victim?.metadata?.name ?? "";
-    const failures: string[] = [];
-    let created = 0;
-    let stop = false;
-    // Server-side dry runs: every one goes through the webhook (sideEffects NoneOnDryRun), none runs.
-    const stream = (async () => {
-      for (let i = 0; !stop; i++) {
-        try {
-          const pod = await core.createNamespacedPod({
-            namespace,
-            dryRun: "All",
-            body: {
-              metadata: { name: `stream-${i}`, annotations: { "graft.pnda.io/checks": CHECKS } },
-              spec: { containers: [testbox("main", ["sleep"])] },
-            },
-          });
-          if (!pod.spec?.initContainers?.some((c) => c.name === AGENT))
-            failures.push(`stream-${i}: not injected`);
-          created++;
-        } catch (err) {
-          failures.push(`stream-${i}: ${err instanceof k8s.ApiException ? err.body : String(err)}`);
-        }
-      }
-    })();
-    try {
-      await eventually("a few pods admitted before the deletion", async () => created >= 5);
+    const { created, failures } = await admittingPodsDuring(async () => {
       await core.deleteNamespacedPod({ name: victimName, namespace: GRAFT });
       // Until the replacement is Ready and the victim is gone (its preStop sleep and drain included).
-      await eventually(
-        "the webhook back at 2 ready replicas without the deleted pod",
-        async () => {
-          const pods = await core.listNamespacedPod({
-            namespace: GRAFT,
-            labelSelector: "app.kubernetes.io/component=webhook",
-          });
-          return (
-            !pods.items.some((p) => p.metadata?.name === victimName) &&
-            pods.items.filter((p) => ready(p.status?.conditions)).length === 2
-          );
-        },
-        { timeoutMs: 120_000, intervalMs: 500 },
-      );
-    } finally {
-      stop = true;
-      await stream;
-    }
+      await webhookSettled((pods) => !pods.some((p) => p.metadata?.name === victimName));
+    });
     process.stdout.write(`[install] ${created} pods admitted while a webhook replica was replaced\n`);
     expect(failures).toEqual([]);
     expect(created).toBeGreaterThan(20);
+  });
+
+  it("admits every pod of a stream during a rollout of the webhook Deployment", async () => {
+    const before = new Set(
+      (await core.listNamespacedPod({ namespace: GRAFT, labelSelector: WEBHOOK_PODS })).items.map(
+        (p) => p.metadata?.name,
+      ),
+    );
+    const { created, failures } = await admittingPodsDuring(async () => {
+      // What `kubectl rollout restart` does: a new template, so every pod is replaced.
+      await must(
+        "kubectl rollout restart",
+        kubectl(["-n", GRAFT, "rollout", "restart", `deployment/${WEBHOOK}`]),
+      );
+      await webhookSettled((pods) => !pods.some((p) => before.has(p.metadata?.name)));
+    });
+    process.stdout.write(`[install] ${created} pods admitted during a rollout of the webhook\n`);
+    expect(failures).toEqual([]);
+    expect(created).toBeGreaterThan(20);
+  });
+
+  it("runs the console from manifests/console: Available, its page answering on the pod IP", async () => {
+    await must("kubectl apply -k manifests/console", kubectl(["apply", "-k", `${repo}manifests/console`]));
+    const pod = await eventually(
+      "a Ready graft-console pod",
+      async () => {
+        const pods = await core.listNamespacedPod({
+          namespace: GRAFT,
+          labelSelector: "app.kubernetes.io/component=console",
+        });
+        return pods.items.find((p) => !p.metadata?.deletionTimestamp && ready(p.status?.conditions));
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    const response = await fetch(`http://${pod.status?.podIP}:8080/`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/html");
+    await response.text();
+  });
+
+  it("runs the notebook git server from manifests/notebooks (its own image): Available, nginx and fcgiwrap probed", async () => {
+    await must(
+      "kubectl apply -k test/node/notebooks",
+      kubectl(["-n", namespace, "apply", "-k", `${repo}test/node/notebooks`]),
+    );
+    await eventually(
+      "Deployment deployment-manager-git Available",
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: "deployment-manager-git", namespace });
+        return d.status?.availableReplicas === 1;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    const [pod] = (
+      await core.listNamespacedPod({
+        namespace,
+        labelSelector: "app.kubernetes.io/name=deployment-manager-git",
+      })
+    ).items;
+    for (const status of pod?.status?.containerStatuses ?? []) {
+      expect(status.ready, status.name).toBe(true);
+      expect(status.restartCount, status.name).toBe(0);
+    }
+    expect(pod?.status?.containerStatuses?.map((s) => s.name).sort()).toEqual(["fcgiwrap", "nginx"]);
+    // The whole path: nginx → fcgiwrap → git-http-backend, for a repository that is not there.
+    const response = await fetch(
+      `http://${pod?.status?.podIP}:8099/jupyter-nobody.git/info/refs?service=git-upload-pack`,
+      {
+        signal: AbortSignal.timeout(10_000),
+      },
+    );
+    await response.text();
+    expect(response.status).toBe(404);
   });
 });
