@@ -154,9 +154,11 @@ const CHECKS = [
 beforeAll(async () => {
   // graft's image: built (or reused by content key) and imported into the node's containerd.
   const built = await must("scripts/image.sh build", bash([`${repo}scripts/image.sh`, "build"]));
-  const archive = /^ghcr\.io\/graft\/graft:\S+ \S+ (\S+)$/m.exec(built)?.[1];
-  if (!archive) throw new Error(`scripts/image.sh build printed no graft image line:\n${built}`);
-  await must("ctr images import", bash([clusterScript, "--real-node", "ctr", "images", "import", archive]));
+  // Both: graft's, and the notebook git server's (manifests/notebooks/Dockerfile).
+  const archives = [...built.matchAll(/^ghcr\.io\/graft\/\S+ \S+ (\S+)$/gm)].map((m) => m[1] ?? "");
+  if (archives.length !== 2) throw new Error(`scripts/image.sh build did not print two images:\n${built}`);
+  for (const archive of archives)
+    await must("ctr images import", bash([clusterScript, "--real-node", "ctr", "images", "import", archive]));
 
   const env = await must("cluster.sh env", bash([clusterScript, "--real-node", "env"]));
   const bin = /GRAFT_CLUSTER_BIN=(\S+)/.exec(env)?.[1]?.replace(/^['"]|['"]$/g, "");
@@ -413,7 +415,7 @@ describe("graft installed from manifests/ on a real node", () => {
     await response.text();
   });
 
-  it("runs the notebook git server from manifests/notebooks (its own image): Available, nginx and fcgiwrap probed", async () => {
+  it("runs the notebook git server from manifests/notebooks (its own image): Available, nginx and fcgiwrap probed, a repository served", async () => {
     await must(
       "kubectl apply -k test/node/notebooks",
       kubectl(["-n", namespace, "apply", "-k", `${repo}test/node/notebooks`]),
@@ -437,14 +439,35 @@ describe("graft installed from manifests/ on a real node", () => {
       expect(status.restartCount, status.name).toBe(0);
     }
     expect(pod?.status?.containerStatuses?.map((s) => s.name).sort()).toEqual(["fcgiwrap", "nginx"]);
-    // The whole path: nginx → fcgiwrap → git-http-backend, for a repository that is not there.
-    const response = await fetch(
-      `http://${pod?.status?.podIP}:8099/jupyter-nobody.git/info/refs?service=git-upload-pack`,
-      {
-        signal: AbortSignal.timeout(10_000),
-      },
+    // The whole path, nginx → fcgiwrap → git-http-backend: a repository made as the README says
+    // is served for clones; an absent one is a 404.
+    await must(
+      "git init --bare in the pod",
+      kubectl([
+        "-n",
+        namespace,
+        "exec",
+        pod?.metadata?.name ?? "",
+        "-c",
+        "fcgiwrap",
+        "--",
+        "git",
+        "init",
+        "--bare",
+        "--initial-branch=main",
+        "/srv/git/jupyter-alice",
+      ]),
     );
-    await response.text();
-    expect(response.status).toBe(404);
+    const refs = (repository: string) =>
+      fetch(`http://${pod?.status?.podIP}:8099/${repository}/info/refs?service=git-upload-pack`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+    const served = await refs("jupyter-alice");
+    await served.text();
+    expect(served.status).toBe(200);
+    expect(served.headers.get("content-type")).toBe("application/x-git-upload-pack-advertisement");
+    const absent = await refs("jupyter-nobody");
+    await absent.text();
+    expect(absent.status).toBe(404);
   });
 });
