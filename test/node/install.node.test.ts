@@ -151,25 +151,42 @@ const CHECKS = [
   "- {name: target-tcp, type: tcp, host: target, port: 80, interval: 2s, timeout: 1s}",
 ].join("\n");
 
+/** Prints how long a phase took (the figures in docs/install.md come from these lines). */
+async function timed<T>(what: string, phase: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const result = await phase();
+  process.stdout.write(`[install] ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return result;
+}
+
 beforeAll(async () => {
   // graft's image: built (or reused by content key) and imported into the node's containerd.
-  const built = await must("scripts/image.sh build", bash([`${repo}scripts/image.sh`, "build"]));
+  const built = await timed("scripts/image.sh build", () =>
+    must("scripts/image.sh build", bash([`${repo}scripts/image.sh`, "build"])),
+  );
   // Both: graft's, and the notebook git server's (manifests/notebooks/Dockerfile).
   const archives = [...built.matchAll(/^ghcr\.io\/graft\/\S+ \S+ (\S+)$/gm)].map((m) => m[1] ?? "");
   if (archives.length !== 2) throw new Error(`scripts/image.sh build did not print two images:\n${built}`);
-  for (const archive of archives)
-    await must("ctr images import", bash([clusterScript, "--real-node", "ctr", "images", "import", archive]));
+  await timed("ctr images import (2 images)", async () => {
+    for (const archive of archives)
+      await must(
+        "ctr images import",
+        bash([clusterScript, "--real-node", "ctr", "images", "import", archive]),
+      );
+  });
 
   const env = await must("cluster.sh env", bash([clusterScript, "--real-node", "env"]));
   const bin = /GRAFT_CLUSTER_BIN=(\S+)/.exec(env)?.[1]?.replace(/^['"]|['"]$/g, "");
   if (!bin) throw new Error(`cluster.sh env printed no GRAFT_CLUSTER_BIN:\n${env}`);
   kubectlBin = `${bin}/kubectl`;
-  await must(
-    "install.sh",
-    bash([installScript], {
-      KUBECTL: `${kubectlBin} --kubeconfig ${kubeconfigPath()}`,
-      GRAFT: `${process.execPath} ${repo}bin/graft.js`,
-    }),
+  await timed("install.sh (to the webhook rolled out)", () =>
+    must(
+      "install.sh",
+      bash([installScript], {
+        KUBECTL: `${kubectlBin} --kubeconfig ${kubeconfigPath()}`,
+        GRAFT: `${process.execPath} ${repo}bin/graft.js`,
+      }),
+    ),
   );
 
   await core.createNamespace({
@@ -195,13 +212,15 @@ afterAll(async () => {
       if (code !== 0) process.stderr.write(`uninstall ${dir}: ${stderr}\n`);
     }
   }
-  await eventually(
-    "namespaces gone",
-    async () => {
-      const left = await core.listNamespace();
-      return !left.items.some((n) => n.metadata?.name === GRAFT || n.metadata?.name === namespace);
-    },
-    { timeoutMs: 120_000, intervalMs: 1000 },
+  await timed("uninstall", () =>
+    eventually(
+      "namespaces gone",
+      async () => {
+        const left = await core.listNamespace();
+        return !left.items.some((n) => n.metadata?.name === GRAFT || n.metadata?.name === namespace);
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    ),
   ).catch((err: unknown) => process.stderr.write(`uninstall: ${String(err)}\n`));
 });
 
