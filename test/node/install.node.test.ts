@@ -10,7 +10,7 @@
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, kubeConfig, kubeconfigPath, uniqueName } from "../e2e/kube.js";
+import { eventually, isStatus, kubeConfig, kubeconfigPath, uniqueName } from "../e2e/kube.js";
 import { type Ran, run } from "../services/spawn.js";
 import { namespaceReady, testbox } from "./helpers.js";
 
@@ -434,7 +434,7 @@ describe("graft installed from manifests/ on a real node", () => {
     await response.text();
   });
 
-  it("runs the notebook git server from manifests/notebooks (its own image): Available, nginx and fcgiwrap probed, a repository served", async () => {
+  it("runs the notebook git server from manifests/notebooks (its own image): Available, nginx and fcgiwrap probed, a repository served, stopped in seconds", async () => {
     await must(
       "kubectl apply -k test/node/notebooks",
       kubectl(["-n", namespace, "apply", "-k", `${repo}test/node/notebooks`]),
@@ -488,5 +488,23 @@ describe("graft installed from manifests/ on a real node", () => {
     const absent = await refs("jupyter-nobody");
     await absent.text();
     expect(absent.status).toBe(404);
+
+    // Both containers stop on SIGTERM: the pod is gone in seconds, not the 30 s grace period
+    // (fcgiwrap as PID 1 ignored SIGTERM until it ran under tini).
+    const name = pod?.metadata?.name ?? "";
+    const started = Date.now();
+    await core.deleteNamespacedPod({ name, namespace });
+    await eventually(
+      `pod ${name} gone`,
+      () =>
+        core.readNamespacedPod({ name, namespace }).then(
+          () => false,
+          (err: unknown) => isStatus(err, 404),
+        ),
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const gone = (Date.now() - started) / 1000;
+    process.stdout.write(`[install] notebook git server pod deleted in ${gone.toFixed(1)} s\n`);
+    expect(gone).toBeLessThan(15);
   });
 });
