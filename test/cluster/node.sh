@@ -202,6 +202,7 @@ node_unmount_state() {
 node_iptables_cleanup() {
 	local bin; bin="$(bin_dir)/kube-proxy"
 	if [[ -x "${bin}" ]]; then
+		mkdir -p "${STATE}/logs"
 		"${bin}" --cleanup --proxy-mode=iptables >"${STATE}/logs/kube-proxy-cleanup.log" 2>&1 || true
 	fi
 	local ipt table rule chain
