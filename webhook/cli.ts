@@ -11,6 +11,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../certs/reload.js";
 import { parsePort } from "../cli/io.js";
+import { withDeadline } from "../core/deadline.js";
 import { parseDuration } from "../core/duration.js";
 import { type ClientAuth, keepClientCa } from "./client-auth.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "./config.js";
@@ -128,14 +129,6 @@ async function readConfig(file: string | undefined, defaults: RuntimeDefaults): 
 
 /** How long start-up waits for the first list of Namespaces before serving without it. */
 const NAMESPACES_START_TIMEOUT_MS = 10_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 /** The client CA bundle: every PEM certificate in it must parse, and there must be one. */
 async function readClientCa(file: string): Promise<string> {
@@ -267,7 +260,7 @@ export async function run(argv: string[]): Promise<number> {
   properties = createPropertiesRuntime({ config, registry, kubeConfig, log: app.log });
   const [platformStart, namespacesStart] = await Promise.allSettled([
     properties.start(),
-    withTimeout(namespaces.start(), NAMESPACES_START_TIMEOUT_MS, "Namespaces were not listed"),
+    withDeadline(namespaces.start(), NAMESPACES_START_TIMEOUT_MS, "Namespaces were not listed"),
   ]);
   if (platformStart.status === "rejected") {
     // Until the watch recovers (it retries), pods that need application.properties get

@@ -21,6 +21,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import { INJECT_ENABLED, LABEL_INJECT } from "../core/annotations.js";
+import { withDeadline } from "../core/deadline.js";
 import type { AdmissionFacts } from "./facts.js";
 import { keepWatching } from "./kept-watch.js";
 import { PropertiesApiError } from "./properties/api.js";
@@ -123,14 +124,8 @@ export function createNamespaceCache(
       // (graft then writes nothing: guardWrites).
       if (reading >= MAX_CONCURRENT_READS) return undefined;
       reading++;
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const labels = await Promise.race([
-          options.read(namespace),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error("timed out")), READ_TIMEOUT_MS);
-          }),
-        ]);
+        const labels = await withDeadline(options.read(namespace), READ_TIMEOUT_MS, "a Namespace read");
         if (labels?.[LABEL_INJECT] === INJECT_ENABLED) return true;
         recentNo.delete(namespace);
         recentNo.set(namespace, now() + NO_REMEMBERED_MS);
@@ -139,7 +134,6 @@ export function createNamespaceCache(
       } catch {
         return undefined;
       } finally {
-        clearTimeout(timer);
         reading--;
       }
     },

@@ -5,6 +5,7 @@
  */
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
+import { withDeadline } from "../../core/deadline.js";
 import type { AdmissionDecision } from "../admission.js";
 import type { WebhookConfig } from "../config.js";
 import type { AdmissionFacts } from "../facts.js";
@@ -134,19 +135,7 @@ export function createPropertiesRuntime(options: PropertiesRuntimeOptions): Prop
             log?.warn({ err: error }, "properties ConfigMap clean-up failed; next sweep retries"),
         });
       }
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new Error(`ConfigMap graft-platform was not listed within ${START_TIMEOUT_MS / 1000} s`)),
-          START_TIMEOUT_MS,
-        );
-      });
-      try {
-        await Promise.race([platform.start(), deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await withDeadline(platform.start(), START_TIMEOUT_MS, "ConfigMap graft-platform was not listed");
     },
 
     async stop() {
