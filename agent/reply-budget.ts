@@ -6,8 +6,12 @@
  */
 import { formatBytes } from "../core/bytes.js";
 
-/** 8 replies at the largest cap: far above what real targets send at once. */
-export const DEFAULT_REPLY_BUDGET_BYTES = 16 * 1024 * 1024;
+/**
+ * 4 replies at the largest cap: far above what real targets send at once. 16 MiB let 16 hostile
+ * JSON-API checks take the agent to 130 MiB of resident memory on Node 26 (its limit is 128Mi);
+ * 8 MiB, with the old space capped at 48 MiB, keeps it near 95.
+ */
+export const DEFAULT_REPLY_BUDGET_BYTES = 8 * 1024 * 1024;
 
 export class ReplyBudget {
   #free: number;

@@ -6,6 +6,8 @@
  * stay under the sidecar's memory limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_REPLY_BUDGET_BYTES } from "../../agent/reply-budget.js";
+import { formatBytes } from "../../core/bytes.js";
 import { type AgentProcess, buildOnce, startAgentProcess } from "../services/agent.js";
 import { waitFor } from "../services/spawn.js";
 import {
@@ -135,9 +137,11 @@ describe("the agent against hostile peers, memory under its limit", () => {
         {
           check: check(`${type}-endless`, type, { url: url(endless) }),
           health: "ERROR",
-          // Eight endless replies at 2 MiB each fill the agent's 16 MiB budget exactly: on a loaded
-          // machine a run may find it taken by the others' bytes, which is the other bound.
-          cause: /reply body larger than the 2 MiB cap|16 MiB for replies being received is taken/,
+          // Eight endless replies at 2 MiB each overrun the agent's shared budget: a run may find
+          // it taken by the others' bytes, which is the other bound.
+          cause: new RegExp(
+            `reply body larger than the 2 MiB cap|${formatBytes(DEFAULT_REPLY_BUDGET_BYTES)} for replies being received is taken`,
+          ),
         },
       ]),
     );

@@ -40,7 +40,13 @@ describe("agentContainer", () => {
       name: "graft-agent",
       image: "ghcr.io/graft/graft:0.1.0",
       imagePullPolicy: "IfNotPresent",
-      command: ["/nodejs/bin/node", "--lite-mode", "--max-semi-space-size=1", "/app/bin/graft.js"],
+      command: [
+        "/nodejs/bin/node",
+        "--lite-mode",
+        "--max-semi-space-size=1",
+        "--max-old-space-size=48",
+        "/app/bin/graft.js",
+      ],
       args: ["agent", "--port", "9464"],
       env: [
         { name: "GRAFT_CHECKS", value: '[{"name":"api","type":"http","url":"http://api:8080/healthz"}]' },
