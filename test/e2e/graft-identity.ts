@@ -34,7 +34,8 @@ async function applyManifestRbac(admin: k8s.KubeConfig, namespace: string, suffi
   return clusterScoped;
 }
 
-async function tokenKubeConfig(admin: k8s.KubeConfig, namespace: string): Promise<k8s.KubeConfig> {
+/** A kubeconfig that acts as ServiceAccount graft in `namespace`, with a token of an hour. */
+export async function tokenKubeConfig(admin: k8s.KubeConfig, namespace: string): Promise<k8s.KubeConfig> {
   const core = admin.makeApiClient(k8s.CoreV1Api);
   const request = await core.createNamespacedServiceAccountToken({
     name: "graft",

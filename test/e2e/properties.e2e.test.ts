@@ -16,6 +16,7 @@ import { lastWanted } from "../../webhook/properties/cleanup.js";
 import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/properties/runtime.js";
 import { buildWebhookServer } from "../../webhook/server.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
+import { tokenKubeConfig } from "./graft-identity.js";
 import { eventually, isStatus, kubeConfig, uniqueName } from "./kube.js";
 
 const admin = kubeConfig();
@@ -55,23 +56,6 @@ async function applyManifestRbac(): Promise<k8s.KubernetesObject[]> {
 }
 
 /** A client that is graft's ServiceAccount and nothing more. */
-async function serviceAccountKubeConfig(): Promise<k8s.KubeConfig> {
-  const request = await core.createNamespacedServiceAccountToken({
-    name: "graft",
-    namespace: graftNamespace,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const cluster = admin.getCurrentCluster()!;
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: "graft", token: request.status!.token }],
-    contexts: [{ name: "graft", cluster: cluster.name, user: "graft" }],
-    currentContext: "graft",
-  });
-  return kc;
-}
-
 /** The webhook in this process, as `graft webhook` wires it, on 127.0.0.1 with its own CA. */
 async function startWebhook(kc: k8s.KubeConfig): Promise<{ url: string; ca: string }> {
   const now = new Date();
@@ -199,7 +183,7 @@ beforeAll(async () => {
   await eventually("ServiceAccount default", () =>
     core.readNamespacedServiceAccount({ name: "default", namespace }).then(() => true),
   );
-  const kc = await serviceAccountKubeConfig();
+  const kc = await tokenKubeConfig(admin, graftNamespace);
   graftKubeConfig = kc;
   graftClient = kc.makeApiClient(k8s.CoreV1Api);
   const { url, ca } = await startWebhook(kc);
