@@ -10,7 +10,7 @@
  *   NODE_FLAG_VARIANTS="|--max-semi-space-size=2|MALLOC_ARENA_MAX=2" npx tsx bench/webhook/memory.ts
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:https";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,6 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { freePort, waitFor } from "../../test/services/spawn.js";
+import { median, memoryMiB } from "../lib/measure.js";
 import { bigPodReview, jupyterReview, sparkDriverReview } from "./reviews.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -28,16 +29,10 @@ const IDLE_SECONDS = 10;
 /** warn: no line per review (to tell the log's share of the growth). */
 const LOG_LEVEL = process.env.LOG_LEVEL ?? "info";
 
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
 function sample(pid: number): { stop: () => number[] } {
   const values: number[] = [];
   const timer = setInterval(() => {
-    rssMiB(pid).then(
+    memoryMiB(pid).then(
       (value) => values.push(value),
       () => {},
     );
@@ -50,7 +45,6 @@ function sample(pid: number): { stop: () => number[] } {
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const round = (value: number) => Math.round(value * 10) / 10;
 
 /** The heap's spaces and external memory, from the webhook's own /metrics, in MiB. */
