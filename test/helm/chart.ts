@@ -2,6 +2,8 @@
 // the real kustomize (the control plane's kubectl 1.33), and the chart's values schema, built from
 // the webhook's own config schema (webhook/config.ts) so the two cannot disagree.
 import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { WebhookConfigSchema } from "../../webhook/config.js";
@@ -38,7 +40,7 @@ export function helmBinary(): Promise<string> {
 
 /** helm with its own state (config, cache, data) in `home`, never the user's. */
 export async function helm(args: string[], options: { home?: string; input?: string } = {}): Promise<Ran> {
-  const home = options.home ?? `${repo}test/cluster/.state-helm`;
+  const home = options.home ?? path.join(os.tmpdir(), "graft-helm-home");
   return run(await helmBinary(), args, {
     env: {
       HELM_CONFIG_HOME: `${home}/config`,
