@@ -3,6 +3,8 @@
 # (each its own go.mod, so their dependency graphs never move the control plane's pins):
 #
 #   helm/          helm.sh/helm/v3 (cmd/helm, upstream's own main package)
+#   cert-manager/  github.com/cert-manager/cert-manager: controller and cainjector (mains of our
+#                  own over upstream's packages, see cmd/*/main.go) and its CRDs (deploy/crds)
 #
 #   tools.sh build [NAME...]   build (default: all); a no-op when the cache has them
 #   tools.sh bin NAME          print the folder holding NAME's binaries (building if needed)
@@ -15,7 +17,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_ROOT="${GRAFT_CACHE_DIR:-${HOME}/.cache/graft}/tools"
 RECIPE="v1 -trimpath -s -w CGO_ENABLED=0"
-ALL=(helm)
+ALL=(helm cert-manager)
 
 export PATH="${PATH}:/usr/local/go/bin"
 export GOTOOLCHAIN=local GOFLAGS="-mod=mod"
@@ -55,6 +57,21 @@ build_helm() {
 	go mod download
 	CGO_ENABLED=0 go build -trimpath -ldflags "${ld}" -o "${out}/helm" helm.sh/helm/v3/cmd/helm
 	[[ -x "${out}/helm" ]] || die "build produced no helm"
+}
+
+# build_cert_manager OUT: controller, cainjector, and the CRDs of the same module version.
+build_cert_manager() {
+	local out="$1" v dir
+	v="$(mod_version cert-manager github.com/cert-manager/cert-manager)"
+	cd "${HERE}/cert-manager"
+	go mod download
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=${v}" \
+		-o "${out}/" ./cmd/controller ./cmd/cainjector
+	dir="$(go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)"
+	mkdir -p "${out}/crds"
+	cp "${dir}"/deploy/crds/crd-*.yaml "${out}/crds/"
+	chmod u+w "${out}"/crds/*
+	[[ -x "${out}/controller" && -x "${out}/cainjector" ]] || die "build produced no controller/cainjector"
 }
 
 build_one() {
