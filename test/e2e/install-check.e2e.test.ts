@@ -163,10 +163,11 @@ describe("graft check", () => {
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
     try {
-      await eventually("no webhook replica", async () =>
-        (await apps.readNamespacedDeployment({ name: "graft-webhook", namespace })).status?.availableReplicas
-          ? false
-          : true,
+      await eventually(
+        "no webhook replica",
+        async () =>
+          !(await apps.readNamespacedDeployment({ name: "graft-webhook", namespace })).status
+            ?.availableReplicas,
       );
       const { code, failed } = await eventually("both checks failing", async () => {
         const result = await checks();
