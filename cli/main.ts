@@ -28,6 +28,10 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "print the MutatingWebhookConfiguration for a webhook URL or Service (kubectl apply -f -)",
     load: () => import("../webhook/webhook-configuration-cli.js"),
   },
+  check: {
+    summary: "does graft work in this cluster? item by item, with the fix",
+    load: () => import("../install-check/cli.js"),
+  },
   inject: {
     summary: "print manifests as the webhook would admit them (offline, same code path)",
     load: () => import("../webhook/inject-cli.js"),

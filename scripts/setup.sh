@@ -29,6 +29,12 @@ cluster_log="$GRAFT_CACHE_DIR/cluster-build.log"
 log "building the local control plane (log: $cluster_log)"
 bash test/cluster/cluster.sh build >"$cluster_log" 2>&1 &
 cluster_pid=$!
+# helm and cert-manager for the install tests (test/cluster/tools.sh, ~5 CPU-min cold each), beside it.
+tools_pid=""
+if [ "$mode" = test ]; then
+  bash test/cluster/tools.sh build >"$GRAFT_CACHE_DIR/tools-build.log" 2>&1 &
+  tools_pid=$!
+fi
 # The image tests' images (scripts/image.sh: apt, mmdebstrap, buildah; root only) meanwhile too.
 image_pid=""
 if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
@@ -62,6 +68,7 @@ fi
 
 # A failed image build fails only the image tests, which build again and say why.
 [ -z "$image_pid" ] || wait "$image_pid" || log "building the images failed (log: $GRAFT_CACHE_DIR/image-build.log)"
+[ -z "$tools_pid" ] || wait "$tools_pid" || log "building helm/cert-manager failed (log: $GRAFT_CACHE_DIR/tools-build.log)"
 log "waiting for the control plane build"
 if ! wait "$cluster_pid"; then
   tail -50 "$cluster_log" >&2
