@@ -4,7 +4,10 @@
  * is a further metric `<source>.<key>` (or `<source>.<check>.<key>` when the check is not named
  * after its source). Timestamps are milliseconds since the epoch.
  */
+import { worstHealth } from "../core/health.js";
 import type { CheckResult, Health } from "./checks/types.js";
+
+export { worstHealth };
 
 export type PndaEvent = {
   source: string;
@@ -22,14 +25,6 @@ export type LatestRun = { name: string; source: string; result: CheckResult; fin
 /** Causes are capped so one chatty target cannot grow /status or the push queue without bound. */
 export const MAX_CAUSES = 10;
 export const MAX_CAUSE_LENGTH = 512;
-
-const SEVERITY: Record<Health, number> = { OK: 0, WARN: 1, ERROR: 2 };
-
-export function worstHealth(healths: Iterable<Health>): Health {
-  let worst: Health = "OK";
-  for (const health of healths) if (SEVERITY[health] > SEVERITY[worst]) worst = health;
-  return worst;
-}
 
 function capCauses(causes: string[]): string[] {
   const kept = causes

@@ -6,9 +6,9 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
+import { HEALTH_LEVELS, type Health } from "../core/health.js";
 
-export const HEALTH_LEVELS = ["OK", "WARN", "ERROR"] as const;
-export type HealthLevel = (typeof HEALTH_LEVELS)[number];
+export type HealthLevel = Health;
 
 const Level = Type.Union(HEALTH_LEVELS.map((level) => Type.Literal(level)));
 /** What a tile or row shows: a level, or STALE when no fresh result backs it. */

@@ -1,18 +1,15 @@
 /** Building a check's result from what it found: the worst finding decides the health. */
 import { formatBytes } from "../../core/bytes.js";
+import { healthValue, worstHealth } from "../../core/health.js";
 import { MAX_HEADER_BYTES } from "../http-request.js";
-import type { CheckResult, Health } from "./types.js";
+import type { CheckResult } from "./types.js";
+
+export { worstHealth };
 
 /** One thing a check found wrong, naming its target ("127.0.0.1:2181: not serving requests"). */
 export type Finding = { health: "WARN" | "ERROR"; cause: string };
 
 export type Values = Record<string, number>;
-
-const RANK: Record<Health, number> = { OK: 0, WARN: 1, ERROR: 2 };
-
-export function worstHealth(healths: Health[]): Health {
-  return healths.reduce<Health>((worst, health) => (RANK[health] > RANK[worst] ? health : worst), "OK");
-}
 
 export function warn(cause: string): Finding {
   return { health: "WARN", cause };
@@ -24,7 +21,7 @@ export function error(cause: string): Finding {
 
 /** OK without findings, else the worst finding's health with every cause (ERRORs first). */
 export function resultOf(findings: Finding[], values?: Values): CheckResult {
-  const sorted = [...findings].sort((a, b) => RANK[b.health] - RANK[a.health]);
+  const sorted = [...findings].sort((a, b) => healthValue(b.health) - healthValue(a.health));
   return {
     health: worstHealth(sorted.map((finding) => finding.health)),
     causes: sorted.map((finding) => finding.cause),

@@ -1,9 +1,10 @@
 /** What every check module implements: one module per check type in agent/checks/<type>.ts. */
 import type { CheckSpecOf, CheckType } from "../../core/checks.js";
+import type { Health } from "../../core/health.js";
 import type { ReplyBudget } from "../reply-budget.js";
 
-/** PNDA's health values: `<source>.health` is one of these. */
-export type Health = "OK" | "WARN" | "ERROR";
+/** PNDA's health values (core/health.ts): `<source>.health` is one of these. */
+export type { Health };
 
 export type CheckResult = {
   health: Health;

@@ -6,7 +6,8 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv } from "ajv";
-import { type CheckResult, HEALTH_LEVELS } from "../health.js";
+import { healthOfValue, METRIC } from "../../core/health.js";
+import type { CheckResult } from "../health.js";
 import { fetchText, parseJson, SourceError } from "./error.js";
 
 const QueryResponse = Type.Union([
@@ -64,13 +65,13 @@ const identity = (metric: Record<string, string>) =>
 /** The latest result of every check of every agent Prometheus scrapes. */
 export async function prometheusCheckResults(source: PrometheusSource): Promise<CheckResult[]> {
   const [health, lastRun] = await Promise.all([
-    query(source, `max by (${KEPT_LABELS}) (graft_check_health)`),
-    query(source, `max by (${KEPT_LABELS}) (graft_check_last_run_timestamp_seconds)`),
+    query(source, `max by (${KEPT_LABELS}) (${METRIC.checkHealth})`),
+    query(source, `max by (${KEPT_LABELS}) (${METRIC.checkLastRun})`),
   ]);
   const runAt = new Map(lastRun.map((sample) => [identity(sample.metric), sample.value * 1000]));
   const results: CheckResult[] = [];
   for (const { metric, value } of health) {
-    const level = HEALTH_LEVELS[value];
+    const level = healthOfValue(value);
     if (level === undefined || metric.check === undefined) continue;
     // Without a last run (an agent older than that series) the result counts as stale.
     const at = runAt.get(identity(metric)) ?? 0;
