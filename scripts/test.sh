@@ -9,6 +9,7 @@ source scripts/lib/node.sh && use_node # the Node 26 setup.sh installed, first o
 
 echo "[test] typecheck and lint"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p console/assets/tsconfig.json --noEmit # the console page's browser script (DOM)
 npx biome check .
 
 # The node project needs root and kernel features. Where they are missing it is left out, loudly;
