@@ -5,7 +5,7 @@
  * they are in /status.
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { healthValue, METRIC } from "../core/health.js";
+import { defaultReason, healthValue, METRIC } from "../core/health.js";
 import type { CheckResult } from "./checks/types.js";
 
 export type CheckIdentity = { name: string; type: string; source: string; intervalMs: number };
@@ -70,6 +70,12 @@ export function createAgentMetrics(
     labelNames: ["check", "key"] as const,
     registers,
   });
+  const reason = new Gauge({
+    name: METRIC.checkReason,
+    help: "1 for the reason code of each check's latest result (ok, timeout, refused, dns, tls, http_status, protocol, unhealthy, degraded, config); other codes are absent.",
+    labelNames: ["check", "reason"] as const,
+    registers,
+  });
   const lastRun = new Gauge({
     name: METRIC.checkLastRun,
     help: "When each check's latest run finished, in seconds since the epoch.",
@@ -111,6 +117,7 @@ export function createAgentMetrics(
     timeouts.inc({ check: check.name }, 0);
   }
   const keysByCheck = new Map<string, Set<string>>();
+  const reasonByCheck = new Map<string, string>();
 
   return {
     observeRun: (check, run) => {
@@ -121,6 +128,11 @@ export function createAgentMetrics(
       runs.inc({ check: check.name, result: result.health.toLowerCase() });
       if (run.timedOut) timeouts.inc({ check: check.name });
       lastRun.set({ check: check.name }, run.finishedAt / 1000);
+      const code = result.reason ?? defaultReason(result.health);
+      const before = reasonByCheck.get(check.name);
+      if (before !== undefined && before !== code) reason.remove({ check: check.name, reason: before });
+      reason.set({ check: check.name, reason: code }, 1);
+      reasonByCheck.set(check.name, code);
 
       // A value the latest run did not read (its target was down) is removed, not left stale.
       const previous = keysByCheck.get(check.name) ?? new Set<string>();

@@ -6,7 +6,7 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { HEALTH_LEVELS, type Health } from "../core/health.js";
+import { HEALTH_LEVELS, type Health, REASON_CODES } from "../core/health.js";
 
 export type HealthLevel = Health;
 
@@ -39,6 +39,8 @@ const CheckResultSchema = Type.Object({
   at: Type.Number(),
   /** Why it is not OK, when the source knows (an agent's /status does; Prometheus does not). */
   causes: Type.Optional(Type.Array(Type.String())),
+  /** Why, as a reason code (core/health.ts), when the source knows (Prometheus' graft_check_reason). */
+  reason: Type.Optional(Type.Union(REASON_CODES.map((code) => Type.Literal(code)))),
 });
 export type CheckResult = Static<typeof CheckResultSchema>;
 

@@ -31,7 +31,7 @@ export const pageHtml = (refreshMs: number): string => `<!doctype html>
   <section id="detail" aria-live="polite" hidden>
     <h2 id="detail-title"></h2>
     <table>
-      <thead><tr><th>pod</th><th>check</th><th>type</th><th>health</th><th>last run</th><th>causes</th></tr></thead>
+      <thead><tr><th>pod</th><th>check</th><th>type</th><th>health</th><th>last run</th><th>why</th></tr></thead>
       <tbody id="detail-rows"></tbody>
     </table>
   </section>

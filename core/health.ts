@@ -39,4 +39,35 @@ export const METRIC = {
   checkValue: "graft_check_value",
   checkLastRun: "graft_check_last_run_timestamp_seconds",
   checkInterval: "graft_check_interval_seconds",
+  checkReason: "graft_check_reason",
 } as const;
+
+/**
+ * Why a check's result is what it is, from a small fixed set (a bounded metric label beside the
+ * free-text causes): `ok`; the target could not be asked — `timeout`, `refused` (refused, reset,
+ * unreachable), `dns`, `tls`; it answered wrongly — `http_status`, `protocol` (not the protocol,
+ * garbage, over a cap); it answered that it is not well — `unhealthy` (ERROR), `degraded` (WARN);
+ * or the check itself cannot run as configured — `config` (a missing secret, a rejected password).
+ */
+export const REASON_CODES = [
+  "ok",
+  "timeout",
+  "refused",
+  "dns",
+  "tls",
+  "http_status",
+  "protocol",
+  "unhealthy",
+  "degraded",
+  "config",
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export function isReasonCode(value: unknown): value is ReasonCode {
+  return (REASON_CODES as readonly unknown[]).includes(value);
+}
+
+/** The reason of a result that names none: what its health says. */
+export function defaultReason(health: Health): ReasonCode {
+  return health === "OK" ? "ok" : health === "WARN" ? "degraded" : "unhealthy";
+}

@@ -35,6 +35,13 @@ function pods(count: number): string {
   return `${count}${count === 1 ? " pod" : " pods"}`;
 }
 
+/** The causes when the source has them (an agent's /status), else the reason code (Prometheus). */
+function why(check: Service["pods"][number]["checks"][number]): string {
+  const causes = (check.causes ?? []).join("; ");
+  if (causes !== "" || check.reason === undefined || check.reason === "ok") return causes;
+  return check.reason;
+}
+
 function selectedService(current: HealthReport): Service | undefined {
   return current.services.find((service) => service.source === selected);
 }
@@ -87,7 +94,7 @@ function drawDetail(current: HealthReport): void {
           el("td", {}, check.type),
           el("td", { class: "health", "data-shown": check.shown }, check.shown),
           ageCell,
-          el("td", {}, (check.causes ?? []).join("; ")),
+          el("td", { class: "why" }, why(check)),
         ),
       );
     }
@@ -104,7 +111,11 @@ function shape(current: HealthReport): string {
     current.services.map((s) => [
       s.source,
       s.shown,
-      s.pods.map((p) => [p.namespace, p.pod, p.checks.map((c) => [c.check, c.type, c.shown, c.causes])]),
+      s.pods.map((p) => [
+        p.namespace,
+        p.pod,
+        p.checks.map((c) => [c.check, c.type, c.shown, c.causes, c.reason]),
+      ]),
     ]),
   ]);
 }

@@ -2,11 +2,12 @@
  * Check results from Prometheus' HTTP API (`/api/v1/query`): every agent's `graft_check_health`
  * joined with its `graft_check_last_run_timestamp_seconds`. `namespace` and `pod` are the labels
  * the PodMonitor (manifests/monitoring) gives each target; a target without them is named by its
- * `instance`. Causes are not in Prometheus (they are never labels): the agents' /status has them.
+ * `instance`. Causes are not in Prometheus (they are never labels): the agents' /status has them;
+ * the reason code (`graft_check_reason`, a bounded label) says why in one word.
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv } from "ajv";
-import { healthOfValue, METRIC } from "../../core/health.js";
+import { healthOfValue, isReasonCode, METRIC } from "../../core/health.js";
 import type { CheckResult } from "../health.js";
 import { fetchText, parseJson, SourceError } from "./error.js";
 
@@ -64,18 +65,26 @@ const identity = (metric: Record<string, string>) =>
 
 /** The latest result of every check of every agent Prometheus scrapes. */
 export async function prometheusCheckResults(source: PrometheusSource): Promise<CheckResult[]> {
-  const [health, lastRun] = await Promise.all([
+  const [health, lastRun, reasons] = await Promise.all([
     query(source, `max by (${KEPT_LABELS}) (${METRIC.checkHealth})`),
     query(source, `max by (${KEPT_LABELS}) (${METRIC.checkLastRun})`),
+    query(source, `max by (namespace, pod, instance, check, reason) (${METRIC.checkReason} == 1)`),
   ]);
   const runAt = new Map(lastRun.map((sample) => [identity(sample.metric), sample.value * 1000]));
+  const reasonOf = new Map(
+    reasons.flatMap(({ metric }) =>
+      isReasonCode(metric.reason) ? [[identity(metric), metric.reason] as const] : [],
+    ),
+  );
   const results: CheckResult[] = [];
   for (const { metric, value } of health) {
     const level = healthOfValue(value);
     if (level === undefined || metric.check === undefined) continue;
     // Without a last run (an agent older than that series) the result counts as stale.
     const at = runAt.get(identity(metric)) ?? 0;
+    const reason = reasonOf.get(identity(metric));
     results.push({
+      ...(reason ? { reason } : {}),
       namespace: metric.namespace ?? "",
       pod: metric.pod ?? metric.instance ?? "",
       check: metric.check,
