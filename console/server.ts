@@ -11,6 +11,8 @@ export type ConsoleServerOptions = {
   readResults: () => Promise<CheckResult[]>;
   /** How often the page asks for a new report. */
   refreshMs?: number;
+  /** A result older than this is stale (grey); PNDA's 3 minutes by default. */
+  staleAfterMs?: number;
   now?: () => number;
   logger?: boolean;
 };
@@ -33,7 +35,17 @@ export function buildConsoleServer(options: ConsoleServerOptions): FastifyInstan
     const at = now();
     const second = Math.floor(at / 1000);
     if (last?.results !== results || last.second !== second) {
-      last = { results, second, body: JSON.stringify(healthReport(results, at)) };
+      last = {
+        results,
+        second,
+        body: JSON.stringify(
+          healthReport(
+            results,
+            at,
+            options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs },
+          ),
+        ),
+      };
     }
     return last.body;
   };

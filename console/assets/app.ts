@@ -35,8 +35,12 @@ function pods(count: number): string {
   return `${count}${count === 1 ? " pod" : " pods"}`;
 }
 
-/** The causes when the source has them (an agent's /status), else the reason code (Prometheus). */
+/**
+ * Why a row shows what it shows: for a stale row why it is stale; else the causes when the
+ * source has them (an agent's /status), else the reason code (Prometheus).
+ */
 function why(check: Service["pods"][number]["checks"][number]): string {
+  if (check.staleReason !== undefined) return `no recent update: ${check.staleReason}`;
   const causes = (check.causes ?? []).join("; ");
   if (causes !== "" || check.reason === undefined || check.reason === "ok") return causes;
   return check.reason;
@@ -58,7 +62,11 @@ function drawTiles(current: HealthReport): void {
           "aria-pressed": String(service.source === selected),
         },
         el("span", { class: "name" }, service.source),
-        el("span", { class: "state" }, `${service.shown} · ${pods(service.pods.length)}`),
+        el(
+          "span",
+          { class: "state" },
+          `${service.shown === "STALE" ? "no recent update" : service.shown} · ${pods(service.pods.length)}`,
+        ),
       );
       tile.addEventListener("click", () => {
         selected = selected === service.source ? null : service.source;
@@ -114,7 +122,7 @@ function shape(current: HealthReport): string {
       s.pods.map((p) => [
         p.namespace,
         p.pod,
-        p.checks.map((c) => [c.check, c.type, c.shown, c.causes, c.reason]),
+        p.checks.map((c) => [c.check, c.type, c.shown, c.causes, c.reason, c.staleReason]),
       ]),
     ]),
   ]);
