@@ -73,8 +73,41 @@ export function statusDocument(runs: Iterable<LatestRun>, now: number): PndaEven
  * JSON-encoded into a string, as the console's data logger expects it.
  */
 export function dataLoggerBody(events: PndaEvent[], now: number): string {
-  return JSON.stringify({
-    data: events.map((event) => ({ ...event, causes: JSON.stringify(event.causes) })),
-    timestamp: now,
-  });
+  return JSON.stringify({ data: events.map(wireEvent), timestamp: now });
+}
+
+/** One event as the data logger's body carries it: causes JSON-encoded into a string. */
+function wireEvent(event: PndaEvent): Omit<PndaEvent, "causes"> & { causes: string } {
+  return { ...event, causes: JSON.stringify(event.causes) };
+}
+
+/**
+ * The event as it fits `maxBytes` in a data logger body (UTF-8, serialised), with its size: the
+ * same event when it fits (capped causes always do: 11 × 512 characters), else with its causes
+ * replaced by a note; undefined when even that does not fit.
+ */
+export function fitEvent(
+  event: PndaEvent,
+  maxBytes: number,
+): { event: PndaEvent; bytes: number } | undefined {
+  for (const candidate of [
+    event,
+    { ...event, causes: [`${event.causes.length} causes left out: over the data logger's body limit`] },
+  ]) {
+    const bytes = Buffer.byteLength(JSON.stringify(wireEvent(candidate)));
+    if (bytes <= maxBytes) return { event: candidate, bytes };
+  }
+  return undefined;
+}
+
+/**
+ * The events a replica pushes: each metric named with the replica after its source
+ * (`kafka.health` of pod kafka-0 is `kafka.kafka-0.health`), so that in the data logger, where
+ * the last write to a metric name wins, one replica never overwrites another's ERROR.
+ */
+export function forReplica(events: PndaEvent[], replica: string): PndaEvent[] {
+  return events.map((event) => ({
+    ...event,
+    metric: `${event.source}.${replica}${event.metric.slice(event.source.length)}`,
+  }));
 }
