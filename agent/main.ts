@@ -6,10 +6,10 @@
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import type { ResolvedCheck } from "../core/checks.js";
+import { pushedSource } from "../core/pnda.js";
 import { loadRunner, RUNNERS, type RunnerLoaders, unsupportedChecks } from "./checks/index.js";
 import type { CheckContext } from "./checks/types.js";
 import { createAgentMetrics } from "./metrics.js";
-import { pushedSource } from "./pnda.js";
 import { createPusher, type Pusher, type PushOptions } from "./push.js";
 import { ReplyBudget } from "./reply-budget.js";
 import { type Clock, type Job, type Outcome, startScheduler, systemClock } from "./scheduler.js";

@@ -5,34 +5,22 @@
  * after its source). Timestamps are milliseconds since the epoch.
  */
 import { worstHealth } from "../core/health.js";
-import type { CheckResult, Health } from "./checks/types.js";
+import {
+  capCauses,
+  dataLoggerBody,
+  fitEvent,
+  MAX_CAUSE_LENGTH,
+  MAX_CAUSES,
+  type PndaEvent,
+} from "../core/pnda.js";
+import type { CheckResult } from "./checks/types.js";
 
-export { worstHealth };
-
-export type PndaEvent = {
-  source: string;
-  metric: string;
-  value: Health | number;
-  causes: string[];
-  timestamp: number;
-};
+export { capCauses, dataLoggerBody, fitEvent, MAX_CAUSE_LENGTH, MAX_CAUSES, type PndaEvent, worstHealth };
 
 export type PndaEvents = { data: PndaEvent[]; timestamp: number };
 
 /** One check's latest result, as kept by the agent. */
 export type LatestRun = { name: string; source: string; result: CheckResult; finishedAt: number };
-
-/** Causes are capped so one chatty target cannot grow /status or the push queue without bound. */
-export const MAX_CAUSES = 10;
-export const MAX_CAUSE_LENGTH = 512;
-
-function capCauses(causes: string[]): string[] {
-  const kept = causes
-    .slice(0, MAX_CAUSES)
-    .map((cause) => (cause.length > MAX_CAUSE_LENGTH ? `${cause.slice(0, MAX_CAUSE_LENGTH - 1)}…` : cause));
-  if (causes.length > MAX_CAUSES) kept.push(`… and ${causes.length - MAX_CAUSES} more`);
-  return kept;
-}
 
 /**
  * Events for the latest runs: one `<source>.health` per source (the worst of the checks that
@@ -66,38 +54,6 @@ export function toPndaEvents(runs: Iterable<LatestRun>): PndaEvent[] {
 
 export function statusDocument(runs: Iterable<LatestRun>, now: number): PndaEvents {
   return { data: toPndaEvents(runs), timestamp: now };
-}
-
-/**
- * The body PNDA's platform-testing POSTed to the data logger: the same events, but `causes`
- * JSON-encoded into a string, as the console's data logger expects it.
- */
-export function dataLoggerBody(events: PndaEvent[], now: number): string {
-  return JSON.stringify({ data: events.map(wireEvent), timestamp: now });
-}
-
-/** One event as the data logger's body carries it: causes JSON-encoded into a string. */
-function wireEvent(event: PndaEvent): Omit<PndaEvent, "causes"> & { causes: string } {
-  return { ...event, causes: JSON.stringify(event.causes) };
-}
-
-/**
- * The event as it fits `maxBytes` in a data logger body (UTF-8, serialised), with its size: the
- * same event when it fits (capped causes always do: 11 × 512 characters), else with its causes
- * replaced by a note; undefined when even that does not fit.
- */
-export function fitEvent(
-  event: PndaEvent,
-  maxBytes: number,
-): { event: PndaEvent; bytes: number } | undefined {
-  for (const candidate of [
-    event,
-    { ...event, causes: [`${event.causes.length} causes left out: over the data logger's body limit`] },
-  ]) {
-    const bytes = Buffer.byteLength(JSON.stringify(wireEvent(candidate)));
-    if (bytes <= maxBytes) return { event: candidate, bytes };
-  }
-  return undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
 import { parseDuration } from "../core/duration.js";
 import { type CheckResult, STALE_AFTER_MS } from "./health.js";
+import { startConsolePush } from "./push.js";
 import { buildConsoleServer } from "./server.js";
 import { DEFAULT_LOOKBACK_MS, prometheusCheckResults } from "./sources/prometheus.js";
 import { sharedRefresh } from "./sources/shared.js";
@@ -19,6 +20,9 @@ Serves the platform health page (a tile per source, a drill-down per pod, PNDA's
   --stale-after 3m       a check not run for this long, or whose agent is not scraped, is grey
   --lookback 10m         Prometheus: how far back checks are looked for (an agent gone for
                          longer leaves the view); longer than --stale-after
+  --push-url URL         also POST each tile's <source>.health (the worst of every replica) to
+                         PNDA's data logger, its metric_logger_url (else env GRAFT_PUSH_URL)
+  --push-every 30s       how often
 `;
 
 /** How long one read of Prometheus answers every viewer (the page refreshes every 10 s). */
@@ -61,14 +65,15 @@ export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> 
   const args = parseServerArgs("console", argv, io, {
     usage: USAGE,
     defaultPort: 8080,
-    names: ["prometheus-url", "kubeconfig", "stale-after", "lookback"],
+    names: ["prometheus-url", "kubeconfig", "stale-after", "lookback", "push-url", "push-every"],
   });
   if (!args.go) return args.code;
   const { port, host, values } = args;
-  const durations: { staleAfterMs?: number; lookbackMs?: number } = {};
+  const durations: { staleAfterMs?: number; lookbackMs?: number; pushEveryMs?: number } = {};
   for (const [flag, key] of [
     ["stale-after", "staleAfterMs"],
     ["lookback", "lookbackMs"],
+    ["push-every", "pushEveryMs"],
   ] as const) {
     const text = values[flag];
     if (text === undefined) continue;
@@ -90,6 +95,11 @@ export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> 
     io.stderr(`graft console: --prometheus-url must be an http(s) URL, got "${prometheusUrl}"\n\n${USAGE}`);
     return 2;
   }
+  const pushUrl = values["push-url"] ?? io.env.GRAFT_PUSH_URL;
+  if (pushUrl !== undefined && !isHttpUrl(pushUrl)) {
+    io.stderr(`graft console: --push-url must be an http(s) URL, got "${pushUrl}"\n`);
+    return 2;
+  }
   let readResults: () => Promise<CheckResult[]>;
   try {
     readResults = await chooseSource(prometheusUrl, values.kubeconfig, durations.lookbackMs);
@@ -108,11 +118,24 @@ export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> 
     io.stderr(`graft console: ${(error as Error).message}\n`);
     return 1;
   }
+  const push =
+    pushUrl === undefined
+      ? undefined
+      : startConsolePush({
+          url: pushUrl,
+          everyMs: durations.pushEveryMs ?? 30_000,
+          readResults,
+          ...(durations.staleAfterMs === undefined
+            ? {}
+            : { report: { staleAfterMs: durations.staleAfterMs } }),
+          log: (line) => io.stderr(`graft console: ${line}\n`),
+        });
   const address = app.server.address();
   const listening = typeof address === "object" && address ? address.port : port;
   const source = prometheusUrl ?? "kubernetes";
   io.stdout(`${JSON.stringify({ msg: "graft console listening", port: listening, source })}\n`);
   await io.stopSignal;
+  push?.stop();
   await app.close();
   return 0;
 }

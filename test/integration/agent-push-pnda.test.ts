@@ -9,6 +9,8 @@ import { type Agent, startAgent } from "../../agent/main.js";
 import { createPusher } from "../../agent/push.js";
 import { systemClock } from "../../agent/scheduler.js";
 import type { PndaEvent } from "../../agent/status.js";
+import { pushTiles } from "../../console/push.js";
+import { agentStatusResults } from "../../console/sources/agents.js";
 import { parseChecksSpec } from "../../core/checks.js";
 import { type DataLogger, PNDA_BODY_LIMIT_BYTES, startPndaDataLogger } from "../services/pnda-data-logger.js";
 import { type RedisServer, startRedis } from "../services/redis.js";
@@ -166,5 +168,52 @@ describe("PNDA push, against a data logger's limits and store (real Redis)", () 
     );
     expect((await logger.stored("zookeeper.health")).source).toBe("zookeeper");
     expect((await logger.stored("zk-ensemble.health")).value).toBeNull();
+  });
+});
+
+describe("graft console's push: each tile's <source>.health, the worst of every replica", () => {
+  it("writes kafka.health ERROR naming the failing replica while the other replica is OK", async () => {
+    const down = await stoppedPort();
+    const check = (port: number) => ({
+      name: "kafka-broker",
+      type: "kafka",
+      brokers: [`127.0.0.1:${port}`],
+      interval: "1s",
+      timeout: "500ms",
+    });
+    // A kafka check under its default source (its name): pushed under PNDA's `kafka` all the same.
+    const ok = await agentWith([
+      {
+        name: "kafka-broker",
+        type: "tcp",
+        host: "127.0.0.1",
+        port: target.port,
+        source: "kafka",
+        interval: "1s",
+        timeout: "500ms",
+      },
+    ]);
+    const failing = await agentWith([check(down)]);
+    const endpoints = [
+      { namespace: "apps", pod: "kafka-0", url: ok.url },
+      { namespace: "apps", pod: "kafka-1", url: failing.url },
+    ];
+    const readResults = async () =>
+      (
+        await Promise.all(
+          endpoints.map(async (endpoint) =>
+            (
+              await agentStatusResults(endpoint)
+            ).map((result) => ({ ...result, type: "kafka", check: "kafka-broker" })),
+          ),
+        )
+      ).flat();
+    const statuses = await pushTiles({ url: logger.url, everyMs: 1_000, readResults });
+    expect(statuses).toEqual([200]);
+    const stored = await logger.stored("kafka.health");
+    expect(stored.value).toBe("ERROR");
+    const causes = JSON.parse(stored.causes ?? "[]") as string[];
+    expect(causes).toHaveLength(1);
+    expect(causes[0]).toMatch(/^apps\/kafka-1: kafka-broker ERROR: /);
   });
 });
