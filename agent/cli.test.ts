@@ -27,6 +27,14 @@ describe("graft agent", () => {
     expect(out.stderr).toMatch(/GRAFT_CHECKS: check "web": field "url"/);
   });
 
+  it("refuses a replica name that is not a pod name (it becomes part of pushed metric names)", async () => {
+    for (const replica of ["Kafka_0", "a".repeat(300), "x\ny", "-a", "a/b"]) {
+      const { streams, out } = io({ GRAFT_POD_NAME: replica, GRAFT_CHECKS: "[]" });
+      expect(await runAgentCli(["--port", "0"], streams)).toBe(2);
+      expect(out.stderr).toMatch(/the replica name must be a pod name/);
+    }
+  });
+
   it("refuses a bad spec file, naming the file, the check and the field", async () => {
     const dir = await mkdtemp(join(tmpdir(), "graft-agent-"));
     const file = join(dir, "checks.yaml");

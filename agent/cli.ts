@@ -4,11 +4,14 @@ import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js"
 import { parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
 import { startAgent } from "./main.js";
 
-export const USAGE = `Usage: graft agent [--port 9464] [--host 0.0.0.0] [--checks FILE] [--push-url URL]
+export const USAGE = `Usage: graft agent [--port 9464] [--host 0.0.0.0] [--checks FILE] [--push-url URL] [--replica NAME]
 
 Runs health checks and serves /metrics, /status (PNDA events), /healthz and /readyz.
   --checks FILE    the checks spec (YAML or JSON list); else the env var GRAFT_CHECKS
-  --push-url URL   also POST PNDA events to a console data logger (else env GRAFT_PUSH_URL)
+  --push-url URL   also POST PNDA events to a console data logger, PNDA's metric_logger_url
+                   (else env GRAFT_PUSH_URL)
+  --replica NAME   this replica's name in pushed metrics, <source>.<NAME>.health (else env
+                   GRAFT_POD_NAME); without it, <source>.health
 `;
 
 /** The checks from `--checks` or GRAFT_CHECKS, or the messages that say what to fix. */
@@ -39,13 +42,21 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
   const args = parseServerArgs("agent", argv, io, {
     usage: USAGE,
     defaultPort: 9464,
-    names: ["checks", "push-url"],
+    names: ["checks", "push-url", "replica"],
   });
   if (!args.go) return args.code;
   const { port, host, values } = args;
   const pushUrl = values["push-url"] ?? io.env.GRAFT_PUSH_URL;
   if (pushUrl !== undefined && !isHttpUrl(pushUrl)) {
     io.stderr(`graft agent: the push URL must be an http(s) URL, got "${pushUrl}"\n`);
+    return 2;
+  }
+
+  const replica = values.replica ?? io.env.GRAFT_POD_NAME;
+  if (replica !== undefined && !/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(replica)) {
+    io.stderr(
+      `graft agent: the replica name must be a pod name (lowercase letters, digits, '-', '.'), got "${replica}"\n`,
+    );
     return 2;
   }
 
@@ -62,6 +73,7 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
       port,
       host,
       ...(pushUrl ? { pushUrl } : {}),
+      ...(replica ? { replica } : {}),
       env: io.env,
       log: (line) => io.stdout(`${line}\n`),
     });

@@ -6,6 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import type { ResolvedCheck } from "../core/checks.js";
+import { pushedSource } from "../core/pnda.js";
 import { loadRunner, RUNNERS, type RunnerLoaders, unsupportedChecks } from "./checks/index.js";
 import type { CheckContext } from "./checks/types.js";
 import { createAgentMetrics } from "./metrics.js";
@@ -13,7 +14,7 @@ import { createPusher, type Pusher, type PushOptions } from "./push.js";
 import { ReplyBudget } from "./reply-budget.js";
 import { type Clock, type Job, type Outcome, startScheduler, systemClock } from "./scheduler.js";
 import { createAgentServer } from "./server.js";
-import { type LatestRun, statusDocument, toPndaEvents } from "./status.js";
+import { forReplica, type LatestRun, statusDocument, toPndaEvents } from "./status.js";
 import { describeTarget } from "./target.js";
 
 export type AgentOptions = {
@@ -23,6 +24,12 @@ export type AgentOptions = {
   /** The console's data logger (PNDA: `http://console:3001/metrics`); no push when absent. */
   pushUrl?: string;
   push?: Omit<PushOptions, "url" | "clock" | "metrics" | "log">;
+  /**
+   * This replica's name (the pod's, GRAFT_POD_NAME): pushed metrics carry it after the source
+   * (`kafka.kafka-0.health`), so replicas never overwrite each other's; graft console's push
+   * sends the aggregate `<source>.health`. Without it, `<source>.health` as PNDA named it.
+   */
+  replica?: string;
   env?: CheckContext["env"];
   clock?: Clock;
   runners?: RunnerLoaders;
@@ -68,8 +75,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       log(JSON.stringify({ check: name, health: result.health, was: before ?? null, causes: result.causes }));
     }
     if (pusher) {
-      const sameSource = [...latest.values()].filter((run) => run.source === check.source);
-      pusher.enqueue(toPndaEvents(sameSource));
+      // Pushed under PNDA's component names (pnda.ts): the latest runs regrouped by that source.
+      const source = pushedSource(check);
+      const sameSource = [...latest.values()]
+        .map((run) => ({ ...run, source: pushedSource(byName.get(run.name)!) }))
+        .filter((run) => run.source === source);
+      const events = toPndaEvents(sameSource);
+      pusher.enqueue(options.replica === undefined ? events : forReplica(events, options.replica));
     }
   };
 

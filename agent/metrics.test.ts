@@ -55,4 +55,14 @@ describe("createAgentMetrics", () => {
     );
     expect(text).toContain('graft_check_timeouts_total{check="web"} 1');
   });
+
+  it("exports the latest reason code as graft_check_reason, one series a check", async () => {
+    const text = await exposition((m) => {
+      const run = { durationMs: 1, finishedAt: 0, timedOut: false };
+      m.observeRun(web, { ...run, result: { health: "ERROR", causes: ["web: refused"], reason: "refused" } });
+      m.observeRun(web, { ...run, result: { health: "ERROR", causes: ["web: 503"], reason: "http_status" } });
+    });
+    expect(text).toContain('graft_check_reason{check="web",reason="http_status"} 1');
+    expect(text).not.toContain('reason="refused"');
+  });
 });

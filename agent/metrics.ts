@@ -5,12 +5,10 @@
  * they are in /status.
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { CheckResult, Health } from "./checks/types.js";
+import { defaultReason, healthValue, METRIC } from "../core/health.js";
+import type { CheckResult } from "./checks/types.js";
 
 export type CheckIdentity = { name: string; type: string; source: string; intervalMs: number };
-
-/** graft_check_health's value for each PNDA health: higher is worse, so max() is the worst. */
-export const HEALTH_VALUE: Record<Health, number> = { OK: 0, WARN: 1, ERROR: 2 };
 
 export type AgentMetrics = {
   observeRun: (
@@ -36,50 +34,56 @@ export function createAgentMetrics(
   if (processMetrics) registerProcessMetrics(registry);
 
   const health = new Gauge({
-    name: "graft_check_health",
+    name: METRIC.checkHealth,
     help: "Latest health of each check: 0 OK, 1 WARN, 2 ERROR (PNDA's <source>.health).",
     labelNames: ["check", "type", "source"] as const,
     registers,
   });
   const up = new Gauge({
-    name: "graft_check_up",
+    name: METRIC.checkUp,
     help: "1 when the check's latest run was OK or WARN, 0 when it was ERROR.",
     labelNames: ["check"] as const,
     registers,
   });
   const duration = new Histogram({
-    name: "graft_check_duration_seconds",
+    name: METRIC.checkDuration,
     help: "Time each check run took, up to its timeout.",
     labelNames: ["check"] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
   const runs = new Counter({
-    name: "graft_check_runs_total",
+    name: METRIC.checkRuns,
     help: "Check runs, by check and result (ok, warn, error).",
     labelNames: ["check", "result"] as const,
     registers,
   });
   const timeouts = new Counter({
-    name: "graft_check_timeouts_total",
+    name: METRIC.checkTimeouts,
     help: "Check runs cut off by their timeout.",
     labelNames: ["check"] as const,
     registers,
   });
   const values = new Gauge({
-    name: "graft_check_value",
+    name: METRIC.checkValue,
     help: "Values a check reads from its target (its own fixed set of keys, in base units).",
     labelNames: ["check", "key"] as const,
     registers,
   });
+  const reason = new Gauge({
+    name: METRIC.checkReason,
+    help: "1 for the reason code of each check's latest result (ok, timeout, refused, dns, tls, http_status, protocol, unhealthy, degraded, config); other codes are absent.",
+    labelNames: ["check", "reason"] as const,
+    registers,
+  });
   const lastRun = new Gauge({
-    name: "graft_check_last_run_timestamp_seconds",
+    name: METRIC.checkLastRun,
     help: "When each check's latest run finished, in seconds since the epoch.",
     labelNames: ["check"] as const,
     registers,
   });
   const interval = new Gauge({
-    name: "graft_check_interval_seconds",
+    name: METRIC.checkInterval,
     help: "How often each check runs; compare with the last-run timestamp to find stale checks.",
     labelNames: ["check"] as const,
     registers,
@@ -113,16 +117,22 @@ export function createAgentMetrics(
     timeouts.inc({ check: check.name }, 0);
   }
   const keysByCheck = new Map<string, Set<string>>();
+  const reasonByCheck = new Map<string, string>();
 
   return {
     observeRun: (check, run) => {
       const { result } = run;
-      health.set({ check: check.name, type: check.type, source: check.source }, HEALTH_VALUE[result.health]);
+      health.set({ check: check.name, type: check.type, source: check.source }, healthValue(result.health));
       up.set({ check: check.name }, result.health === "ERROR" ? 0 : 1);
       duration.observe({ check: check.name }, run.durationMs / 1000);
       runs.inc({ check: check.name, result: result.health.toLowerCase() });
       if (run.timedOut) timeouts.inc({ check: check.name });
       lastRun.set({ check: check.name }, run.finishedAt / 1000);
+      const code = result.reason ?? defaultReason(result.health);
+      const before = reasonByCheck.get(check.name);
+      if (before !== undefined && before !== code) reason.remove({ check: check.name, reason: before });
+      reason.set({ check: check.name, reason: code }, 1);
+      reasonByCheck.set(check.name, code);
 
       // A value the latest run did not read (its target was down) is removed, not left stale.
       const previous = keysByCheck.get(check.name) ?? new Set<string>();

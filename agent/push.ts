@@ -1,14 +1,16 @@
 /**
  * Pushes PNDA events to a console data logger (`POST <url>`, PNDA's `/metrics`), as
- * platform-testing did. Memory stays bounded while the console is down: the queue holds at most
- * `maxQueuedEvents` (the oldest are dropped first, they are superseded anyway), one batch at a
- * time is in flight, each batch is retried at most `maxAttempts` times, and the wait between
- * attempts doubles up to `maxBackoffMs`.
+ * platform-testing did. Every body stays under `maxBodyBytes` (PNDA's data logger refuses bodies
+ * over 100 kB with 413: body-parser's default limit): a batch takes events while they fit, and an
+ * event too large on its own is sent with fewer causes. Memory stays bounded while the console is
+ * down: the queue holds at most `maxQueuedEvents` (the oldest are dropped first, they are
+ * superseded anyway), one batch at a time is in flight, each batch is retried at most
+ * `maxAttempts` times, and the wait between attempts doubles up to `maxBackoffMs`.
  */
 import { describeRequestError, httpRequest } from "./http-request.js";
 import type { PushMetrics } from "./metrics.js";
 import type { Clock } from "./scheduler.js";
-import { dataLoggerBody, type PndaEvent } from "./status.js";
+import { dataLoggerBody, fitEvent, type PndaEvent } from "./status.js";
 
 export type PushOptions = {
   url: string;
@@ -16,6 +18,8 @@ export type PushOptions = {
   metrics?: PushMetrics;
   maxQueuedEvents?: number;
   maxBatchEvents?: number;
+  /** No body larger than this (bytes, UTF-8). */
+  maxBodyBytes?: number;
   maxAttempts?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -35,6 +39,8 @@ export type Pusher = {
 export const PUSH_DEFAULTS = {
   maxQueuedEvents: 1000,
   maxBatchEvents: 100,
+  /** body-parser's `100kb` is 102,400 bytes: keep a margin under it. */
+  maxBodyBytes: 100_000,
   maxAttempts: 5,
   initialBackoffMs: 1000,
   maxBackoffMs: 60_000,
@@ -75,6 +81,31 @@ export function createPusher(options: PushOptions): Pusher {
   let stopped = false;
 
   const held = () => queue.length + (batch?.length ?? 0);
+
+  // `{"data":[` + `],"timestamp":` + 13 digits + `}`, and a comma between events.
+  const envelopeBytes = Buffer.byteLength(dataLoggerBody([], Date.now())) + 6;
+  /** The next events that fit one body, in order; an event too large alone is cut to fit or dropped. */
+  const takeBatch = (): PndaEvent[] => {
+    const taken: PndaEvent[] = [];
+    let bytes = envelopeBytes;
+    while (queue.length > 0 && taken.length < settings.maxBatchEvents) {
+      const fitted = fitEvent(queue[0]!, settings.maxBodyBytes - envelopeBytes);
+      if (fitted === undefined) {
+        const [unfit] = queue.splice(0, 1);
+        metrics?.countDropped(1);
+        log(
+          `push to ${url}: event ${unfit?.metric} cannot fit a ${settings.maxBodyBytes}-byte body, dropped`,
+        );
+        continue;
+      }
+      const size = fitted.bytes + (taken.length > 0 ? 1 : 0);
+      if (bytes + size > settings.maxBodyBytes) break;
+      queue.shift();
+      taken.push(fitted.event);
+      bytes += size;
+    }
+    return taken;
+  };
   const reportQueued = () => metrics?.setQueued(held());
 
   const wake = (delayMs: number) => {
@@ -87,7 +118,7 @@ export function createPusher(options: PushOptions): Pusher {
 
   const attempt = async () => {
     if (stopped) return;
-    batch ??= queue.splice(0, settings.maxBatchEvents);
+    batch ??= takeBatch();
     if (batch.length === 0) {
       batch = undefined;
       return;

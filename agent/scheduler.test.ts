@@ -71,6 +71,7 @@ describe("startScheduler", () => {
     const [outcome] = of("hung");
     expect(outcome).toMatchObject({ timedOut: true, result: { health: "ERROR" } });
     expect(outcome!.result.causes).toEqual(["hung.example:1: no result within the 50ms timeout"]);
+    expect(outcome!.result.reason).toBe("timeout");
     expect(signals[0]!.aborted).toBe(true);
   });
 
@@ -141,6 +142,7 @@ describe("startScheduler", () => {
     expect(of("broken")[0]!.result).toEqual({
       health: "ERROR",
       causes: ["broken.example:1: check failed: boom"],
+      reason: "unhealthy",
     });
   });
 
@@ -189,5 +191,21 @@ describe("startScheduler", () => {
     await vi.waitFor(() => expect(outcomes.length).toBeGreaterThanOrEqual(2));
     await scheduler.stop();
     expect(pending.size).toBe(0);
+  });
+
+  it("gives every result a reason code: the check's own, else its health's default", async () => {
+    const { of } = start([
+      job("ok", async () => ({ health: "OK", causes: [], reason: "refused" })),
+      job("warn", async () => ({ health: "WARN", causes: ["w"] })),
+      job("named", async () => ({ health: "ERROR", causes: ["e"], reason: "http_status" })),
+      job("unnamed", async () => ({ health: "ERROR", causes: ["e"] })),
+    ]);
+    await vi.waitFor(() =>
+      expect(["ok", "warn", "named", "unnamed"].every((n) => of(n).length > 0)).toBe(true),
+    );
+    expect(of("ok")[0]!.result.reason).toBe("ok");
+    expect(of("warn")[0]!.result.reason).toBe("degraded");
+    expect(of("named")[0]!.result.reason).toBe("http_status");
+    expect(of("unnamed")[0]!.result.reason).toBe("unhealthy");
   });
 });

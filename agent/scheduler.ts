@@ -3,6 +3,8 @@
  * honours, and a result the scheduler decides without waiting for it); a check never runs twice
  * at once; checks have independent timers, so one slow target delays no other check.
  */
+import { defaultReason } from "../core/health.js";
+import { reasonOfError } from "./checks/outcome.js";
 import type { CheckContext, CheckResult } from "./checks/types.js";
 
 /** Timers and time, passed in so tests can drive them. */
@@ -59,10 +61,30 @@ export type Scheduler = {
 /** The result of a run that ran out of time or threw: the scheduler's own verdict. */
 export function failedRun(job: Pick<Job, "target" | "timeoutMs">, error?: unknown): CheckResult {
   if (error === undefined) {
-    return { health: "ERROR", causes: [`${job.target}: no result within the ${job.timeoutMs}ms timeout`] };
+    return {
+      health: "ERROR",
+      causes: [`${job.target}: no result within the ${job.timeoutMs}ms timeout`],
+      reason: "timeout",
+    };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { health: "ERROR", causes: [`${job.target}: check failed: ${message}`] };
+  return {
+    health: "ERROR",
+    causes: [`${job.target}: check failed: ${message}`],
+    reason: reasonOfError(error),
+  };
+}
+
+/**
+ * Every reported result carries a reason code: the check's own, else its health's default; an
+ * OK result's is always `ok`.
+ */
+export function withReason(
+  result: CheckResult,
+): CheckResult & { reason: NonNullable<CheckResult["reason"]> } {
+  if (result.health === "OK") return { ...result, reason: "ok" };
+  const own = result.reason;
+  return { ...result, reason: own === undefined || own === "ok" ? defaultReason(result.health) : own };
 }
 
 export function startScheduler({
@@ -118,7 +140,16 @@ export function startScheduler({
       if (decided) return;
       decided = true;
       clock.clearTimeout(timeout);
-      report({ name: job.name, result, startedAt, durationMs: clock.now() - startedAt, timedOut }, first);
+      report(
+        {
+          name: job.name,
+          result: withReason(result),
+          startedAt,
+          durationMs: clock.now() - startedAt,
+          timedOut,
+        },
+        first,
+      );
       schedule(job, Math.max(next, clock.now()), false);
     };
     const timeout = clock.setTimeout(() => {

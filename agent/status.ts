@@ -4,40 +4,23 @@
  * is a further metric `<source>.<key>` (or `<source>.<check>.<key>` when the check is not named
  * after its source). Timestamps are milliseconds since the epoch.
  */
-import type { CheckResult, Health } from "./checks/types.js";
+import { worstHealth } from "../core/health.js";
+import {
+  capCauses,
+  dataLoggerBody,
+  fitEvent,
+  MAX_CAUSE_LENGTH,
+  MAX_CAUSES,
+  type PndaEvent,
+} from "../core/pnda.js";
+import type { CheckResult } from "./checks/types.js";
 
-export type PndaEvent = {
-  source: string;
-  metric: string;
-  value: Health | number;
-  causes: string[];
-  timestamp: number;
-};
+export { capCauses, dataLoggerBody, fitEvent, MAX_CAUSE_LENGTH, MAX_CAUSES, type PndaEvent, worstHealth };
 
 export type PndaEvents = { data: PndaEvent[]; timestamp: number };
 
 /** One check's latest result, as kept by the agent. */
 export type LatestRun = { name: string; source: string; result: CheckResult; finishedAt: number };
-
-/** Causes are capped so one chatty target cannot grow /status or the push queue without bound. */
-export const MAX_CAUSES = 10;
-export const MAX_CAUSE_LENGTH = 512;
-
-const SEVERITY: Record<Health, number> = { OK: 0, WARN: 1, ERROR: 2 };
-
-export function worstHealth(healths: Iterable<Health>): Health {
-  let worst: Health = "OK";
-  for (const health of healths) if (SEVERITY[health] > SEVERITY[worst]) worst = health;
-  return worst;
-}
-
-function capCauses(causes: string[]): string[] {
-  const kept = causes
-    .slice(0, MAX_CAUSES)
-    .map((cause) => (cause.length > MAX_CAUSE_LENGTH ? `${cause.slice(0, MAX_CAUSE_LENGTH - 1)}…` : cause));
-  if (causes.length > MAX_CAUSES) kept.push(`… and ${causes.length - MAX_CAUSES} more`);
-  return kept;
-}
 
 /**
  * Events for the latest runs: one `<source>.health` per source (the worst of the checks that
@@ -74,12 +57,13 @@ export function statusDocument(runs: Iterable<LatestRun>, now: number): PndaEven
 }
 
 /**
- * The body PNDA's platform-testing POSTed to the data logger: the same events, but `causes`
- * JSON-encoded into a string, as the console's data logger expects it.
+ * The events a replica pushes: each metric named with the replica after its source
+ * (`kafka.health` of pod kafka-0 is `kafka.kafka-0.health`), so that in the data logger, where
+ * the last write to a metric name wins, one replica never overwrites another's ERROR.
  */
-export function dataLoggerBody(events: PndaEvent[], now: number): string {
-  return JSON.stringify({
-    data: events.map((event) => ({ ...event, causes: JSON.stringify(event.causes) })),
-    timestamp: now,
-  });
+export function forReplica(events: PndaEvent[], replica: string): PndaEvent[] {
+  return events.map((event) => ({
+    ...event,
+    metric: `${event.source}.${replica}${event.metric.slice(event.source.length)}`,
+  }));
 }

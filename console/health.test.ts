@@ -17,10 +17,11 @@ function result(overrides: Partial<CheckResult>): CheckResult {
 }
 
 describe("worst", () => {
-  it("is the worst fresh level, and STALE only when nothing is fresh", () => {
+  it("is the worst level, stale being worse than OK and better than WARN", () => {
     expect(worst(["OK", "WARN", "STALE"])).toBe("WARN");
     expect(worst(["OK", "ERROR", "WARN"])).toBe("ERROR");
-    expect(worst(["STALE", "OK"])).toBe("OK");
+    expect(worst(["STALE", "OK"])).toBe("STALE");
+    expect(worst(["OK", "OK"])).toBe("OK");
     expect(worst(["STALE"])).toBe("STALE");
     expect(worst([])).toBe("STALE");
   });
@@ -47,20 +48,37 @@ describe("healthReport", () => {
     expect(report.overall).toBe("WARN");
   });
 
-  it("greys a result older than 3 minutes, which then counts for nothing", () => {
+  it("greys a result older than 3 minutes, saying how old, and the overall light follows", () => {
     const report = healthReport(
       [
-        result({ pod: "old", health: "ERROR", at: NOW - STALE_AFTER_MS - 1 }),
+        result({ pod: "old", health: "ERROR", at: NOW - STALE_AFTER_MS - 60_000 }),
         result({ pod: "fresh", health: "OK", at: NOW - STALE_AFTER_MS }),
       ],
       NOW,
     );
     const pods = report.services[0]?.pods ?? [];
-    expect(pods.map((p) => [p.pod, p.shown, p.checks[0]?.ageMs])).toEqual([
-      ["fresh", "OK", STALE_AFTER_MS],
-      ["old", "STALE", STALE_AFTER_MS + 1],
+    expect(pods.map((p) => [p.pod, p.shown, p.checks[0]?.ageMs, p.checks[0]?.staleReason])).toEqual([
+      ["fresh", "OK", STALE_AFTER_MS, undefined],
+      ["old", "STALE", STALE_AFTER_MS + 60_000, "last run 4 min ago"],
     ]);
-    expect(report.overall).toBe("OK");
+    expect(report.overall).toBe("STALE");
+  });
+
+  it("greys every check of an agent that is not being scraped, however recent its last run", () => {
+    const lastSeen = Date.UTC(2026, 11, 1, 12, 3, 10);
+    const report = healthReport(
+      [result({ health: "OK", at: lastSeen - 1_000, agentLastSeen: lastSeen })],
+      lastSeen + 5_000,
+    );
+    const check = report.services[0]?.pods[0]?.checks[0];
+    expect([check?.shown, check?.staleReason]).toEqual(["STALE", "agent not scraped since 12:03:10 UTC"]);
+    expect(report.overall).toBe("STALE");
+  });
+
+  it("takes the staleness window it is given", () => {
+    const results = [result({ at: NOW - 20_000 })];
+    expect(healthReport(results, NOW, { staleAfterMs: 10_000 }).overall).toBe("STALE");
+    expect(healthReport(results, NOW, { staleAfterMs: 30_000 }).overall).toBe("OK");
   });
 
   it("shows a tile whose every result is stale as STALE", () => {

@@ -1,14 +1,15 @@
 /**
  * The console's model, pure: check results (one per agent pod and check) in, the health page's
  * report out. PNDA's console rules hold: a tile per source (kafka, zookeeper, …), coloured by the
- * worst of its checks; a result older than 3 minutes is stale (grey) and counts for nothing; the
- * overall light is the worst of all.
+ * worst of its checks; a result older than 3 minutes, or whose agent is not being scraped, is
+ * stale (grey, "no recent update", with the reason); the overall light is the worst of all, where
+ * stale is worse than OK (a health nobody reports is not a good one) and better than WARN.
  */
 
 import { type Static, Type } from "@sinclair/typebox";
+import { HEALTH_LEVELS, type Health, REASON_CODES } from "../core/health.js";
 
-export const HEALTH_LEVELS = ["OK", "WARN", "ERROR"] as const;
-export type HealthLevel = (typeof HEALTH_LEVELS)[number];
+export type HealthLevel = Health;
 
 const Level = Type.Union(HEALTH_LEVELS.map((level) => Type.Literal(level)));
 /** What a tile or row shows: a level, or STALE when no fresh result backs it. */
@@ -23,7 +24,7 @@ export const COLOURS: Record<Shown, string> = {
   STALE: "#c8c8c8",
 };
 
-/** PNDA greyed a health older than this. */
+/** PNDA greyed a health older than this (the default of `staleAfterMs`). */
 export const STALE_AFTER_MS = 3 * 60 * 1000;
 
 /** One check's latest result in one agent, as a source reports it. */
@@ -39,12 +40,24 @@ const CheckResultSchema = Type.Object({
   at: Type.Number(),
   /** Why it is not OK, when the source knows (an agent's /status does; Prometheus does not). */
   causes: Type.Optional(Type.Array(Type.String())),
+  /**
+   * Set when the check's agent is not being scraped (down, or gone): the last time it was, ms
+   * since the epoch. Such a result is stale whatever its age.
+   */
+  agentLastSeen: Type.Optional(Type.Number()),
+  /** Why, as a reason code (core/health.ts), when the source knows (Prometheus' graft_check_reason). */
+  reason: Type.Optional(Type.Union(REASON_CODES.map((code) => Type.Literal(code)))),
 });
 export type CheckResult = Static<typeof CheckResultSchema>;
 
 const CheckRowSchema = Type.Intersect([
   CheckResultSchema,
-  Type.Object({ shown: ShownSchema, ageMs: Type.Number() }),
+  Type.Object({
+    shown: ShownSchema,
+    ageMs: Type.Number(),
+    /** Why a STALE row is stale: "agent not scraped since 12:03:10 UTC", "last run 4 min ago". */
+    staleReason: Type.Optional(Type.String()),
+  }),
 ]);
 export type CheckRow = Static<typeof CheckRowSchema>;
 const PodHealthSchema = Type.Object({
@@ -70,25 +83,60 @@ export const HealthReportSchema = Type.Object({
 });
 export type HealthReport = Static<typeof HealthReportSchema>;
 
-const RANK: Record<Shown, number> = { STALE: 0, OK: 1, WARN: 2, ERROR: 3 };
+const RANK: Record<Shown, number> = { OK: 0, STALE: 1, WARN: 2, ERROR: 3 };
 
-/** The worst fresh level among `shown`; STALE when none is fresh (or there is none). */
+/** The worst of `shown`, stale being worse than OK only; STALE when there is nothing. */
 export function worst(shown: Iterable<Shown>): Shown {
-  let result: Shown = "STALE";
-  for (const item of shown) if (RANK[item] > RANK[result]) result = item;
-  return result;
+  let result: Shown | undefined;
+  for (const item of shown) if (result === undefined || RANK[item] > RANK[result]) result = item;
+  return result ?? "STALE";
 }
+
+/** "12:03:10 UTC" */
+function clockTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+}
+
+/** "42 s", "4 min", "3 h" */
+export function roughAge(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 90) return `${s} s`;
+  const min = Math.round(s / 60);
+  return min < 90 ? `${min} min` : `${Math.round(min / 60)} h`;
+}
+
+/** Why a result is stale as of `now`, or undefined when it is fresh. */
+export function staleReason(result: CheckResult, now: number, staleAfterMs: number): string | undefined {
+  if (result.agentLastSeen !== undefined) {
+    return result.agentLastSeen > 0
+      ? `agent not scraped since ${clockTime(result.agentLastSeen)}`
+      : "agent not scraped";
+  }
+  const ageMs = now - result.at;
+  if (ageMs <= staleAfterMs) return undefined;
+  return result.at > 0 ? `last run ${roughAge(ageMs)} ago` : "no run reported";
+}
+
+export type ReportOptions = { staleAfterMs?: number };
 
 function byName<T>(key: (item: T) => string): (a: T, b: T) => number {
   return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 }
 
 /** Groups results into tiles (by source) and pods, sorted by name, with staleness as of `now`. */
-export function healthReport(results: readonly CheckResult[], now: number): HealthReport {
+export function healthReport(
+  results: readonly CheckResult[],
+  now: number,
+  { staleAfterMs = STALE_AFTER_MS }: ReportOptions = {},
+): HealthReport {
   const services = new Map<string, Map<string, CheckRow[]>>();
   for (const result of results) {
     const ageMs = Math.max(0, now - result.at);
-    const row: CheckRow = { ...result, ageMs, shown: ageMs > STALE_AFTER_MS ? "STALE" : result.health };
+    const stale = staleReason(result, now, staleAfterMs);
+    const row: CheckRow =
+      stale === undefined
+        ? { ...result, ageMs, shown: result.health }
+        : { ...result, ageMs, shown: "STALE", staleReason: stale };
     const pods = services.get(result.source) ?? new Map<string, CheckRow[]>();
     services.set(result.source, pods);
     const podKey = `${result.namespace}/${result.pod}`;

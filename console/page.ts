@@ -1,12 +1,15 @@
 /**
- * The health page: static HTML, CSS and a small script that polls `/api/health` and draws a tile
- * per source, coloured as PNDA's console coloured them, with a drill-down per pod. Text from the
- * report only ever goes in through `textContent`, and the script and style are files of their
- * own, so the page runs under `Content-Security-Policy: default-src 'self'`.
+ * The health page: static HTML, CSS and the browser script (console/assets/app.ts, compiled for
+ * the browser by `npm run build`) that polls `/api/health` and draws a tile per source, coloured
+ * as PNDA's console coloured them, with a drill-down per pod. The script and style are files of
+ * their own, so the page runs under `Content-Security-Policy: default-src 'self'`.
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { COLOURS } from "./health.js";
 
-export const PAGE_HTML = `<!doctype html>
+/** The page; the script reads how often to refresh from the body's `data-refresh-ms`. */
+export const pageHtml = (refreshMs: number): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -14,9 +17,9 @@ export const PAGE_HTML = `<!doctype html>
 <title>graft — platform health</title>
 <link rel="icon" href="favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="app.css">
-<script src="app.js" defer></script>
+<script type="module" src="app.js"></script>
 </head>
-<body>
+<body data-refresh-ms="${Math.max(100, Math.round(refreshMs))}">
 <header>
   <span id="overall" class="light" data-shown="STALE" title="overall health"></span>
   <h1>Platform health</h1>
@@ -28,7 +31,7 @@ export const PAGE_HTML = `<!doctype html>
   <section id="detail" aria-live="polite" hidden>
     <h2 id="detail-title"></h2>
     <table>
-      <thead><tr><th>pod</th><th>check</th><th>type</th><th>health</th><th>last run</th><th>causes</th></tr></thead>
+      <thead><tr><th>pod</th><th>check</th><th>type</th><th>health</th><th>last run</th><th>why</th></tr></thead>
       <tbody id="detail-rows"></tbody>
     </table>
   </section>
@@ -64,126 +67,24 @@ td.health { font-weight: 600; }
 ${shownRules}
 `;
 
-/** Plain browser script (no build step); `REFRESH_MS` is set by the server. */
-export function pageScript(refreshMs: number): string {
-  return `"use strict";
-const REFRESH_MS = ${JSON.stringify(refreshMs)};
-let selected = null;
-let report = null;
+/**
+ * Where `npm run build` writes the compiled script: beside this module in dist/, and read from
+ * dist/ when this module runs from the source tree (tests).
+ */
+const SCRIPT_LOCATIONS = [
+  new URL("./assets/app.js", import.meta.url),
+  new URL("../dist/console/assets/app.js", import.meta.url),
+];
 
-function el(tag, attributes, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, value);
-  for (const child of children) node.append(child);
-  return node;
-}
-
-function age(ms) {
-  const s = Math.round(ms / 1000);
-  return s < 90 ? s + " s ago" : Math.round(s / 60) + " min ago";
-}
-
-function pods(count) {
-  return count + (count === 1 ? " pod" : " pods");
-}
-
-function drawTiles() {
-  const tiles = document.getElementById("tiles");
-  tiles.replaceChildren(...report.services.map((service) => {
-    const tile = el("button", {
-      class: "tile",
-      "data-source": service.source,
-      "data-shown": service.shown,
-      "aria-pressed": String(service.source === selected),
-    }, el("span", { class: "name" }, service.source), el("span", { class: "state" }, service.shown + " · " + pods(service.pods.length)));
-    tile.addEventListener("click", () => {
-      selected = selected === service.source ? null : service.source;
-      draw();
-    });
-    return tile;
-  }));
-}
-
-// The age cells of the drawn rows, in the order of the report's pods and checks: a refresh that
-// changes nothing else rewrites them in one pass (linear in rows, however many there are).
-let ageCells = [];
-
-function drawDetail() {
-  const detail = document.getElementById("detail");
-  const service = report.services.find((s) => s.source === selected);
-  detail.hidden = !service;
-  ageCells = [];
-  if (!service) return;
-  document.getElementById("detail-title").textContent = service.source;
-  const rows = [];
-  for (const pod of service.pods) {
-    for (const check of pod.checks) {
-      const ageCell = el("td", { class: "age" }, age(check.ageMs));
-      ageCells.push(ageCell);
-      rows.push(el("tr", { "data-pod": pod.namespace + "/" + pod.pod, "data-check": check.check },
-        el("td", {}, pod.namespace ? pod.namespace + "/" + pod.pod : pod.pod),
-        el("td", {}, check.check),
-        el("td", {}, check.type),
-        el("td", { class: "health", "data-shown": check.shown }, check.shown),
-        ageCell,
-        el("td", {}, (check.causes || []).join("; "))));
+/** The compiled browser script; throws naming the build step when it was never built. */
+export function readPageScript(): string {
+  for (const location of SCRIPT_LOCATIONS) {
+    try {
+      return readFileSync(location, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
   }
-  document.getElementById("detail-rows").replaceChildren(...rows);
-}
-
-// What the tiles and rows show, ages aside: when it has not changed, only the ages are
-// rewritten, so a refresh keeps the focus, a hover and a text selection where they are.
-let drawn = null;
-function shape() {
-  return JSON.stringify([selected, report.services.map((s) => [s.source, s.shown, s.pods.map((p) =>
-    [p.namespace, p.pod, p.checks.map((c) => [c.check, c.type, c.shown, c.causes])])])]);
-}
-
-// Called only when shape() is unchanged: the rows are the report's pods and checks, in order.
-function updateAges() {
-  const service = report.services.find((s) => s.source === selected);
-  let index = 0;
-  for (const pod of service ? service.pods : []) {
-    for (const check of pod.checks) {
-      const cell = ageCells[index++];
-      const text = age(check.ageMs);
-      if (cell && cell.textContent !== text) cell.textContent = text;
-    }
-  }
-}
-
-function draw() {
-  document.getElementById("overall").dataset.shown = report.overall;
-  document.getElementById("updated").textContent = "updated " + new Date(report.generatedAt).toLocaleTimeString();
-  document.getElementById("empty").hidden = report.services.length > 0;
-  const now = shape();
-  if (now === drawn) return updateAges();
-  drawn = now;
-  drawTiles();
-  drawDetail();
-}
-
-async function refresh() {
-  const problem = document.getElementById("problem");
-  try {
-    const response = await fetch("api/health", { cache: "no-store" });
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.message || "HTTP " + response.status);
-    report = body;
-    problem.hidden = true;
-    draw();
-  } catch (error) {
-    problem.textContent = "Health could not be read: " + error.message + (report ? " (showing the last report, greyed)" : "");
-    problem.hidden = false;
-    if (report) {
-      report = { ...report, overall: "STALE", services: report.services.map((s) => ({ ...s, shown: "STALE" })) };
-      draw();
-    }
-  }
-}
-
-refresh();
-setInterval(refresh, REFRESH_MS);
-`;
+  const tried = SCRIPT_LOCATIONS.map((location) => fileURLToPath(location)).join(" or ");
+  throw new Error(`the console's page script is not built (no ${tried}): run npm run build`);
 }

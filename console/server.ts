@@ -5,12 +5,14 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import { type CheckResult, HealthReportSchema, healthReport } from "./health.js";
-import { FAVICON_SVG, PAGE_CSS, PAGE_HTML, pageScript } from "./page.js";
+import { FAVICON_SVG, PAGE_CSS, pageHtml, readPageScript } from "./page.js";
 
 export type ConsoleServerOptions = {
   readResults: () => Promise<CheckResult[]>;
   /** How often the page asks for a new report. */
   refreshMs?: number;
+  /** A result older than this is stale (grey); PNDA's 3 minutes by default. */
+  staleAfterMs?: number;
   now?: () => number;
   logger?: boolean;
 };
@@ -23,7 +25,8 @@ const SECURITY_HEADERS = {
 
 export function buildConsoleServer(options: ConsoleServerOptions): FastifyInstance {
   const now = options.now ?? Date.now;
-  const script = pageScript(options.refreshMs ?? 10_000);
+  const html = pageHtml(options.refreshMs ?? 10_000);
+  const script = readPageScript();
   // Every viewer within the same second of the same results gets the same body: at 5,000 checks
   // a report costs tens of ms and a MB of JSON, and viewers poll together. JSON.stringify, not
   // the route's schema, writes it (several times faster for this shape); the schema documents it.
@@ -32,7 +35,17 @@ export function buildConsoleServer(options: ConsoleServerOptions): FastifyInstan
     const at = now();
     const second = Math.floor(at / 1000);
     if (last?.results !== results || last.second !== second) {
-      last = { results, second, body: JSON.stringify(healthReport(results, at)) };
+      last = {
+        results,
+        second,
+        body: JSON.stringify(
+          healthReport(
+            results,
+            at,
+            options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs },
+          ),
+        ),
+      };
     }
     return last.body;
   };
@@ -44,7 +57,7 @@ export function buildConsoleServer(options: ConsoleServerOptions): FastifyInstan
 
   const asset = (path: string, type: string, body: string) =>
     app.get(path, async (_request, reply) => reply.type(type).send(body));
-  asset("/", "text/html; charset=utf-8", PAGE_HTML);
+  asset("/", "text/html; charset=utf-8", html);
   asset("/app.js", "text/javascript; charset=utf-8", script);
   asset("/app.css", "text/css; charset=utf-8", PAGE_CSS);
   asset("/favicon.svg", "image/svg+xml", FAVICON_SVG);

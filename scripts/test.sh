@@ -9,7 +9,10 @@ source scripts/lib/node.sh && use_node # the Node 26 setup.sh installed, first o
 
 echo "[test] typecheck and lint"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p console/assets/tsconfig.json --noEmit # the console page's browser script (DOM)
 npx biome check .
+echo "[test] alert rules (promtool)"
+bash test/services/prometheus/install.sh && bash manifests/monitoring/tests/run.sh
 
 # The node project needs root and kernel features. Where they are missing it is left out, loudly;
 # on CI (CI set) or with GRAFT_NODE_TESTS=1 it runs anyway, so that it fails instead of vanishing.

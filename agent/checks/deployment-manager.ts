@@ -30,10 +30,10 @@ export const checkDeploymentManager: CheckRunner<"deployment-manager"> = async (
   const findings: Finding[] = [];
   const values: Record<string, number> = {};
   if (available.ok) values.packages_available = available.value.length;
-  else findings.push(error(available.cause));
+  else findings.push(error(available.cause, available.reason));
   if (deployed.ok) values.packages_deployed = deployed.value.length;
-  else findings.push(error(deployed.cause));
+  else findings.push(error(deployed.cause, deployed.reason));
   if (applications.ok) values.applications = applications.value.length;
-  else findings.push(error(applications.cause));
+  else findings.push(error(applications.cause, applications.reason));
   return resultOf(findings, values);
 };

@@ -19,12 +19,12 @@ export const checkDns: CheckRunner<"dns"> = async (spec, { signal }) => {
       CNAME: () => resolver.resolveCname(spec.hostname),
     } as const;
     const answers: unknown[] = await lookups[recordType]();
-    if (answers.length === 0) return { health: "ERROR", causes: [`${target}: no records`] };
+    if (answers.length === 0) return { health: "ERROR", causes: [`${target}: no records`], reason: "dns" };
     return { health: "OK", causes: [], values: { answers: answers.length } };
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     const reason = signal.aborted ? "no answer before the timeout" : (code ?? message);
-    return { health: "ERROR", causes: [`${target}: ${reason}`] };
+    return { health: "ERROR", causes: [`${target}: ${reason}`], reason: signal.aborted ? "timeout" : "dns" };
   } finally {
     signal.removeEventListener("abort", cancel);
   }

@@ -51,7 +51,7 @@ export const checkFlink: CheckRunner<"flink"> = async (spec, { signal, replyBudg
     getJsonAs(apiUrl(spec.url, "/overview"), ClusterOverview, request),
     getJsonAs(apiUrl(spec.url, "/jobs/overview"), JobsOverview, request),
   ]);
-  if (!overview.ok) return failedWith(overview.cause);
-  if (!jobs.ok) return failedWith(jobs.cause);
+  if (!overview.ok) return failedWith(overview);
+  if (!jobs.ok) return failedWith(jobs);
   return assessFlink(overview.value, jobs.value, spec.url);
 };

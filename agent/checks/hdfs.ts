@@ -47,9 +47,9 @@ export function parseNodeMap(text: string, field: string, target: string): Reply
 
 export function assessNameNode(info: NameNodeInfo, fs: FSNamesystem, target: string): CheckResult {
   const live = parseNodeMap(info.LiveNodes, "LiveNodes", target);
-  if (!live.ok) return failedWith(live.cause);
+  if (!live.ok) return failedWith(live);
   const dead = parseNodeMap(info.DeadNodes, "DeadNodes", target);
-  if (!dead.ok) return failedWith(dead.cause);
+  if (!dead.ok) return failedWith(dead);
 
   const findings: Finding[] = [];
   const missing = Math.max(fs.MissingBlocks, info.NumberOfMissingBlocks);
@@ -98,7 +98,7 @@ export const checkHdfs: CheckRunner<"hdfs"> = async (spec, { signal, replyBudget
     ),
     getJsonAs(fsUrl, Beans(FSNamesystem), request).then((reply) => firstBean(reply, "FSNamesystem", fsUrl)),
   ]);
-  if (!info.ok) return failedWith(info.cause);
-  if (!fs.ok) return failedWith(fs.cause);
+  if (!info.ok) return failedWith(info);
+  if (!fs.ok) return failedWith(fs);
   return assessNameNode(info.value, fs.value, spec.url);
 };

@@ -17,6 +17,7 @@ describe("decodeReply", () => {
     expect(reply).toEqual({
       ok: false,
       cause: expect.stringMatching(/^http:\/\/es:9200\/_cluster\/health: unexpected reply: field "status"/),
+      reason: "protocol",
     });
   });
 
@@ -24,6 +25,7 @@ describe("decodeReply", () => {
     expect(decodeReply(Shape, [1], "u")).toEqual({
       ok: false,
       cause: expect.stringMatching(/^u: unexpected reply: reply/),
+      reason: "protocol",
     });
   });
 });
@@ -55,6 +57,7 @@ describe("basicAuthFromEnv", () => {
     expect(basicAuthFromEnv({ usernameEnv: "U", passwordEnv: "P" }, { U: "x" })).toEqual({
       ok: false,
       cause: "env var P (passwordEnv) is not set",
+      reason: "config",
     });
   });
 });

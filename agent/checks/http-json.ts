@@ -6,9 +6,9 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { httpRequest } from "../http-request.js";
 import type { ReplyBudget } from "../reply-budget.js";
-import { describeNetworkError, excerpt } from "./outcome.js";
+import { excerpt, type Failure, networkFailure } from "./outcome.js";
 
-export type Reply<T> = { ok: true; value: T } | { ok: false; cause: string };
+export type Reply<T> = { ok: true; value: T } | ({ ok: false } & Failure);
 
 export type JsonRequest = {
   signal: AbortSignal;
@@ -47,22 +47,27 @@ export async function getJson(url: string, request: JsonRequest): Promise<Reply<
       ...(request.replyBudget ? { budget: request.replyBudget } : {}),
     });
   } catch (error) {
-    return { ok: false, cause: `${url}: ${describeNetworkError(error, request.signal, request.timeoutMs)}` };
+    return { ok: false, ...networkFailure(url, error, request.signal, request.timeoutMs) };
   }
   const accepted = request.acceptStatus ?? [200];
   if (!accepted.includes(response.status)) {
-    return { ok: false, cause: `${url}: HTTP ${response.status}${statusDetail(response.body)}` };
+    return {
+      ok: false,
+      cause: `${url}: HTTP ${response.status}${statusDetail(response.body)}`,
+      reason: "http_status",
+    };
   }
   if (exceedsContainers(response.body, MAX_CONTAINERS)) {
     return {
       ok: false,
       cause: `${url}: reply has more than the cap of ${MAX_CONTAINERS} objects and arrays`,
+      reason: "protocol",
     };
   }
   try {
     return { ok: true, value: { status: response.status, body: JSON.parse(response.body) } };
   } catch {
-    return { ok: false, cause: `${url}: reply is not JSON: ${excerpt(response.body)}` };
+    return { ok: false, cause: `${url}: reply is not JSON: ${excerpt(response.body)}`, reason: "protocol" };
   }
 }
 
@@ -83,7 +88,11 @@ export function decodeReply<S extends TSchema>(schema: S, body: unknown, where: 
   if (Value.Check(schema, body)) return { ok: true, value: body };
   const first = Value.Errors(schema, body).First();
   const field = first?.path ? `field "${first.path.slice(1).replaceAll("/", ".")}"` : "reply";
-  return { ok: false, cause: `${where}: unexpected reply: ${field} ${first?.message ?? "is invalid"}` };
+  return {
+    ok: false,
+    cause: `${where}: unexpected reply: ${field} ${first?.message ?? "is invalid"}`,
+    reason: "protocol",
+  };
 }
 
 /** GETs `url` and checks its JSON against `schema`. */
@@ -133,7 +142,8 @@ export function basicAuthFromEnv(
     ["passwordEnv", spec.passwordEnv, fallback?.password],
   ] as const) {
     const value = name === undefined ? (otherwise ?? "") : env[name];
-    if (value === undefined) return { ok: false, cause: `env var ${name} (${field}) is not set` };
+    if (value === undefined)
+      return { ok: false, cause: `env var ${name} (${field}) is not set`, reason: "config" };
     parts.push(value);
   }
   return { ok: true, value: { authorization: `Basic ${Buffer.from(parts.join(":")).toString("base64")}` } };

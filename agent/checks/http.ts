@@ -1,6 +1,8 @@
 /** `http`: the status code, optionally a text the body must contain, and for https the certificate's expiry. */
+import type { ReasonCode } from "../../core/health.js";
 import { describeRequestError, httpRequest } from "../http-request.js";
 import { describeUrl } from "../target.js";
+import { reasonOfError } from "./outcome.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
 export const DEFAULT_TLS_EXPIRY_WARN_DAYS = 14;
@@ -56,23 +58,29 @@ export const checkHttp: CheckRunner<"http"> = async (spec, { signal, now, replyB
       ...(replyBudget ? { budget: replyBudget } : {}),
     });
   } catch (error) {
-    return { health: "ERROR", causes: [`${target}: ${describeRequestError(error, signal)}`] };
+    return {
+      health: "ERROR",
+      causes: [`${target}: ${describeRequestError(error, signal)}`],
+      reason: reasonOfError(error, signal),
+    };
   }
 
   const values: Record<string, number> = { status_code: response.status };
   const causes: string[] = [];
   let health: CheckResult["health"] = "OK";
-  const worsen = (to: CheckResult["health"], cause: string) => {
+  let reason: ReasonCode = "ok";
+  const worsen = (to: CheckResult["health"], cause: string, why: ReasonCode) => {
+    if (to === "ERROR" ? health !== "ERROR" : health === "OK") reason = why;
     if (to === "ERROR" || health === "OK") health = to;
     causes.push(cause);
   };
 
   if (!statusAccepted(response.status, spec.expectStatus)) {
     const expected = spec.expectStatus?.join(", ") ?? "2xx or 3xx";
-    worsen("ERROR", `${target}: status ${response.status}, expected ${expected}`);
+    worsen("ERROR", `${target}: status ${response.status}, expected ${expected}`, "http_status");
   }
   if (spec.bodyMatch !== undefined && method !== "HEAD" && !response.body.includes(spec.bodyMatch)) {
-    worsen("ERROR", `${target}: body does not contain ${JSON.stringify(spec.bodyMatch)}`);
+    worsen("ERROR", `${target}: body does not contain ${JSON.stringify(spec.bodyMatch)}`, "unhealthy");
   }
   if (response.certificate) {
     const expiry = judgeCertificateExpiry(
@@ -82,7 +90,7 @@ export const checkHttp: CheckRunner<"http"> = async (spec, { signal, now, replyB
       spec.tlsExpiryWarnDays ?? DEFAULT_TLS_EXPIRY_WARN_DAYS,
     );
     values.tls_expiry_seconds = expiry.secondsLeft;
-    if (expiry.cause) worsen(expiry.health, expiry.cause);
+    if (expiry.cause) worsen(expiry.health, expiry.cause, "tls");
   }
-  return { health, causes, values };
+  return { health, causes, values, reason };
 };

@@ -31,11 +31,11 @@ export function assessUsers(users: Users): CheckResult {
 export const checkJupyterhub: CheckRunner<"jupyterhub"> = async (spec, { signal, env, replyBudget }) => {
   const request = { signal, timeoutMs: spec.timeoutMs, replyBudget };
   const hub = await getJsonAs(apiUrl(spec.url, "/hub/api"), HubInfo, request);
-  if (!hub.ok) return failedWith(hub.cause);
+  if (!hub.ok) return failedWith(hub);
   if (spec.tokenEnv === undefined) return resultOf([]);
   const token = env[spec.tokenEnv];
   if (token === undefined || token === "") {
-    return failedWith(`${spec.url}: env var ${spec.tokenEnv} (tokenEnv) is not set`);
+    return failedWith(`${spec.url}: env var ${spec.tokenEnv} (tokenEnv) is not set`, "config");
   }
   const usersUrl = apiUrl(spec.url, "/hub/api/users");
   const users = await getJsonAs(usersUrl, Users, {
@@ -44,7 +44,7 @@ export const checkJupyterhub: CheckRunner<"jupyterhub"> = async (spec, { signal,
   });
   if (users.ok) return assessUsers(users.value);
   const denied = /: HTTP (401|403)\b/.test(users.cause);
-  return failedWith(
-    denied ? `${users.cause} (the token in ${spec.tokenEnv} needs the list:users scope)` : users.cause,
-  );
+  if (denied)
+    return failedWith(`${users.cause} (the token in ${spec.tokenEnv} needs the list:users scope)`, "config");
+  return failedWith(users);
 };

@@ -17,7 +17,15 @@ import {
   type RetryOptions,
 } from "kafkajs";
 import { TooLargeError } from "../../core/bytes.js";
-import { describeNetworkError, error, type Finding, failedWith, resultOf, warn } from "./outcome.js";
+import {
+  describeNetworkError,
+  error,
+  type Finding,
+  failedWith,
+  reasonOfError,
+  resultOf,
+  warn,
+} from "./outcome.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
 export type ClusterFacts = {
@@ -215,7 +223,10 @@ export const checkKafka: CheckRunner<"kafka"> = async (spec, { signal, now }) =>
   try {
     result = assessCluster(await untilAborted(readCluster(admin), signal), target);
   } catch (caught) {
-    return failedWith(`${target}: ${describeKafkaError(caught, signal, spec.timeoutMs)}`);
+    return failedWith(
+      `${target}: ${describeKafkaError(caught, signal, spec.timeoutMs)}`,
+      reasonOfError(caught, signal),
+    );
   } finally {
     void admin.disconnect().catch(() => {});
   }
@@ -234,6 +245,7 @@ export const checkKafka: CheckRunner<"kafka"> = async (spec, { signal, now }) =>
     return {
       health: "ERROR",
       causes: [cause, ...result.causes],
+      reason: reasonOfError(caught, signal),
       ...(result.values ? { values: result.values } : {}),
     };
   }

@@ -49,7 +49,7 @@ export const checkOpentsdb: CheckRunner<"opentsdb"> = async (spec, { signal, rep
     getJsonAs(apiUrl(spec.url, "/api/version"), Version, request),
     getJsonAs(apiUrl(spec.url, "/api/stats"), Stats, request),
   ]);
-  if (!version.ok) return failedWith(version.cause);
-  if (!stats.ok) return failedWith(stats.cause);
+  if (!version.ok) return failedWith(version);
+  if (!stats.ok) return failedWith(stats);
   return assessStats(stats.value);
 };

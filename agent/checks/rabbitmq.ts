@@ -6,7 +6,7 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { apiUrl, basicAuthFromEnv, getJsonAs } from "./http-json.js";
-import { error, type Finding, failedWith, resultOf, warn } from "./outcome.js";
+import { error, type Failure, type Finding, failedWith, resultOf, warn } from "./outcome.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
 const Count = Type.Integer({ minimum: 0 });
@@ -71,7 +71,7 @@ export function assessBroker(overview: Overview, nodes: Nodes, alarms: Alarms, t
 
 export const checkRabbitmq: CheckRunner<"rabbitmq"> = async (spec, { signal, env, replyBudget }) => {
   const auth = basicAuthFromEnv(spec, env, { username: "guest", password: "guest" });
-  if (!auth.ok) return failedWith(`${spec.url}: ${auth.cause}`);
+  if (!auth.ok) return failedWith(`${spec.url}: ${auth.cause}`, "config");
   const request = { signal, timeoutMs: spec.timeoutMs, headers: auth.value, replyBudget };
   const [overview, nodes, alarms] = await Promise.all([
     getJsonAs(apiUrl(spec.url, "/api/overview"), Overview, request),
@@ -82,13 +82,14 @@ export const checkRabbitmq: CheckRunner<"rabbitmq"> = async (spec, { signal, env
       acceptStatus: [200, 503],
     }),
   ]);
-  if (!overview.ok) return failedRequest(overview.cause);
-  if (!nodes.ok) return failedRequest(nodes.cause);
-  if (!alarms.ok) return failedRequest(alarms.cause);
+  if (!overview.ok) return failedRequest(overview);
+  if (!nodes.ok) return failedRequest(nodes);
+  if (!alarms.ok) return failedRequest(alarms);
   return assessBroker(overview.value, nodes.value, alarms.value, spec.url);
 };
 
-function failedRequest(cause: string): CheckResult {
+function failedRequest({ cause, reason }: Failure): CheckResult {
   const rejected = /: HTTP 401\b/.test(cause);
-  return failedWith(rejected ? `${cause} (check the credentials in usernameEnv/passwordEnv)` : cause);
+  if (rejected) return failedWith(`${cause} (check the credentials in usernameEnv/passwordEnv)`, "config");
+  return failedWith(cause, reason);
 }

@@ -2,7 +2,7 @@
  * `redis`: PING and INFO over RESP (AUTH first when `passwordEnv` names the password). Loading,
  * a failed save, a replica without its master, memory near `maxmemory`: WARN.
  */
-import { describeNetworkError, error, excerpt, type Finding, failedWith, resultOf, warn } from "./outcome.js";
+import { error, excerpt, type Finding, failedWith, networkFailure, resultOf, warn } from "./outcome.js";
 import { parseInfo, RespProtocolError, type RespReply, respExchange } from "./resp.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
@@ -51,18 +51,22 @@ export function assessInfo(info: Map<string, string>, target: string): CheckResu
 /** Judges the replies to [AUTH], PING, INFO. */
 export function assessReplies(replies: RespReply[], withAuth: boolean, target: string): CheckResult {
   const [auth, ping, info] = withAuth ? replies : [undefined, ...replies];
-  if (auth?.kind === "error") return failedWith(`${target}: password rejected: ${auth.text}`);
+  if (auth?.kind === "error") return failedWith(`${target}: password rejected: ${auth.text}`, "config");
   if (ping?.kind === "error" && ping.text.startsWith("NOAUTH")) {
-    return failedWith(`${target}: requires a password (name the env var holding it in passwordEnv)`);
+    return failedWith(
+      `${target}: requires a password (name the env var holding it in passwordEnv)`,
+      "config",
+    );
   }
   if (ping?.kind !== "simple" || ping.text !== "PONG")
-    return failedWith(`${target}: PING answered ${text(ping)}`);
-  if (info?.kind !== "bulk") return failedWith(`${target}: INFO answered ${text(info)}`);
+    return failedWith(`${target}: PING answered ${text(ping)}`, "protocol");
+  if (info?.kind !== "bulk") return failedWith(`${target}: INFO answered ${text(info)}`, "protocol");
   const fields = parseInfo(info.text);
   // Every Redis (and Valkey, KeyDB, Dragonfly) INFO has it: without it the reply is not INFO.
   if (!fields.has("redis_version")) {
     return failedWith(
       `${target}: INFO answered something that is not Redis INFO (no redis_version): ${excerpt(info.text)}`,
+      "protocol",
     );
   }
   return assessInfo(fields, target);
@@ -73,7 +77,7 @@ export const checkRedis: CheckRunner<"redis"> = async (spec, { signal, env }) =>
   const target = `${spec.host}:${port}`;
   const password = spec.passwordEnv === undefined ? undefined : env[spec.passwordEnv];
   if (spec.passwordEnv !== undefined && password === undefined) {
-    return resultOf([error(`${target}: env var ${spec.passwordEnv} (passwordEnv) is not set`)]);
+    return resultOf([error(`${target}: env var ${spec.passwordEnv} (passwordEnv) is not set`, "config")]);
   }
   const commands = [...(password === undefined ? [] : [["AUTH", password]]), ["PING"], ["INFO"]];
   try {
@@ -81,7 +85,7 @@ export const checkRedis: CheckRunner<"redis"> = async (spec, { signal, env }) =>
     return assessReplies(replies, password !== undefined, target);
   } catch (caught) {
     if (caught instanceof RespProtocolError && !signal.aborted)
-      return failedWith(`${target}: ${caught.message}`);
-    return failedWith(`${target}: ${describeNetworkError(caught, signal, spec.timeoutMs)}`);
+      return failedWith(`${target}: ${caught.message}`, "protocol");
+    return failedWith(networkFailure(target, caught, signal, spec.timeoutMs));
   }
 };

@@ -97,7 +97,7 @@ export function assessMaster(master: MasterState, target: string): CheckResult {
 
 async function checkDriver(url: string, request: JsonRequest): Promise<CheckResult> {
   const applications = await getJsonAs(apiUrl(url, "/api/v1/applications"), Applications, request);
-  if (!applications.ok) return failedWith(applications.cause);
+  if (!applications.ok) return failedWith(applications);
   const runningApps = applications.value
     .filter((app) => app.attempts.some((attempt) => !attempt.completed))
     .slice(0, MAX_RUNNING_APPLICATIONS);
@@ -108,8 +108,8 @@ async function checkDriver(url: string, request: JsonRequest): Promise<CheckResu
       getJsonAs(`${base}/jobs`, Jobs, request),
       getJsonAs(`${base}/executors`, Executors, request),
     ]);
-    if (!jobs.ok) return failedWith(jobs.cause);
-    if (!executors.ok) return failedWith(executors.cause);
+    if (!jobs.ok) return failedWith(jobs);
+    if (!executors.ok) return failedWith(executors);
     running.push({ name: app.name, jobs: jobs.value, executors: executors.value });
   }
   return assessApplications(applications.value, running, url);
@@ -120,7 +120,7 @@ export const checkSpark: CheckRunner<"spark"> = async (spec, { signal, replyBudg
   if (spec.mode === "master") {
     // `/json` answers with a redirect to `/json/` (Spark 3.x).
     const master = await getJsonAs(apiUrl(spec.url, "/json/"), MasterState, request);
-    return master.ok ? assessMaster(master.value, spec.url) : failedWith(master.cause);
+    return master.ok ? assessMaster(master.value, spec.url) : failedWith(master);
   }
   return checkDriver(spec.url, request);
 };

@@ -1,5 +1,6 @@
 /** `tcp`: the target accepts a connection. Nothing is sent; the connection is closed at once. */
 import net from "node:net";
+import { reasonOfError } from "./outcome.js";
 import type { CheckRunner } from "./types.js";
 
 export const checkTcp: CheckRunner<"tcp"> = (spec, { signal, now }) => {
@@ -14,7 +15,7 @@ export const checkTcp: CheckRunner<"tcp"> = (spec, { signal, now }) => {
     socket.once("error", (error: NodeJS.ErrnoException) => {
       socket.destroy();
       const reason = signal.aborted ? "no connection before the timeout" : (error.code ?? error.message);
-      resolve({ health: "ERROR", causes: [`${target}: ${reason}`] });
+      resolve({ health: "ERROR", causes: [`${target}: ${reason}`], reason: reasonOfError(error, signal) });
     });
   });
 };

@@ -1,14 +1,20 @@
 /** What every check module implements: one module per check type in agent/checks/<type>.ts. */
 import type { CheckSpecOf, CheckType } from "../../core/checks.js";
+import type { Health, ReasonCode } from "../../core/health.js";
 import type { ReplyBudget } from "../reply-budget.js";
 
-/** PNDA's health values: `<source>.health` is one of these. */
-export type Health = "OK" | "WARN" | "ERROR";
+/** PNDA's health values (core/health.ts): `<source>.health` is one of these. */
+export type { Health };
 
 export type CheckResult = {
   health: Health;
   /** Human-readable reasons for WARN/ERROR, naming the target ("127.0.0.1:2181: connection refused"). */
   causes: string[];
+  /**
+   * Why, from core/health.ts' fixed set (`refused`, `timeout`, `http_status`, …). A check that
+   * names none gets its health's default (ok, degraded, unhealthy) from the agent.
+   */
+  reason?: ReasonCode;
   /**
    * The check's own gauges, by a fixed per-type key set (e.g. kafka: `brokers`,
    * `offline_partitions`). Exported as `graft_check_value{check,key}`: keys never come from data.

@@ -4,10 +4,12 @@
  * serves. An ensemble: ERROR without a serving majority and a leader, WARN when a member is down
  * but quorum holds. A word refused by `4lw.commands.whitelist` is a failure saying so.
  */
+
 import { setMaxListeners } from "node:events";
 import net from "node:net";
 import { TooLargeError } from "../../core/bytes.js";
-import { describeNetworkError, error, type Finding, resultOf, warn } from "./outcome.js";
+import type { ReasonCode } from "../../core/health.js";
+import { error, type Finding, networkFailure, resultOf, warn } from "./outcome.js";
 import type { CheckResult, CheckRunner } from "./types.js";
 
 export type ServerState =
@@ -19,7 +21,7 @@ export type ServerState =
       connections?: number;
       outstanding?: number;
     }
-  | { target: string; serving: false; cause: string };
+  | { target: string; serving: false; cause: string; reason?: ReasonCode };
 
 const WHITELIST = /is not executed because it is not in the whitelist/;
 const NOT_SERVING = /not currently serving requests/;
@@ -102,7 +104,7 @@ export function assessEnsemble(servers: ServerState[]): CheckResult {
   const leaders = serving.filter((server) => server.mode === "leader").length;
   const findings: Finding[] = [];
   if (servers.length === 1) {
-    findings.push(...down.map((server) => error(server.cause)));
+    findings.push(...down.map((server) => error(server.cause, server.reason)));
   } else {
     const needed = Math.floor(servers.length / 2) + 1;
     const voters = serving.filter((server) => server.mode !== "observer").length;
@@ -111,12 +113,12 @@ export function assessEnsemble(servers: ServerState[]): CheckResult {
       findings.push(
         error(`${targets}: no quorum: ${voters} of ${servers.length} servers serving, ${needed} needed`),
       );
-      findings.push(...down.map((server) => error(server.cause)));
+      findings.push(...down.map((server) => error(server.cause, server.reason)));
     } else {
       if (leaders > 1) findings.push(error(`${targets}: ${leaders} servers claim to be the leader`));
       if (down.length > 0) {
         findings.push(warn(`${targets}: quorum holds with ${voters} of ${servers.length} servers serving`));
-        findings.push(...down.map((server) => warn(server.cause)));
+        findings.push(...down.map((server) => warn(server.cause, server.reason)));
       }
     }
   }
@@ -148,11 +150,7 @@ async function probe(server: string, signal: AbortSignal, timeoutMs: number): Pr
     ]);
     return parseServerState(server, ruok, srvr);
   } catch (caught) {
-    return {
-      target: server,
-      serving: false,
-      cause: `${server}: ${describeNetworkError(caught, signal, timeoutMs)}`,
-    };
+    return { target: server, serving: false, ...networkFailure(server, caught, signal, timeoutMs) };
   }
 }
 

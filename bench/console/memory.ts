@@ -58,7 +58,7 @@ const checkNames = Array.from(
   (_, i) => ["kafka", "zookeeper", "hdfs", "spark", "redis"][i]!,
 );
 
-/** Prometheus' /api/v1/query for graft_check_health and graft_check_last_run_timestamp_seconds. */
+/** Prometheus' /api/v1/query for the console's queries (console/sources/prometheus.ts). */
 function fakePrometheus(): http.RequestListener {
   const now = Date.now() / 1000;
   return (request, response) => {
@@ -83,7 +83,11 @@ function fakePrometheus(): http.RequestListener {
           });
         }
         if (health) Object.assign(metric, { type: check, source: check });
-        result.push({ metric, value: [now, health ? "0" : String(now - 10)] });
+        // The console's other queries: every target up, scraped now, each check's reason ok.
+        const up = /\(up\)\s*$/.test(query);
+        if (query.includes("graft_check_reason")) Object.assign(metric, { reason: "ok" });
+        const value = health ? "0" : up || query.includes("graft_check_reason") ? "1" : String(now - 10);
+        result.push({ metric, value: [now, value] });
       }
     }
     response.writeHead(200, { "content-type": "application/json" });

@@ -13,7 +13,8 @@ import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node"
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv } from "ajv";
 import { AGENT_PORT_NAME } from "../../core/agent-endpoint.js";
-import { type CheckResult, HEALTH_LEVELS } from "../health.js";
+import { isHealth } from "../../core/health.js";
+import type { CheckResult } from "../health.js";
 import { fetchText, parseJson, SourceError } from "./error.js";
 
 /** Where one agent serves, and whose it is. */
@@ -57,9 +58,6 @@ const StatusDocument = Type.Object({
 });
 const validateStatus = new Ajv({ strict: true }).compile<Static<typeof StatusDocument>>(StatusDocument);
 
-const isLevel = (value: unknown): value is CheckResult["health"] =>
-  (HEALTH_LEVELS as readonly unknown[]).includes(value);
-
 /**
  * An agent's /status is at most 64 checks × 10 causes × 512 characters (agent/status.ts), about
  * 400 KB: more is not an agent's.
@@ -78,7 +76,7 @@ export async function agentStatusResults(endpoint: AgentEndpoint, timeoutMs = 3_
   );
   if (!validateStatus(body)) throw new SourceError(`${where} answered with something other than PNDA events`);
   return body.data
-    .filter((event) => event.metric === `${event.source}.health` && isLevel(event.value))
+    .filter((event) => event.metric === `${event.source}.health` && isHealth(event.value))
     .map((event) => ({
       namespace: endpoint.namespace,
       pod: endpoint.pod,

@@ -96,7 +96,7 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
       "apps/spark-driver",
     ]);
     const zk = health.services[1]?.pods[0]?.checks[0];
-    expect(zk).toMatchObject({ check: "zk", type: "tcp", shown: "ERROR" });
+    expect(zk).toMatchObject({ check: "zk", type: "tcp", shown: "ERROR", reason: "refused" });
     expect(zk?.ageMs).toBeLessThan(60_000);
   });
 
@@ -141,6 +141,8 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
       const cells = await row.locator("td").allInnerTexts();
       expect(cells.slice(0, 4)).toEqual(["apps/spark-driver", "zk", "tcp", "ERROR"]);
       expect(cells[4]).toMatch(/^\d+ s ago$/);
+      // Prometheus has no causes, only the reason code: nothing listens on zk's port.
+      expect(cells[5]).toBe("refused");
       expect(await background('#detail-rows tr[data-check="zk"] td.health')).toBe(rgb(COLOURS.ERROR));
 
       await page.locator('.tile[data-source="kafka"]').click();

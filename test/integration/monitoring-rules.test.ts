@@ -207,6 +207,17 @@ describe("manifests/monitoring alert rules under Prometheus' rule engine (promto
     expect(output).toMatch(/SUCCESS: \d+ rules found/);
   });
 
+  it("pass their promtool test files (manifests/monitoring/tests/*.test.yaml: agent down, certificate expiry)", async () => {
+    const script = fileURLToPath(new URL("../../manifests/monitoring/tests/run.sh", import.meta.url));
+    try {
+      const { stdout } = await run("bash", [script]);
+      expect(stdout.match(/SUCCESS/g)).toHaveLength(3);
+    } catch (error) {
+      const failed = error as { stdout?: string; stderr?: string };
+      expect.fail(`${failed.stdout ?? ""}${failed.stderr ?? ""}`);
+    }
+  });
+
   it.each(Object.keys(cases))("%s", async (name) => {
     const { series, alerts } = cases[name]!;
     const file = path.join(dir, `${name.replace(/\W+/g, "-")}.test.yml`);

@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createAgentMetrics } from "../../agent/metrics.js";
-import { createWebhookMetrics } from "../../webhook/metrics.js";
+import { createCertificateMetrics, createWebhookMetrics } from "../../webhook/metrics.js";
 import { createPropertiesMetrics } from "../../webhook/properties/metrics.js";
 
 const monitoring = (file: string) =>
@@ -36,6 +36,7 @@ async function graftMetricNames(): Promise<Set<string>> {
   const webhook = new Registry();
   collectDefaultMetrics({ register: webhook, prefix: "graft_webhook_" });
   createWebhookMetrics(webhook);
+  createCertificateMetrics(webhook);
   createPropertiesMetrics(webhook);
   return new Set([...(await exportedNames(agent)), ...(await exportedNames(webhook))]);
 }
