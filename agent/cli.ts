@@ -1,7 +1,7 @@
 /** `graft agent --port 9464 [--checks F] [--push-url URL]`; checks from the file, else env GRAFT_CHECKS. */
 import { readFile } from "node:fs/promises";
-import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
 import { parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
+import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../core/cli-io.js";
 import { startAgent } from "./main.js";
 
 export const USAGE = `Usage: graft agent [--port 9464] [--host 0.0.0.0] [--checks FILE] [--push-url URL]

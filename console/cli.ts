@@ -2,7 +2,7 @@
  * `graft console --port 8080 [--prometheus-url URL]`: the health page, over Prometheus' data, or
  * without Prometheus over the agents found through the Kubernetes API.
  */
-import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
+import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../core/cli-io.js";
 import type { CheckResult } from "./health.js";
 import { buildConsoleServer } from "./server.js";
 import { prometheusCheckResults } from "./sources/prometheus.js";

@@ -16,7 +16,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebook-sync-script.js";
+import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-script.js";
 import { bigPodReview, jupyterReview, sparkDriverReview } from "./reviews.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -7,9 +7,9 @@
  */
 import { Registry } from "prom-client";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { parseAdmissionReview, reviewResponse } from "../../webhook/review.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { parseAdmissionReview, reviewResponse } from "../../webhook/pipeline/review.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
 import { PLATFORM } from "./reviews.js";
 
 export const BASELINE_PATH = "/baseline";

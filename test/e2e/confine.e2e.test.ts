@@ -10,8 +10,8 @@ import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
+import { propertiesConfigMap } from "../../webhook/features/properties/configmap.js";
+import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
 import {
   createNamespaceCache,
   guardWrites,
@@ -19,13 +19,13 @@ import {
   namespaceInformer,
   namespaceReader,
   verifyNamespaceOptIn,
-} from "../../webhook/namespace-cache.js";
-import { excludedNamespaces } from "../../webhook/plan.js";
-import { kubernetesPropertiesApi, type PropertiesApi } from "../../webhook/properties/api.js";
-import { propertiesConfigMap } from "../../webhook/properties/configmap.js";
-import { NO_METRICS } from "../../webhook/properties/metrics.js";
-import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/properties/runtime.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+} from "../../webhook/io/namespace-cache.js";
+import { kubernetesPropertiesApi, type PropertiesApi } from "../../webhook/io/properties/api.js";
+import { NO_METRICS } from "../../webhook/io/properties/properties-metrics.js";
+import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/io/properties/runtime.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { excludedNamespaces } from "../../webhook/pipeline/plan.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
 import { type GraftIdentity, graftIdentity } from "./graft-identity.js";
 import { eventually, kubeConfig, uniqueName } from "./kube.js";
 
@@ -208,7 +208,7 @@ describe("a forged review sent straight to the webhook's port", () => {
     ca = authority.cert;
     const config = { ...defaultWebhookConfig(), namespace: graftNamespace };
     const registry = new Registry();
-    // Wired as `graft webhook` wires it (webhook/cli.ts), as graft's ServiceAccount.
+    // Wired as `graft webhook` wires it (webhook/server/cli.ts), as graft's ServiceAccount.
     runtime = createPropertiesRuntime({ config, registry, kubeConfig: identity.kubeConfig, cleanup: false });
     namespaces = createNamespaceCache(namespaceInformer(identity.kubeConfig), {
       excluded: excludedNamespaces({ config, nativeSidecars: true }),

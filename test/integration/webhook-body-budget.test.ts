@@ -8,8 +8,8 @@ import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
 import { eventually, podReview } from "./webhook-client.js";
 
 const BODY_LIMIT = 1024 * 1024;

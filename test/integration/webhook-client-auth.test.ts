@@ -1,4 +1,4 @@
-// The webhook's optional check of the API server's client certificate (webhook/client-auth.ts),
+// The webhook's optional check of the API server's client certificate (webhook/server/client-auth.ts),
 // against real TLS clients on 127.0.0.1: a review is answered only for a certificate the
 // configured CA signed (and, when names are given, with an accepted CN); probes and /metrics
 // stay open to clients without one; a reloaded serving certificate keeps the client CA.
@@ -8,9 +8,9 @@ import forge from "node-forge";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert, type PemPair } from "../../certs/authority.js";
-import { keepClientCa } from "../../webhook/client-auth.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { keepClientCa } from "../../webhook/server/client-auth.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
 
 const now = new Date();
 

@@ -11,7 +11,7 @@ import { applyPatch } from "rfc6902";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION, LABEL_INJECT, PREFIX } from "../../core/annotations.js";
 import { jsonTextDepth } from "../../core/limits.js";
-import { BODY_DEPTH_LIMIT } from "../../webhook/server.js";
+import { BODY_DEPTH_LIMIT } from "../../webhook/server/server.js";
 import { startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
 import { get, post } from "./webhook-client.js";
 

@@ -16,8 +16,8 @@ import {
   readCertificatePair,
   reloadCertificatesOnChange,
 } from "../../certs/reload.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
 import { eventually, get, podReview, post } from "./webhook-client.js";
 
 const now = new Date();
