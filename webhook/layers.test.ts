@@ -1,7 +1,7 @@
 /**
  * The webhook's layout, kept true by reading every file's imports:
  *
- *   model → features → pipeline → io → server | offline | install
+ *   model → features → pipeline → io → service → server | offline | install
  *
  * A file may import its own layer or one to its left, never one to its right; the three on the
  * right are peers and do not import each other; one feature (features/<name>/) does not import
@@ -16,15 +16,16 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const LAYERS = ["model", "features", "pipeline", "io", "server", "offline", "install"] as const;
+const LAYERS = ["model", "features", "pipeline", "io", "service", "server", "offline", "install"] as const;
 const RANK: Record<(typeof LAYERS)[number], number> = {
   model: 0,
   features: 1,
   pipeline: 2,
   io: 3,
-  server: 4,
-  offline: 4,
-  install: 4,
+  service: 4,
+  server: 5,
+  offline: 5,
+  install: 5,
 };
 const PURE = new Set(["model", "features", "pipeline"]);
 const IMPURE_PACKAGES = /^(node:|fastify$|prom-client$|@kubernetes\/client-node$)/;
@@ -140,6 +141,7 @@ describe("the webhook's layers", () => {
       violation({ from: path.join(...from.split("/")), specifier, typeOnly });
     expect(at("webhook/model/intent.ts", "../features/notebooks/target.js")).toMatch(/up/);
     expect(at("webhook/io/ensure-objects.ts", "../server/server.js")).toMatch(/up/);
+    expect(at("webhook/service/admission-service.ts", "../server/server.js")).toMatch(/up/);
     expect(at("webhook/server/server.ts", "../install/webhook-configuration.js")).toMatch(/peers/);
     expect(at("webhook/features/agent/agent.ts", "../notebooks/target.js")).toMatch(/feature/);
     expect(at("webhook/pipeline/plan.ts", "node:crypto")).toMatch(/pure/);

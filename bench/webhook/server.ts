@@ -10,6 +10,7 @@ import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { parseAdmissionReview, reviewResponse } from "../../webhook/pipeline/review.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { PLATFORM } from "./reviews.js";
 
 export const BASELINE_PATH = "/baseline";
@@ -22,16 +23,22 @@ const serving = issueServingCert(authority, {
 });
 
 const app = buildWebhookServer({
-  config: defaultWebhookConfig(),
+  admission: createAdmissionService({
+    config: defaultWebhookConfig(),
+    nativeSidecars: true,
+    properties: {
+      gatherFacts: async (_request, facts) => ({
+        ...facts,
+        properties: { platform: PLATFORM, configMaps: new Map() },
+      }),
+      ensure: async () => [],
+      recover: () => undefined,
+      observe: () => {},
+    },
+  }),
   registry: new Registry(),
   tls: { cert: serving.cert, key: serving.key },
-  nativeSidecars: true,
   logger: false,
-  gatherFacts: async (_request, facts) => ({
-    ...facts,
-    properties: { platform: PLATFORM, configMaps: new Map() },
-  }),
-  ensureObjects: async () => {},
 });
 
 app.post(BASELINE_PATH, async (request, reply) => {

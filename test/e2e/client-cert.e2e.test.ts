@@ -15,6 +15,7 @@ import { LABEL_INJECT } from "../../core/annotations.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
 import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { eventually, kubeConfig, uniqueName } from "./kube.js";
 
 const RUN_LABEL = "graft.pnda.io/e2e-run";
@@ -40,11 +41,10 @@ describe.skipIf(!presentsClientCert)(
 
     beforeAll(async () => {
       app = buildWebhookServer({
-        config: defaultWebhookConfig(),
+        admission: createAdmissionService({ config: defaultWebhookConfig(), nativeSidecars: true }),
         registry: new Registry(),
         tls: issueServingCert(serving, { ipAddresses: ["127.0.0.1"], now: new Date() }),
         clientAuth: { ca: readFileSync(clusterCaFile!, "utf8"), allowedNames: [API_SERVER_CN] },
-        nativeSidecars: true,
         logger: false,
       });
       await app.listen({ host: "127.0.0.1", port: 0 });

@@ -14,11 +14,9 @@ import { propertiesConfigMap } from "../../webhook/features/properties/configmap
 import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
 import {
   createNamespaceCache,
-  guardWrites,
   type NamespaceCache,
   namespaceInformer,
   namespaceReader,
-  verifyNamespaceOptIn,
 } from "../../webhook/io/namespace-cache.js";
 import { kubernetesPropertiesApi, type PropertiesApi } from "../../webhook/io/properties/api.js";
 import { NO_METRICS } from "../../webhook/io/properties/properties-metrics.js";
@@ -26,6 +24,7 @@ import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/i
 import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { excludedNamespaces } from "../../webhook/pipeline/plan.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { type GraftIdentity, graftIdentity } from "./graft-identity.js";
 import { eventually, kubeConfig, uniqueName } from "./kube.js";
 
@@ -215,22 +214,17 @@ describe("a forged review sent straight to the webhook's port", () => {
       read: namespaceReader(identity.kubeConfig),
     });
     await Promise.all([runtime.start(), namespaces.start()]);
-    const verifyOptIn = verifyNamespaceOptIn(namespaces);
-    const guard = guardWrites(namespaces);
-    const createObjects = createObjectsIfAbsent(identity.kubeConfig);
     server = buildWebhookServer({
-      config,
+      admission: createAdmissionService({
+        config,
+        nativeSidecars: true,
+        namespaces,
+        properties: runtime,
+        createObjects: createObjectsIfAbsent(identity.kubeConfig),
+      }),
       registry,
       tls: issueServingCert(authority, { ipAddresses: ["127.0.0.1"], now }),
-      nativeSidecars: true,
       logger: false,
-      ensureObjects: async (wanted, review) => {
-        await guard(review);
-        await createObjects(await runtime.ensure(wanted), review);
-      },
-      gatherFacts: async (review, known) => runtime.gatherFacts(review, await verifyOptIn(review, known)),
-      recoverFromEnsureFailure: runtime.recover,
-      observeDecision: runtime.observe,
     }) as unknown as FastifyInstance;
     await server.listen({ host: "127.0.0.1", port: 0 });
     url = new URL(`https://127.0.0.1:${(server.server.address() as AddressInfo).port}`);

@@ -16,6 +16,7 @@ import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
 import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { readStatus } from "../../webhook/model/status.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { eventually, isStatus, kubeConfig, kubectl, uniqueName } from "./kube.js";
 
 const AGENT = "graft-agent";
@@ -50,11 +51,13 @@ describe("graft webhook through the kube-apiserver", () => {
       await create(objects, request);
     };
     app = buildWebhookServer({
-      config: defaultWebhookConfig(),
+      admission: createAdmissionService({
+        config: defaultWebhookConfig(),
+        nativeSidecars: native.native,
+        createObjects: ensureObjects,
+      }),
       registry: new Registry(),
       tls,
-      nativeSidecars: native.native,
-      ensureObjects,
       logger: false,
     });
     await app.listen({ host: "127.0.0.1", port: 0 });

@@ -11,6 +11,7 @@ import { createAuthority, issueServingCert, type PemPair } from "../../certs/aut
 import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { keepClientCa } from "../../webhook/server/client-auth.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 
 const now = new Date();
 
@@ -56,11 +57,10 @@ describe("graft webhook with --client-ca", () => {
   const otherName = issueClientCert(clientCa, "kubernetes-admin");
   const forged = issueClientCert(otherCa, "kube-apiserver-webhook-client");
   const app = buildWebhookServer({
-    config: defaultWebhookConfig(),
+    admission: createAdmissionService({ config: defaultWebhookConfig(), nativeSidecars: true }),
     registry: new Registry(),
     tls: issueServingCert(servingCa, { ipAddresses: ["127.0.0.1"], now }),
     clientAuth: { ca: clientCa.cert, allowedNames: ["kube-apiserver-webhook-client"] },
-    nativeSidecars: true,
     logger: false,
   });
   let port = 0;

@@ -10,11 +10,10 @@ import {
   KubernetesObjectApi,
 } from "@kubernetes/client-node";
 import type { AdmissionRequest } from "../pipeline/review.js";
+import { FIELD_MANAGER } from "./field-manager.js";
 
 /** Makes sure objects the admission core asked for exist (e.g. a properties ConfigMap). */
 export type EnsureObjects = (objects: KubernetesObject[], request: AdmissionRequest) => Promise<void>;
-
-const FIELD_MANAGER = "graft-webhook";
 
 export function createObjectsIfAbsent(kubeConfig: KubeConfig): EnsureObjects {
   const client = KubernetesObjectApi.makeApiClient(kubeConfig);

@@ -8,6 +8,7 @@ import type { ComponentType } from "../../core/annotations.js";
 import type { AdmissionFacts } from "./facts.js";
 import type { Intent } from "./intent.js";
 import type { Container, KubernetesObject, PodLike } from "./kube.js";
+import type { Reason } from "./reasons.js";
 
 /** What every feature's plan step sees. The pod is the one received: read it, never change it. */
 export type PlanInput = {
@@ -25,9 +26,9 @@ export type FeaturePlan<P> =
   /** The feature applies with `params`; `create` lists objects graft must ensure exist first. */
   | { apply: P; warnings?: string[]; create?: KubernetesObject[] }
   /** The feature does not apply; the reason is shown by `graft inject` and in the plan. */
-  | { skip: string; warnings?: string[] }
-  /** The pod cannot be admitted as it is; each error names what to fix. */
-  | { deny: string[] };
+  | { skip: Reason; warnings?: string[] }
+  /** The pod cannot be admitted as it is; each reason's message names what to fix. */
+  | { deny: Reason[] };
 
 export interface Feature<P> {
   readonly name: string;

@@ -76,11 +76,11 @@ export function injectObject(
   const result = injectPod(template, namespace, ownerFacts);
   switch (result.kind) {
     case "skipped":
-      return untouched(object, result.reason);
+      return untouched(object, result.reason.message);
     case "denied":
       return {
         ...untouched(object, "denied"),
-        errors: result.errors.map((e) => `${describe(object)}: ${e}`),
+        errors: result.reasons.map((r) => `${describe(object)}: ${r.message}`),
       };
     case "injected":
       return {

@@ -102,7 +102,10 @@ describe("admit: pods", () => {
       patch: [],
       warnings: [],
       create: [],
-      skipped: 'neither the pod nor namespace "shop" has graft.pnda.io/inject=enabled',
+      skipped: {
+        code: "not-opted-in",
+        message: 'neither the pod nor namespace "shop" has graft.pnda.io/inject=enabled',
+      },
     });
   });
 
@@ -119,7 +122,7 @@ describe("admit: pods", () => {
       expect(decision).toMatchObject({
         allowed: true,
         patch: [],
-        skipped: `namespace "${namespace}" is never injected`,
+        skipped: { code: "namespace-excluded", message: `namespace "${namespace}" is never injected` },
       });
     }
   });
@@ -134,6 +137,12 @@ describe("admit: pods", () => {
       code: 400,
       message:
         'graft cannot admit pod "web-7d9f-*" in namespace "shop": annotation "graft.pnda.io/health" is "yes": expected "true" or "false"',
+      reasons: [
+        {
+          code: "invalid-annotation",
+          message: 'annotation "graft.pnda.io/health" is "yes": expected "true" or "false"',
+        },
+      ],
     });
   });
 

@@ -4,6 +4,7 @@
  * `kubectl apply` shows what is wrong; everything else is admitted untouched.
  */
 import { LABEL_INJECT, PREFIX } from "../../core/annotations.js";
+import { errorMessage } from "../../core/result.js";
 import type { AdmissionFacts } from "../model/facts.js";
 import { hasGraftIntent, parseIntent } from "../model/intent.js";
 import {
@@ -13,6 +14,7 @@ import {
   podTemplateOf,
   type WorkloadKind,
 } from "../model/kube.js";
+import { type Reason, reason } from "../model/reasons.js";
 import { GRAFT_VERSION } from "../model/version.js";
 import { diffPatch, type Operation } from "./patch.js";
 import { decideOptIn, excludedNamespaces, type Plan, planInjection, podDisplayName } from "./plan.js";
@@ -26,20 +28,22 @@ export type AdmissionDecision = {
   /** RFC 6902 operations on the request's object; empty when nothing changes. */
   patch: Operation[];
   warnings: string[];
-  /** Why the request was denied (shown by kubectl). */
+  /** Why the request was denied (shown by kubectl): the reasons' messages, introduced. */
   message?: string;
+  /** On a denial, each reason with its code (metrics count the first's). */
+  reasons?: Reason[];
   /** Status code of a denial: 400 for invalid graft annotations, 500 for a graft failure. */
   code?: number;
   plan?: Plan;
   /** Objects graft must ensure exist before answering (skipped on dry-run). */
   create: KubernetesObject[];
   /** Why graft left the object alone, for logs and `graft inject`. */
-  skipped?: string;
+  skipped?: Reason;
 };
 
 export type PodInjection =
-  | { kind: "skipped"; reason: string }
-  | { kind: "denied"; errors: string[] }
+  | { kind: "skipped"; reason: Reason }
+  | { kind: "denied"; reasons: Reason[] }
   | { kind: "injected"; plan: Plan; pod: PodLike; warnings: string[]; create: KubernetesObject[] };
 
 /**
@@ -50,17 +54,20 @@ export function injectPod(pod: PodLike, namespace: string, facts: AdmissionFacts
   const optIn = decideOptIn(pod, namespace, facts);
   if (!optIn.inject) {
     return optIn.error
-      ? { kind: "denied", errors: [optIn.error] }
+      ? { kind: "denied", reasons: [optIn.error] }
       : { kind: "skipped", reason: optIn.reason };
   }
   const intent = parseIntent(pod.metadata?.annotations);
-  if (!intent.ok) return { kind: "denied", errors: intent.errors };
+  if (!intent.ok) return { kind: "denied", reasons: invalidAnnotations(intent.errors) };
   const planned = planInjection(pod, namespace, intent.intent, facts);
-  if (!planned.ok) return { kind: "denied", errors: planned.errors };
+  if (!planned.ok) return { kind: "denied", reasons: planned.errors };
   const { plan } = planned;
   const mutated = renderPlan(pod, plan, facts.version ?? GRAFT_VERSION);
   return { kind: "injected", plan, pod: mutated, warnings: plan.warnings, create: plan.create };
 }
+
+const invalidAnnotations = (errors: string[]): Reason[] =>
+  errors.map((error) => reason("invalid-annotation", error));
 
 const allow = (extra: Partial<AdmissionDecision> = {}): AdmissionDecision => ({
   allowed: true,
@@ -70,12 +77,14 @@ const allow = (extra: Partial<AdmissionDecision> = {}): AdmissionDecision => ({
   ...extra,
 });
 
-const deny = (message: string, code = 400): AdmissionDecision => ({
+/** A denial: `intro` and the reasons' messages, joined with "; ". */
+const deny = (intro: string, reasons: Reason[], code = 400): AdmissionDecision => ({
   allowed: false,
   patch: [],
   warnings: [],
   create: [],
-  message,
+  message: `${intro}${reasons.map((r) => r.message).join("; ")}`,
+  reasons,
   code,
 });
 
@@ -87,7 +96,10 @@ function admitPod(request: AdmissionRequest, pod: PodLike, facts: AdmissionFacts
   // Containers cannot be added to a running pod: only creation is mutated.
   if (request.operation !== "CREATE" || request.subResource) {
     return allow({
-      skipped: `${request.operation} of a pod${request.subResource ? ` (${request.subResource})` : ""}`,
+      skipped: reason(
+        "not-handled",
+        `${request.operation} of a pod${request.subResource ? ` (${request.subResource})` : ""}`,
+      ),
     });
   }
   const namespace = namespaceOf(request, pod);
@@ -97,7 +109,8 @@ function admitPod(request: AdmissionRequest, pod: PodLike, facts: AdmissionFacts
       return allow({ skipped: result.reason });
     case "denied":
       return deny(
-        `graft cannot admit pod "${podDisplayName(pod)}" in namespace "${namespace}": ${result.errors.join("; ")}`,
+        `graft cannot admit pod "${podDisplayName(pod)}" in namespace "${namespace}": `,
+        result.reasons,
       );
     case "injected":
       return allow({
@@ -120,19 +133,19 @@ export function admitWorkload(
   facts: AdmissionFacts,
 ): AdmissionDecision {
   const template = podTemplateOf(kind, workload);
-  if (!template) return allow({ skipped: `${kind} without a pod template` });
+  if (!template) return allow({ skipped: reason("no-pod-template", `${kind} without a pod template`) });
   const optIn = decideOptIn(template, namespace, facts);
   const disabled = !optIn.inject && !optIn.error && template.metadata?.labels?.[LABEL_INJECT] !== undefined;
   if (excludedNamespaces(facts).has(namespace) || disabled) return allow({ skipped: optIn.reason });
   if (!hasGraftIntent(template.metadata?.annotations) && !optIn.inject && !optIn.error) {
-    return allow({ skipped: `${kind} has no graft annotations` });
+    return allow({ skipped: reason("no-graft-annotations", `${kind} has no graft annotations`) });
   }
   const name = workload.metadata?.name ?? workload.metadata?.generateName ?? "(unnamed)";
-  const invalid = (errors: string[]) =>
-    deny(`graft annotations on the pod template of ${kind} "${name}" are invalid: ${errors.join("; ")}`);
+  const invalid = (reasons: Reason[]) =>
+    deny(`graft annotations on the pod template of ${kind} "${name}" are invalid: `, reasons);
   if (optIn.error) return invalid([optIn.error]);
   const intent = parseIntent(template.metadata?.annotations);
-  if (!intent.ok) return invalid(intent.errors);
+  if (!intent.ok) return invalid(invalidAnnotations(intent.errors));
   if (!optIn.inject) return allow({ skipped: optIn.reason });
   const planned = planInjection(template, namespace, intent.intent, {
     ...facts,
@@ -168,14 +181,14 @@ function sameGraftIntent(kind: WorkloadKind, object: unknown, oldObject: unknown
 function tolerated(denial: AdmissionDecision): AdmissionDecision {
   return allow({
     warnings: [denial.message ?? "invalid graft annotations"],
-    skipped: "unchanged graft annotations",
+    skipped: reason("unchanged-annotations", "unchanged graft annotations"),
   });
 }
 
 function decide(request: AdmissionRequest, facts: AdmissionFacts): AdmissionDecision {
   const object = request.object as PodLike | null | undefined;
   if (!object || request.operation === "DELETE" || request.operation === "CONNECT") {
-    return allow({ skipped: `${request.operation} is not checked` });
+    return allow({ skipped: reason("not-handled", `${request.operation} is not checked`) });
   }
   const { group, kind } = request.kind;
   if (group === "" && kind === "Pod") return admitPod(request, object, facts);
@@ -185,7 +198,9 @@ function decide(request: AdmissionRequest, facts: AdmissionFacts): AdmissionDeci
       ? decision
       : tolerated(decision);
   }
-  return allow({ skipped: `graft does not handle ${group ? `${group}/` : ""}${kind}` });
+  return allow({
+    skipped: reason("not-handled", `graft does not handle ${group ? `${group}/` : ""}${kind}`),
+  });
 }
 
 /**
@@ -196,10 +211,14 @@ export function admit(request: AdmissionRequest, facts: AdmissionFacts): Admissi
   try {
     return decide(request, facts);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     if (facts?.config?.onError === "allow") {
-      return allow({ warnings: [`graft failed and admitted this object without its features: ${reason}`] });
+      return allow({ warnings: [`graft failed and admitted this object without its features: ${message}`] });
     }
-    return deny(`graft failed on this object (a bug in graft, please report it): ${reason}`, 500);
+    return deny(
+      "graft failed on this object (a bug in graft, please report it): ",
+      [reason("internal-error", message)],
+      500,
+    );
   }
 }

@@ -23,7 +23,7 @@ describe("decideOptIn", () => {
   it("injects a pod whose namespace opted in", () => {
     expect(decideOptIn(pod(), "shop", facts({ namespaceOptIn: true }))).toEqual({
       inject: true,
-      reason: 'namespace "shop" has graft.pnda.io/inject=enabled',
+      reason: { code: "opted-in", message: 'namespace "shop" has graft.pnda.io/inject=enabled' },
     });
   });
 
@@ -37,7 +37,7 @@ describe("decideOptIn", () => {
     const disabled = pod({ "graft.pnda.io/inject": "disabled" });
     expect(decideOptIn(disabled, "shop", facts({ namespaceOptIn: true }))).toEqual({
       inject: false,
-      reason: "pod label graft.pnda.io/inject=disabled",
+      reason: { code: "opted-out", message: "pod label graft.pnda.io/inject=disabled" },
     });
     const enabled = pod({ "graft.pnda.io/inject": "enabled" });
     expect(decideOptIn(enabled, "shop", facts({ namespaceOptIn: false })).inject).toBe(true);
@@ -46,7 +46,10 @@ describe("decideOptIn", () => {
   it("leaves a pod alone when neither it nor its namespace opted in", () => {
     expect(decideOptIn(pod(), "shop", facts())).toEqual({
       inject: false,
-      reason: 'neither the pod nor namespace "shop" has graft.pnda.io/inject=enabled',
+      reason: {
+        code: "not-opted-in",
+        message: 'neither the pod nor namespace "shop" has graft.pnda.io/inject=enabled',
+      },
     });
   });
 
@@ -56,23 +59,24 @@ describe("decideOptIn", () => {
     for (const namespace of ["kube-system", "kube-public", "kube-node-lease", "graft-system", "monitoring"]) {
       expect(decideOptIn(enabled, namespace, facts({ config, namespaceOptIn: true }))).toEqual({
         inject: false,
-        reason: `namespace "${namespace}" is never injected`,
+        reason: { code: "namespace-excluded", message: `namespace "${namespace}" is never injected` },
       });
     }
     expect(decideOptIn(enabled, "graft", facts({ config })).inject).toBe(true);
   });
 
   it("calls a label value other than enabled or disabled an error", () => {
-    expect(decideOptIn(pod({ "graft.pnda.io/inject": "true" }), "shop", facts()).error).toBe(
-      'label "graft.pnda.io/inject" is "true": expected "enabled" or "disabled"',
-    );
+    expect(decideOptIn(pod({ "graft.pnda.io/inject": "true" }), "shop", facts()).error).toEqual({
+      code: "invalid-label",
+      message: 'label "graft.pnda.io/inject" is "true": expected "enabled" or "disabled"',
+    });
   });
 
   it("names a label value that is not a string by its type, however deeply it nests", () => {
     let deep: unknown = [];
     for (let i = 0; i < 100_000; i++) deep = [deep];
     const hostile = pod({ "graft.pnda.io/inject": deep as string });
-    expect(decideOptIn(hostile, "shop", facts()).error).toBe(
+    expect(decideOptIn(hostile, "shop", facts()).error?.message).toBe(
       'label "graft.pnda.io/inject" is not a string (object): expected "enabled" or "disabled"',
     );
   });
@@ -123,16 +127,21 @@ describe("planInjection", () => {
     const result = planInjection(pod(), "shop", { health: false }, facts());
     expect(result.ok && result.plan.features.agent).toBeUndefined();
     expect(result.ok && agentSkips(result.plan)).toEqual([
-      { feature: "agent", reason: 'annotation "graft.pnda.io/health" is "false"' },
+      {
+        feature: "agent",
+        reason: { code: "disabled", message: 'annotation "graft.pnda.io/health" is "false"' },
+      },
     ]);
   });
 
   it("skips the agent of a pod that must complete when only regular containers are possible", () => {
     const job = pod({}, { containers: [{ name: "batch" }], restartPolicy: "Never" });
     const result = planInjection(job, "shop", {}, facts({ nativeSidecars: false }));
-    const reason =
+    const message =
       "the pod's restartPolicy is Never and native sidecars are off: a regular graft-agent container would keep it from completing";
-    expect(result.ok && agentSkips(result.plan)).toEqual([{ feature: "agent", reason }]);
+    expect(result.ok && agentSkips(result.plan)).toEqual([
+      { feature: "agent", reason: { code: "needs-native-sidecars", message } },
+    ]);
     expect(result.ok && result.plan.warnings).toEqual([
       "graft: graft-agent not injected: restartPolicy Never needs native sidecars (Kubernetes ≥ 1.29)",
     ]);

@@ -14,8 +14,9 @@ import type { AdmissionFacts } from "../model/facts.js";
 import { appContainers, type PlanInput } from "../model/feature.js";
 import { type Intent, quoted } from "../model/intent.js";
 import type { KubernetesObject, PodLike } from "../model/kube.js";
+import { type Reason, reason } from "../model/reasons.js";
 
-export type OptIn = { inject: boolean; reason: string; error?: string };
+export type OptIn = { inject: boolean; reason: Reason; error?: Reason };
 
 /** The namespaces graft never injects: the Kubernetes system ones, graft's own, and configured ones. */
 export function excludedNamespaces(facts: AdmissionFacts): Set<string> {
@@ -23,30 +24,42 @@ export function excludedNamespaces(facts: AdmissionFacts): Set<string> {
 }
 
 /**
- * Opt-in (DESIGN.md): the pod's `graft.pnda.io/inject` label wins over its namespace's; excluded
+ * Opt-in (docs/design.md): the pod's `graft.pnda.io/inject` label wins over its namespace's; excluded
  * namespaces are never injected. A label value other than enabled/disabled is an error.
  */
 export function decideOptIn(pod: PodLike, namespace: string, facts: AdmissionFacts): OptIn {
   if (excludedNamespaces(facts).has(namespace)) {
-    return { inject: false, reason: `namespace "${namespace}" is never injected` };
+    return {
+      inject: false,
+      reason: reason("namespace-excluded", `namespace "${namespace}" is never injected`),
+    };
   }
   const label = pod.metadata?.labels?.[LABEL_INJECT];
   if (label === INJECT_DISABLED)
-    return { inject: false, reason: `pod label ${LABEL_INJECT}=${INJECT_DISABLED}` };
+    return { inject: false, reason: reason("opted-out", `pod label ${LABEL_INJECT}=${INJECT_DISABLED}`) };
   if (label === INJECT_ENABLED)
-    return { inject: true, reason: `pod label ${LABEL_INJECT}=${INJECT_ENABLED}` };
+    return { inject: true, reason: reason("opted-in", `pod label ${LABEL_INJECT}=${INJECT_ENABLED}`) };
   if (label !== undefined) {
     // A review written by hand (not by the API server) may carry any JSON here.
     const shown = typeof label === "string" ? quoted(label) : `not a string (${typeof label})`;
-    const error = `label "${LABEL_INJECT}" is ${shown}: expected "${INJECT_ENABLED}" or "${INJECT_DISABLED}"`;
+    const error = reason(
+      "invalid-label",
+      `label "${LABEL_INJECT}" is ${shown}: expected "${INJECT_ENABLED}" or "${INJECT_DISABLED}"`,
+    );
     return { inject: false, reason: error, error };
   }
   const namespaceOptIn = facts.namespaceOptIn ?? facts.namespaceLabels?.[LABEL_INJECT] === INJECT_ENABLED;
   return namespaceOptIn
-    ? { inject: true, reason: `namespace "${namespace}" has ${LABEL_INJECT}=${INJECT_ENABLED}` }
+    ? {
+        inject: true,
+        reason: reason("opted-in", `namespace "${namespace}" has ${LABEL_INJECT}=${INJECT_ENABLED}`),
+      }
     : {
         inject: false,
-        reason: `neither the pod nor namespace "${namespace}" has ${LABEL_INJECT}=${INJECT_ENABLED}`,
+        reason: reason(
+          "not-opted-in",
+          `neither the pod nor namespace "${namespace}" has ${LABEL_INJECT}=${INJECT_ENABLED}`,
+        ),
       };
 }
 
@@ -59,13 +72,13 @@ export type Plan = {
   component: string | undefined;
   /** The features that apply, with their parameters, in render order. */
   features: Partial<FeatureParams>;
-  skipped: { feature: FeatureName; reason: string }[];
+  skipped: { feature: FeatureName; reason: Reason }[];
   warnings: string[];
   /** Objects graft must ensure exist before the pod is admitted. */
   create: KubernetesObject[];
 };
 
-export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: string[] };
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: Reason[] };
 
 export function podDisplayName(pod: PodLike): string {
   const { name, generateName } = pod.metadata ?? {};
@@ -121,7 +134,7 @@ export function planInjection(
     warnings: [],
     create: [],
   };
-  const errors: string[] = [];
+  const errors: Reason[] = [];
   for (const name of FEATURE_ORDER) {
     const decision = FEATURES[name].plan(input);
     if ("deny" in decision) {

@@ -15,17 +15,12 @@ import { withDeadline } from "../../core/deadline.js";
 import { parseDuration } from "../../core/duration.js";
 import { decideNativeSidecars, fetchServerVersion } from "../io/cluster-version.js";
 import { createObjectsIfAbsent } from "../io/ensure-objects.js";
-import {
-  createNamespaceCache,
-  guardWrites,
-  namespaceInformer,
-  namespaceReader,
-  verifyNamespaceOptIn,
-} from "../io/namespace-cache.js";
+import { createNamespaceCache, namespaceInformer, namespaceReader } from "../io/namespace-cache.js";
 import { readOwnImage } from "../io/own-image.js";
-import { createPropertiesRuntime, type PropertiesRuntime } from "../io/properties/runtime.js";
+import { createPropertiesRuntime } from "../io/properties/runtime.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "../model/config.js";
 import { excludedNamespaces } from "../pipeline/plan.js";
+import { createAdmissionService } from "../service/admission-service.js";
 import { type ClientAuth, keepClientCa } from "./client-auth.js";
 import { createCertificateMetrics } from "./metrics.js";
 import { buildWebhookServer } from "./server.js";
@@ -212,33 +207,30 @@ export async function run(argv: string[]): Promise<number> {
   const certificateMetrics = createCertificateMetrics(registry);
   certificateMetrics.serving(tls);
   const native = await decideNativeSidecars(config.nativeSidecars, fetchServerVersion(kubeConfig));
-  const createObjects = createObjectsIfAbsent(kubeConfig);
-  // Built after the server, to log through it; the hooks only run once the server listens.
-  let properties: PropertiesRuntime | undefined;
+  // The watches log through the server's logger: they report only once the server is built.
+  const log = {
+    warn: (object: object, message: string) => app.log.warn(object, message),
+    info: (object: object, message: string) => app.log.info(object, message),
+  };
   // The namespace route's opt-in is checked against the watched Namespaces before any write.
   const namespaces = createNamespaceCache(namespaceInformer(kubeConfig), {
     excluded: excludedNamespaces({ config, nativeSidecars: native.native }),
     read: namespaceReader(kubeConfig),
-    onError: (error) => app.log.warn({ err: error }, "watch on Namespaces failed; retrying"),
+    onError: (error) => log.warn({ err: error }, "watch on Namespaces failed; retrying"),
   });
-  const verifyOptIn = verifyNamespaceOptIn(namespaces);
-  const guard = guardWrites(namespaces);
-  const app = buildWebhookServer({
+  const properties = createPropertiesRuntime({ config, registry, kubeConfig, log });
+  const admission = createAdmissionService({
     config,
+    nativeSidecars: native.native,
+    namespaces,
+    properties,
+    createObjects: createObjectsIfAbsent(kubeConfig),
+  });
+  const app = buildWebhookServer({
+    admission,
     registry,
     tls,
     ...(clientAuth ? { clientAuth } : {}),
-    nativeSidecars: native.native,
-    ensureObjects: async (objects, review) => {
-      await guard(review);
-      await createObjects(properties ? await properties.ensure(objects) : objects, review);
-    },
-    gatherFacts: async (review, known) => {
-      const facts = await verifyOptIn(review, known);
-      return properties ? properties.gatherFacts(review, facts) : facts;
-    },
-    recoverFromEnsureFailure: (error, facts) => properties?.recover(error, facts),
-    observeDecision: (decision) => properties?.observe(decision),
     logger: { level: args.logLevel },
     drainDelayMs: args.drainDelayMs,
   });
@@ -257,7 +249,6 @@ export async function run(argv: string[]): Promise<number> {
     { reloaded: certificateMetrics.serving, failed: certificateMetrics.reloadFailed },
   );
 
-  properties = createPropertiesRuntime({ config, registry, kubeConfig, log: app.log });
   const [platformStart, namespacesStart] = await Promise.allSettled([
     properties.start(),
     withDeadline(namespaces.start(), NAMESPACES_START_TIMEOUT_MS, "Namespaces were not listed"),
@@ -292,7 +283,7 @@ export async function run(argv: string[]): Promise<number> {
         "shutting down: readiness fails, requests are answered with Connection: close until the listener closes",
       );
       watch.close();
-      Promise.all([app.close(), properties?.stop(), namespaces.stop()]).then(
+      Promise.all([app.close(), properties.stop(), namespaces.stop()]).then(
         () => {
           app.log.info("stopped");
           resolve(0);

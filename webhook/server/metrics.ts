@@ -4,6 +4,7 @@
  * Every label has a small fixed set of values; names of pods or namespaces never become labels.
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { ReasonCode } from "../model/reasons.js";
 
 /** What became of one request to an admission route. */
 export type ReviewOutcome =
@@ -23,8 +24,8 @@ export type WebhookMetrics = {
   observeReview: (route: string, outcome: ReviewOutcome, seconds: number) => void;
   /** Counts the features (agent, properties, notebooks, ...) one admission injected. */
   countInjections: (features: Iterable<string>) => void;
-  /** Counts one denial, by the kind of object denied (Pod, Deployment, ...). */
-  countDenial: (kind: string) => void;
+  /** Counts one denial, by the kind of object denied (Pod, Deployment, ...) and its first reason's code. */
+  countDenial: (kind: string, reason: ReasonCode | undefined) => void;
 };
 
 export function createWebhookMetrics(registry: Registry): WebhookMetrics {
@@ -42,8 +43,8 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
   });
   const denials = new Counter({
     name: "graft_webhook_denials_total",
-    help: "Admission requests denied for invalid graft labels or annotations, by object kind.",
-    labelNames: ["kind"] as const,
+    help: "Admission requests denied, by object kind and reason code (invalid-annotation, properties-unavailable, ...).",
+    labelNames: ["kind", "reason"] as const,
     registers: [registry],
   });
   const latency = new Histogram({
@@ -69,7 +70,8 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
     countInjections: (features) => {
       for (const feature of features) injections.inc({ feature });
     },
-    countDenial: (kind) => denials.inc({ kind: KNOWN_KINDS.has(kind) ? kind : "other" }),
+    countDenial: (kind, reason) =>
+      denials.inc({ kind: KNOWN_KINDS.has(kind) ? kind : "other", reason: reason ?? "unknown" }),
   };
 }
 

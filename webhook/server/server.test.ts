@@ -5,6 +5,7 @@ import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { defaultWebhookConfig } from "../model/config.js";
 import { ADMISSION_PATHS } from "../model/routes.js";
 import { admit } from "../pipeline/admission.js";
+import { type AdmissionServiceParts, createAdmissionService } from "../service/admission-service.js";
 import { buildWebhookServer, type WebhookServerOptions } from "./server.js";
 
 const now = new Date();
@@ -15,12 +16,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-function server(overrides: Partial<WebhookServerOptions> = {}) {
+function server(overrides: Partial<WebhookServerOptions> = {}, parts: Partial<AdmissionServiceParts> = {}) {
   const app = buildWebhookServer({
-    config: defaultWebhookConfig(),
+    admission: createAdmissionService({ config: defaultWebhookConfig(), nativeSidecars: true, ...parts }),
     registry: new Registry(),
     tls,
-    nativeSidecars: true,
     logger: false,
     ...overrides,
   });
@@ -131,14 +131,18 @@ describe("POST /mutate/*", () => {
 
 describe("objects the admission core asks for", () => {
   const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "graft-props-abc" } };
-  const admitCreating: WebhookServerOptions["admit"] = (request, facts) => ({
+  const admitCreating: AdmissionServiceParts["admit"] = (request, facts) => ({
     ...admit(request, facts),
     create: [configMap],
   });
 
   it("are ensured before the reply", async () => {
     const ensureObjects = vi.fn(async () => {});
-    await post(server({ admit: admitCreating, ensureObjects }), ADMISSION_PATHS.namespacePods, podReview());
+    await post(
+      server({}, { admit: admitCreating, createObjects: ensureObjects }),
+      ADMISSION_PATHS.namespacePods,
+      podReview(),
+    );
     expect(ensureObjects).toHaveBeenCalledWith(
       [configMap],
       expect.objectContaining({ namespace: "analytics" }),
@@ -147,7 +151,7 @@ describe("objects the admission core asks for", () => {
 
   it("are not created on a dry run, which gets the same patch", async () => {
     const ensureObjects = vi.fn(async () => {});
-    const app = server({ admit: admitCreating, ensureObjects });
+    const app = server({}, { admit: admitCreating, createObjects: ensureObjects });
     const dry = (await post(app, ADMISSION_PATHS.namespacePods, podReview({}, true))).json();
     const real = (await post(app, ADMISSION_PATHS.namespacePods, podReview({}, false))).json();
     expect(ensureObjects).toHaveBeenCalledTimes(1);
@@ -159,7 +163,7 @@ describe("objects the admission core asks for", () => {
       throw new Error('configmaps is forbidden: User "graft" cannot create');
     };
     const reply = await post(
-      server({ admit: admitCreating, ensureObjects }),
+      server({}, { admit: admitCreating, createObjects: ensureObjects }),
       ADMISSION_PATHS.namespacePods,
       podReview(),
     );
@@ -229,7 +233,7 @@ describe("/healthz, /readyz, /metrics", () => {
     expect((await app.inject({ url: "/readyz" })).json()).toEqual({ status: "ready" });
   });
 
-  it("count requests by outcome, injections by feature and denials by kind", async () => {
+  it("count requests by outcome, injections by feature and denials by kind and reason code", async () => {
     const registry = new Registry();
     const app = server({ registry });
     await post(app, ADMISSION_PATHS.namespacePods, podReview());
@@ -246,7 +250,7 @@ describe("/healthz, /readyz, /metrics", () => {
     expect(text).toContain('graft_webhook_requests_total{route="/mutate/namespace",outcome="denied"} 1');
     expect(text).toContain('graft_webhook_requests_total{route="/mutate/namespace",outcome="invalid"} 1');
     expect(text).toContain('graft_webhook_injections_total{feature="agent"} 1');
-    expect(text).toContain('graft_webhook_denials_total{kind="Pod"} 1');
+    expect(text).toContain('graft_webhook_denials_total{kind="Pod",reason="invalid-annotation"} 1');
     expect(text).toContain('graft_webhook_request_duration_seconds_count{route="/mutate/namespace"} 3');
   });
 });

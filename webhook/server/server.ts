@@ -1,8 +1,8 @@
 /**
  * The admission webhook's HTTPS server: the only part of the webhook that speaks HTTP. It parses
- * the AdmissionReview, hands the request and the facts it knows to the pure admission core,
- * makes sure the objects the core asks for exist (never on dry-run), and answers with the uid.
- * Everything it needs is passed in: no global state, so tests run several servers side by side.
+ * the AdmissionReview, calls the admission service (service/admission-service.ts) with what the
+ * route claims about the namespace, meters, and answers with the uid. Everything it needs is
+ * passed in: no global state, so tests run several servers side by side.
  */
 import type { Server as HttpsServer } from "node:https";
 import { performance } from "node:perf_hooks";
@@ -16,15 +16,10 @@ import type { Registry } from "prom-client";
 import type { PemPair } from "../../certs/authority.js";
 import { SERVER_TLS_POLICY } from "../../certs/tls-policy.js";
 import { jsonTextDepth } from "../../core/limits.js";
-import type { EnsureObjects } from "../io/ensure-objects.js";
-import type { WebhookConfig } from "../model/config.js";
 import { ADMISSION_PATHS, type AdmissionRoute } from "../model/routes.js";
-import {
-  type AdmissionDecision,
-  type AdmissionFacts,
-  admit as admitWithCore,
-} from "../pipeline/admission.js";
+import type { AdmissionDecision } from "../pipeline/admission.js";
 import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "../pipeline/review.js";
+import type { AdmissionService } from "../service/admission-service.js";
 import { type ClientAuth, clientCertificateTlsOptions, requireClientCertificate } from "./client-auth.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, trackConnectionsForDrain } from "./drain.js";
 import { createWebhookMetrics, type ReviewOutcome } from "./metrics.js";
@@ -50,29 +45,12 @@ export const BODY_DEPTH_LIMIT = 1000;
 export const DEFAULT_IN_FLIGHT_BODY_BYTES = 32 * 1024 * 1024;
 
 export type WebhookServerOptions = {
-  config: WebhookConfig;
+  /** Decides each review (createAdmissionService). */
+  admission: AdmissionService;
   registry: Registry;
   tls: PemPair;
   /** Verify the API server's client certificate on the admission routes (client-auth.ts). */
   clientAuth?: ClientAuth;
-  /** Decided once at start-up (see native-sidecars.ts). */
-  nativeSidecars: boolean;
-  /** Called before answering when the core asks for objects, never on dry-run. */
-  ensureObjects?: EnsureObjects;
-  /**
-   * The async facts step, before the core: reads what the request alone does not say (the
-   * properties feature's ConfigMaps). Never throws: a failure becomes a fact the core decides on.
-   */
-  gatherFacts?: (request: AdmissionRequest, facts: AdmissionFacts) => Promise<AdmissionFacts>;
-  /**
-   * When ensureObjects failed: facts to decide again with (the feature whose object failed then
-   * denies the pod or admits it without, as configured), or undefined to answer 500.
-   */
-  recoverFromEnsureFailure?: (error: unknown, facts: AdmissionFacts) => AdmissionFacts | undefined;
-  /** Sees every decision (the properties feature counts its failures). */
-  observeDecision?: (decision: AdmissionDecision) => void;
-  /** The admission core (pure, never throws); replaced only by tests and the benchmark. */
-  admit?: (request: AdmissionRequest, facts: AdmissionFacts) => AdmissionDecision;
   /** fastify's pino options, or false for none (tests). */
   logger?: FastifyServerOptions["logger"];
   bodyLimitBytes?: number;
@@ -86,12 +64,12 @@ export type WebhookServerOptions = {
 };
 
 /**
- * Which route a webhook calls tells the core what the API server's selectors already decided,
+ * Which route a webhook calls tells the service what the API server's selectors already decided,
  * without an API call: `/mutate/namespace` is reached only by pods in a namespace labelled
  * inject=enabled, `/mutate/pod` only by pods in other namespaces. On `/validate` the namespace's
  * opt-in is unknown, and the core validates the workload's graft annotations regardless.
- * A route is a claim anyone reaching the port can make: `graft webhook` checks it against the
- * watched Namespaces in its facts step before graft reads or writes (namespace-cache.ts).
+ * A route is a claim anyone reaching the port can make: the service checks it against the
+ * watched Namespaces before graft reads or writes (io/namespace-cache.ts).
  */
 const NAMESPACE_OPT_IN: Record<AdmissionRoute, boolean | undefined> = {
   namespacePods: true,
@@ -102,7 +80,7 @@ const NAMESPACE_OPT_IN: Record<AdmissionRoute, boolean | undefined> = {
 const REVIEW_PATHS: ReadonlySet<string> = new Set(Object.values(ADMISSION_PATHS));
 
 export function buildWebhookServer(options: WebhookServerOptions): FastifyInstance<HttpsServer> {
-  const { config, nativeSidecars, ensureObjects = async () => {}, admit = admitWithCore } = options;
+  const { admission } = options;
   const metrics = createWebhookMetrics(options.registry);
   const drainDelayMs = options.drainDelayMs ?? 0;
   const app = Fastify({
@@ -195,23 +173,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         return reply.code(400).send({ message: parsed.message });
       }
       const review = parsed.request;
-      const known: AdmissionFacts = { config, nativeSidecars, namespaceOptIn: NAMESPACE_OPT_IN[route] };
       let result: AdmissionDecision;
       try {
-        let facts = options.gatherFacts ? await options.gatherFacts(review, known) : known;
-        result = admit(review, facts);
-        if (result.allowed && result.create.length > 0 && review.dryRun !== true) {
-          try {
-            await ensureObjects(result.create, review);
-          } catch (error) {
-            const recovered = options.recoverFromEnsureFailure?.(error, facts);
-            if (!recovered) throw error;
-            facts = recovered;
-            result = admit(review, facts);
-            if (result.allowed && result.create.length > 0) await ensureObjects(result.create, review);
-          }
-        }
-        options.observeDecision?.(result);
+        result = await admission(review, NAMESPACE_OPT_IN[route]);
       } catch (error) {
         // The API server refused graft's objects: answer 500 and let failurePolicy decide.
         metrics.observeReview(path, "error", seconds());
@@ -229,10 +193,14 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         : result.patch.length > 0
           ? "patched"
           : "allowed";
-      if (outcome === "denied") metrics.countDenial(review.kind.kind);
+      if (outcome === "denied") metrics.countDenial(review.kind.kind, result.reasons?.[0]?.code);
       if (outcome === "patched") metrics.countInjections(Object.keys(result.plan?.features ?? {}));
       metrics.observeReview(path, outcome, seconds());
-      request.log.info({ ...describe(review), path, outcome, ms: ms(seconds()) }, "review");
+      const code = result.reasons?.[0]?.code ?? result.skipped?.code;
+      request.log.info(
+        { ...describe(review), path, outcome, ms: ms(seconds()), ...(code && { code }) },
+        "review",
+      );
       return reviewResponse(review.uid, result);
     });
   }

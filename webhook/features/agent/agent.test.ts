@@ -209,7 +209,11 @@ describe("planAgent", () => {
     pod.spec!.containers[0]!.ports = [{ containerPort: 9464 }];
     expect(planAgent(planInput(pod))).toEqual({
       deny: [
-        'container "web" already uses port 9464, which graft-agent listens on: move that port, or set annotation "graft.pnda.io/health" to "false"',
+        {
+          code: "port-taken",
+          message:
+            'container "web" already uses port 9464, which graft-agent listens on: move that port, or set annotation "graft.pnda.io/health" to "false"',
+        },
       ],
     });
   });

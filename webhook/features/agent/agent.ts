@@ -15,6 +15,7 @@ import {
   type PlanInput,
 } from "../../model/feature.js";
 import type { Container } from "../../model/kube.js";
+import { reason } from "../../model/reasons.js";
 
 export { AGENT_PORT, AGENT_PORT_NAME };
 
@@ -73,18 +74,22 @@ function portTakenBy(pod: PlanInput["pod"]): string | undefined {
 }
 
 export function planAgent({ pod, intent, facts }: PlanInput): FeaturePlan<AgentParams> {
-  if (intent.health === false) return { skip: `annotation "${ANNOTATION.health}" is "false"` };
+  if (intent.health === false)
+    return { skip: reason("disabled", `annotation "${ANNOTATION.health}" is "false"`) };
   const restartPolicy = pod.spec?.restartPolicy ?? "Always";
   if (!facts.nativeSidecars && restartPolicy !== "Always") {
-    const reason = `the pod's restartPolicy is ${restartPolicy} and native sidecars are off: a regular ${AGENT_CONTAINER} container would keep it from completing`;
+    const why = `the pod's restartPolicy is ${restartPolicy} and native sidecars are off: a regular ${AGENT_CONTAINER} container would keep it from completing`;
     const warning = `graft: ${AGENT_CONTAINER} not injected: restartPolicy ${restartPolicy} needs native sidecars (Kubernetes ≥ 1.29)`;
-    return { skip: reason, warnings: [warning] };
+    return { skip: reason("needs-native-sidecars", why), warnings: [warning] };
   }
   const taken = portTakenBy(pod);
   if (taken) {
     return {
       deny: [
-        `container "${taken}" already uses port ${AGENT_PORT}, which ${AGENT_CONTAINER} listens on: move that port, or set annotation "${ANNOTATION.health}" to "false"`,
+        reason(
+          "port-taken",
+          `container "${taken}" already uses port ${AGENT_PORT}, which ${AGENT_CONTAINER} listens on: move that port, or set annotation "${ANNOTATION.health}" to "false"`,
+        ),
       ],
     };
   }

@@ -146,7 +146,7 @@ describe("notebook sync feature", () => {
     expect(container(pod, "notebook")?.lifecycle).toBeUndefined();
     expect(decision.plan?.skipped).toContainEqual({
       feature: "notebooks",
-      reason: 'annotation "graft.pnda.io/notebooks" is "false"',
+      reason: { code: "disabled", message: 'annotation "graft.pnda.io/notebooks" is "false"' },
     });
     expect(decision.warnings).toEqual([]);
   });

@@ -15,6 +15,7 @@ import {
   type PlanInput,
 } from "../../model/feature.js";
 import type { Container, PodLike } from "../../model/kube.js";
+import { reason } from "../../model/reasons.js";
 import { isNotebookSyncCommand, notebookSyncCommand } from "./sync-script.js";
 import { checkNotebookFolder, checkNotebookUser, findNotebookUser, notebookRepoUrl } from "./target.js";
 
@@ -60,9 +61,9 @@ function onAVolume(container: Container, folder: string): boolean {
   });
 }
 
-const skipWithWarning = (reason: string): FeaturePlan<NotebooksParams> => ({
-  skip: reason,
-  warnings: [`graft: notebook sync not injected: ${reason}`],
+const skipWithWarning = (why: string): FeaturePlan<NotebooksParams> => ({
+  skip: reason("notebooks-target-invalid", why),
+  warnings: [`graft: notebook sync not injected: ${why}`],
 });
 
 export function planNotebooks({
@@ -71,10 +72,15 @@ export function planNotebooks({
   componentType,
   facts,
 }: PlanInput): FeaturePlan<NotebooksParams> {
-  if (intent.notebooks === false) return { skip: `annotation "${ANNOTATION.notebooks}" is "false"` };
+  if (intent.notebooks === false) {
+    return { skip: reason("disabled", `annotation "${ANNOTATION.notebooks}" is "false"`) };
+  }
   if (intent.notebooks !== true && componentType !== "jupyter") {
     return {
-      skip: `component type is ${componentType}, not jupyter, and "${ANNOTATION.notebooks}" is not "true"`,
+      skip: reason(
+        "off-by-default",
+        `component type is ${componentType}, not jupyter, and "${ANNOTATION.notebooks}" is not "true"`,
+      ),
     };
   }
   const source = findNotebookUser(pod.metadata?.labels, pod.metadata?.annotations);

@@ -14,6 +14,7 @@ import {
   renderableCopy,
 } from "../../model/feature.js";
 import type { PodLike } from "../../model/kube.js";
+import { reason } from "../../model/reasons.js";
 import type { PropertyValue } from "../../model/value-forms.js";
 import { ownerReferenceFor, propertiesConfigMap, propertiesSizeError } from "./configmap.js";
 import { DEFAULT_MOUNT_PATH, renderPropertiesMount } from "./mount.js";
@@ -32,7 +33,7 @@ export const PROPERTIES_BY_DEFAULT: ReadonlySet<ComponentType> = new Set([
   "flinkStreaming",
 ]);
 
-/** Begins every message about properties that could not be made; see countPropertiesFailure. */
+/** Begins every message about properties that could not be made (code "properties-unavailable"). */
 export const PROPERTIES_UNAVAILABLE = "application.properties could not be made";
 
 /** `application.user`: the identity the pod runs as. */
@@ -56,15 +57,23 @@ export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> 
   const enabled = intent.properties ?? PROPERTIES_BY_DEFAULT.has(componentType);
   if (!enabled) {
     return intent.properties === false
-      ? { skip: `annotation "${ANNOTATION.properties}" is "false"` }
+      ? { skip: reason("disabled", `annotation "${ANNOTATION.properties}" is "false"`) }
       : {
-          skip: `off by default for component type ${componentType}: set "${ANNOTATION.properties}" to "true"`,
+          skip: reason(
+            "off-by-default",
+            `off by default for component type ${componentType}: set "${ANNOTATION.properties}" to "true"`,
+          ),
         };
   }
   if (app === undefined || component === undefined) {
     const missing = app === undefined ? ANNOTATION.app : ANNOTATION.component;
     return {
-      deny: [`application.properties needs an app and a component name: set annotation "${missing}"`],
+      deny: [
+        reason(
+          "properties-names-missing",
+          `application.properties needs an app and a component name: set annotation "${missing}"`,
+        ),
+      ],
     };
   }
 
@@ -72,10 +81,16 @@ export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> 
   if (known?.unavailable !== undefined) {
     const message = `${PROPERTIES_UNAVAILABLE}: ${known.unavailable}`;
     return facts.config.properties.onFailure === "warn"
-      ? { skip: message, warnings: [`graft: ${message}; admitted without it (properties.onFailure: warn)`] }
+      ? {
+          skip: reason("properties-unavailable", message),
+          warnings: [`graft: ${message}; admitted without it (properties.onFailure: warn)`],
+        }
       : {
           deny: [
-            `${message}; the pod's controller retries (or set properties.onFailure: warn in graft's config)`,
+            reason(
+              "properties-unavailable",
+              `${message}; the pod's controller retries (or set properties.onFailure: warn in graft's config)`,
+            ),
           ],
         };
   }
@@ -85,7 +100,10 @@ export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> 
   if (sourceName !== undefined && known !== undefined && data === undefined) {
     return {
       deny: [
-        `annotation "${ANNOTATION.propertiesConfigMap}" names ConfigMap "${sourceName}", which does not exist in namespace "${namespace}": create it, or remove the annotation`,
+        reason(
+          "properties-source-missing",
+          `annotation "${ANNOTATION.propertiesConfigMap}" names ConfigMap "${sourceName}", which does not exist in namespace "${namespace}": create it, or remove the annotation`,
+        ),
       ],
     };
   }
@@ -132,7 +150,7 @@ export function planProperties(input: PlanInput): FeaturePlan<PropertiesParams> 
     if (tooLarge !== undefined) return { ok: false as const, error: tooLarge };
     return { ok: true as const, configMap: propertiesConfigMap({ namespace, app, component, content }) };
   });
-  if (!merged.ok) return { deny: [merged.error] };
+  if (!merged.ok) return { deny: [reason("properties-invalid", merged.error)] };
   const owner = ownerReferenceFor(pod.metadata?.ownerReferences);
   const configMap = owner
     ? { ...merged.configMap, metadata: { ...merged.configMap.metadata, ownerReferences: [owner] } }

@@ -14,9 +14,8 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { ANNOTATION_LAST_USED, PROPERTIES_SELECTOR } from "../../features/properties/configmap.js";
+import { FIELD_MANAGER } from "../field-manager.js";
 import type { PropertiesApiOperation, PropertiesMetrics } from "./properties-metrics.js";
-
-export const FIELD_MANAGER = "graft";
 
 export type PropertiesApi = {
   /** Server-side apply of the whole ConfigMap (never its owners: see ensure.ts). */

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../../certs/authority.js";
 import { defaultWebhookConfig, type WebhookConfig } from "../../model/config.js";
 import { buildWebhookServer } from "../../server/server.js";
+import { createAdmissionService } from "../../service/admission-service.js";
 import { PropertiesApiError } from "./api.js";
 import { staticPlatform } from "./platform-cache.js";
 import { createPropertiesRuntime } from "./runtime.js";
@@ -47,17 +48,10 @@ function serverWith(config: WebhookConfig, ensureConfigMap: (cm: V1ConfigMap) =>
     cleanup: false,
   });
   const app = buildWebhookServer({
-    config,
+    admission: createAdmissionService({ config, nativeSidecars: true, properties: runtime }),
     registry,
     tls,
-    nativeSidecars: true,
     logger: false,
-    ensureObjects: async (objects) => {
-      await runtime.ensure(objects);
-    },
-    gatherFacts: runtime.gatherFacts,
-    recoverFromEnsureFailure: runtime.recover,
-    observeDecision: runtime.observe,
   });
   const send = async (dryRun = false) => {
     const reply = await app.inject({ method: "POST", url: "/mutate/namespace", payload: review(dryRun) });

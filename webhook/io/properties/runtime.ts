@@ -6,7 +6,6 @@
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import { withDeadline } from "../../../core/deadline.js";
-import { PROPERTIES_UNAVAILABLE } from "../../features/properties/properties.js";
 import type { WebhookConfig } from "../../model/config.js";
 import type { AdmissionFacts } from "../../model/facts.js";
 import type { PodLike } from "../../model/kube.js";
@@ -115,8 +114,8 @@ export function createPropertiesRuntime(options: PropertiesRuntimeOptions): Prop
     },
 
     observe(decision) {
-      if (!decision.allowed && decision.message?.includes(PROPERTIES_UNAVAILABLE)) metrics.failure("denied");
-      else if (decision.allowed && decision.warnings.some((w) => w.includes(PROPERTIES_UNAVAILABLE))) {
+      if (decision.reasons?.some((r) => r.code === "properties-unavailable")) metrics.failure("denied");
+      else if (decision.plan?.skipped.some((s) => s.reason.code === "properties-unavailable")) {
         metrics.failure("admitted");
       }
     },
