@@ -7,6 +7,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { errorMessage } from "../core/result.js";
 import { createAuthority, issueServingCert } from "./authority.js";
 
 const USAGE = `Usage: graft certs --out DIR [--dns NAME]... [--ip ADDR]... [--days N]
@@ -30,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (error) {
-    process.stderr.write(`graft certs: ${(error as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`graft certs: ${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -61,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     await writeAtomically(join(values.out, "tls.key"), serving.key, 0o600);
     await writeAtomically(join(values.out, "tls.crt"), serving.cert, 0o644);
   } catch (error) {
-    process.stderr.write(`graft certs: ${(error as Error).message}\n`);
+    process.stderr.write(`graft certs: ${errorMessage(error)}\n`);
     return 1;
   }
   process.stdout.write(`wrote ca.crt, tls.crt and tls.key to ${values.out}\n`);

@@ -37,13 +37,11 @@ async function chooseSource(
       maxAgeMs: PROMETHEUS_MAX_AGE_MS,
     });
   }
-  const [{ KubeConfig }, { agentLister, kubernetesCheckResults }] = await Promise.all([
-    import("@kubernetes/client-node"),
+  const [{ loadKubeConfig }, { agentLister, kubernetesCheckResults }] = await Promise.all([
+    import("../core/kubeconfig.js"),
     import("./sources/agents.js"),
   ]);
-  const kubeConfig = new KubeConfig();
-  if (kubeconfig !== undefined) kubeConfig.loadFromFile(kubeconfig);
-  else kubeConfig.loadFromDefault();
+  const kubeConfig = loadKubeConfig(kubeconfig);
   const listAgents = agentLister(kubeConfig);
   return sharedRefresh(() => kubernetesCheckResults({ listAgents }), {
     maxAgeMs: AGENTS_MAX_AGE_MS,

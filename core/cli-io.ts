@@ -1,5 +1,6 @@
 /** What the subcommands share: their process I/O and the parsing of a serving command line. */
 import { parseArgs } from "node:util";
+import { errorMessage } from "./result.js";
 
 /** What a long-running subcommand (`graft agent`, `graft console`) takes from its process. */
 export type CliIo = {
@@ -63,7 +64,7 @@ export function parseServerArgs<K extends string>(
       strict: true,
     }));
   } catch (error) {
-    io.stderr(`graft ${command}: ${(error as Error).message}\n\n${spec.usage}`);
+    io.stderr(`graft ${command}: ${errorMessage(error)}\n\n${spec.usage}`);
     return { go: false, code: 2 };
   }
   if (values.help) {

@@ -43,8 +43,8 @@ const app = buildWebhookServer({
 
 app.post(BASELINE_PATH, async (request, reply) => {
   const parsed = parseAdmissionReview(request.body);
-  if (!parsed.ok) return reply.code(400).send({ message: parsed.message });
-  return reviewResponse(parsed.request.uid, { allowed: true, patch: [], warnings: [] });
+  if (!parsed.ok) return reply.code(400).send({ message: parsed.error });
+  return reviewResponse(parsed.value.uid, { allowed: true, patch: [], warnings: [] });
 });
 
 await app.listen({ host: "127.0.0.1", port: 0 });

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import { errorMessage } from "../../core/result.js";
 import type { WebhookConfig } from "../model/config.js";
 import { loadWebhookConfig } from "../model/config.js";
 import { renderMutatingWebhookConfiguration, type WebhookTarget } from "./webhook-configuration.js";
@@ -58,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (error) {
-    process.stderr.write(`graft webhook-configuration: ${(error as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`graft webhook-configuration: ${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -77,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${stringify(policy)}---\n${stringify(binding)}`);
       return 0;
     } catch (error) {
-      process.stderr.write(`graft webhook-configuration: ${(error as Error).message}\n`);
+      process.stderr.write(`graft webhook-configuration: ${errorMessage(error)}\n`);
       return 1;
     }
   }
@@ -98,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(stringify(rendered));
     return 0;
   } catch (error) {
-    process.stderr.write(`graft webhook-configuration: ${(error as Error).message}\n`);
+    process.stderr.write(`graft webhook-configuration: ${errorMessage(error)}\n`);
     return 1;
   }
 }

@@ -5,6 +5,7 @@
  * life of the process: no API call per admission.
  */
 import { type KubeConfig, VersionApi } from "@kubernetes/client-node";
+import { errorMessage } from "../../core/result.js";
 
 export type NativeSidecarMode = "auto" | "always" | "never";
 
@@ -50,7 +51,7 @@ export async function decideNativeSidecars(
   } catch (error) {
     return {
       native: false,
-      reason: `could not read the API server's version (${(error as Error).message}); using a regular container`,
+      reason: `could not read the API server's version (${errorMessage(error)}); using a regular container`,
     };
   }
   const shown = version.gitVersion ?? `${version.major}.${version.minor}`;

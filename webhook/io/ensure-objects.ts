@@ -9,6 +9,7 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
 } from "@kubernetes/client-node";
+import { errorMessage } from "../../core/result.js";
 import type { AdmissionRequest } from "../pipeline/review.js";
 import { FIELD_MANAGER } from "./field-manager.js";
 
@@ -28,7 +29,7 @@ export function createObjectsIfAbsent(kubeConfig: KubeConfig): EnsureObjects {
       } catch (error) {
         if (error instanceof ApiException && error.code === 409) continue;
         const name = `${object.kind ?? "object"} ${namespaced.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
-        throw new Error(`could not create ${name}: ${(error as Error).message}`);
+        throw new Error(`could not create ${name}: ${errorMessage(error)}`);
       }
     }
   };

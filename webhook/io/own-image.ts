@@ -6,6 +6,7 @@
  * default stands.
  */
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { errorMessage } from "../../core/result.js";
 
 /** The name manifests/base gives the webhook's container. */
 export const WEBHOOK_CONTAINER = "webhook";
@@ -41,6 +42,6 @@ export async function readOwnImage(
     const image = imageOf(pod);
     return image ? { image } : { reason: `pod ${namespace}/${name} has no container "${WEBHOOK_CONTAINER}"` };
   } catch (error) {
-    return { reason: `pod ${namespace}/${name} could not be read: ${(error as Error).message}` };
+    return { reason: `pod ${namespace}/${name} could not be read: ${errorMessage(error)}` };
   }
 }

@@ -53,9 +53,9 @@ describe("loadWebhookConfig", () => {
 
   it("names an unknown key, so a typo is not a silent default", () => {
     expect(() => loadWebhookConfig("agnet: {image: x}")).toThrow(
-      'invalid webhook config: unknown key "agnet"',
+      'invalid webhook config: unknown field "agnet"',
     );
-    expect(() => loadWebhookConfig("agent: {imag: x}")).toThrow('unknown key "agent.imag"');
+    expect(() => loadWebhookConfig("agent: {imag: x}")).toThrow('unknown field "agent.imag"');
   });
 
   it("names the key and the expected form of a bad value", () => {

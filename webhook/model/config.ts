@@ -3,8 +3,10 @@
  * schema, defaults applied, unknown keys rejected so a typo is an error and not a silent default.
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv } from "ajv";
 import { parse as parseYaml } from "yaml";
+import { errorMessage } from "../../core/result.js";
+import { describeSchemaError } from "../../core/schema-errors.js";
 import {
   DEFAULT_SYNC_LIMIT_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
@@ -127,19 +129,6 @@ export type WebhookConfig = Static<typeof WebhookConfigSchema>;
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
 const validate = ajv.compile(WebhookConfigSchema);
 
-function describeError(error: ErrorObject): string {
-  const where = error.instancePath === "" ? "" : `"${error.instancePath.slice(1).replaceAll("/", ".")}" `;
-  if (error.keyword === "additionalProperties") {
-    const key = String(error.params.additionalProperty);
-    return `unknown key "${error.instancePath ? `${error.instancePath.slice(1).replaceAll("/", ".")}.` : ""}${key}"`;
-  }
-  if (error.keyword === "enum") {
-    return `${where}must be one of ${(error.params.allowedValues as string[]).join(", ")}`;
-  }
-  const expected = error.parentSchema?.description ? ` (${error.parentSchema.description})` : "";
-  return `${where}${error.message ?? "is invalid"}${expected}`;
-}
-
 /** Defaults known only at run time, used where the file sets nothing. */
 export type RuntimeDefaults = {
   /** The webhook's own image (webhook/io/own-image.ts): the agent's unless `agent.image` is set. */
@@ -156,7 +145,7 @@ export function loadWebhookConfig(text: string | undefined, defaults: RuntimeDef
     try {
       raw = parseYaml(text) ?? {};
     } catch (error) {
-      throw new Error(`webhook config is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+      throw new Error(`webhook config is not valid YAML: ${errorMessage(error).split("\n")[0]}`);
     }
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
@@ -167,7 +156,7 @@ export function loadWebhookConfig(text: string | undefined, defaults: RuntimeDef
     config.agent = { ...config.agent, image: config.agent?.image ?? defaults.agentImage };
   }
   if (!validate(config)) {
-    const problems = (validate.errors ?? []).map(describeError);
+    const problems = (validate.errors ?? []).map(describeSchemaError);
     throw new Error(`invalid webhook config: ${problems.join("; ")}`);
   }
   const { waitSeconds, limitSeconds } = (config as WebhookConfig).notebooks;

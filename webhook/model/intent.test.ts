@@ -20,7 +20,7 @@ describe("parseIntent", () => {
     });
     expect(result).toEqual({
       ok: true,
-      intent: {
+      value: {
         componentType: "sparkStreaming",
         app: "fraud-detect",
         component: "scorer",
@@ -36,11 +36,11 @@ describe("parseIntent", () => {
   });
 
   it("treats no annotations as an empty intent", () => {
-    expect(parseIntent(undefined)).toEqual({ ok: true, intent: {} });
+    expect(parseIntent(undefined)).toEqual({ ok: true, value: {} });
   });
 
   it("ignores graft's own status annotation, whatever it holds", () => {
-    expect(parseIntent({ "graft.pnda.io/status": "not json" })).toEqual({ ok: true, intent: {} });
+    expect(parseIntent({ "graft.pnda.io/status": "not json" })).toEqual({ ok: true, value: {} });
   });
 
   it("names the annotation, the value and the expected form of a bad value", () => {
@@ -54,7 +54,7 @@ describe("parseIntent", () => {
     });
     expect(result).toEqual({
       ok: false,
-      errors: [
+      error: [
         'annotation "graft.pnda.io/health" is "yes": expected "true" or "false"',
         'annotation "graft.pnda.io/component-type" is "spark": expected one of sparkStreaming, flinkStreaming, jupyter, generic',
         'annotation "graft.pnda.io/app" is "-bad-": expected up to 63 letters, digits, "-", "_" or ".", beginning and ending with a letter or digit',
@@ -76,7 +76,7 @@ describe("parseIntent", () => {
       "graft.pnda.io/checks":
         '[{"name":"api","type":"http"},{"name":"zk","type":"zookeeper","servers":["nohost"]}]',
     });
-    expect(result.ok ? [] : result.errors).toEqual([
+    expect(result.ok ? [] : result.error).toEqual([
       'annotation "graft.pnda.io/checks": check "api": missing field "url"',
       expect.stringMatching(
         /^annotation "graft.pnda.io\/checks": check "zk": field "servers.0" must match pattern/,
@@ -87,7 +87,7 @@ describe("parseIntent", () => {
   it("shows the expected form when the checks are not a list at all", () => {
     expect(parseIntent({ "graft.pnda.io/checks": "name: api" })).toEqual({
       ok: false,
-      errors: [
+      error: [
         'annotation "graft.pnda.io/checks": expected a list of checks',
         'annotation "graft.pnda.io/checks": expected a YAML or JSON list of checks such as [{name: api, type: http, url: "http://api:8080/healthz"}]',
       ],
@@ -96,32 +96,32 @@ describe("parseIntent", () => {
 
   it("rejects an unknown graft annotation, suggesting the nearest known one", () => {
     const result = parseIntent({ "graft.pnda.io/chekcs": "[]" });
-    expect(result.ok ? [] : result.errors).toEqual([
+    expect(result.ok ? [] : result.error).toEqual([
       'unknown annotation "graft.pnda.io/chekcs": did you mean "graft.pnda.io/checks"? graft reads graft.pnda.io/{component-type, app, component, properties, properties-configmap, properties-mount-path, properties-overrides, notebooks, notebooks-user, health, checks, checks-configmap}',
     ]);
   });
 
   it("says the inject label is a label, not an annotation", () => {
     const result = parseIntent({ "graft.pnda.io/inject": "enabled" });
-    expect(result.ok ? [] : result.errors).toEqual([
+    expect(result.ok ? [] : result.error).toEqual([
       '"graft.pnda.io/inject" is a label, not an annotation: move it to metadata.labels (on a workload, spec.template.metadata.labels)',
     ]);
   });
 
   it("rejects checks given twice, and checks with health switched off", () => {
     const both = parseIntent({ "graft.pnda.io/checks": "[]", "graft.pnda.io/checks-configmap": "checks" });
-    expect(both.ok ? [] : both.errors).toEqual([
+    expect(both.ok ? [] : both.error).toEqual([
       'annotations "graft.pnda.io/checks" and "graft.pnda.io/checks-configmap" are both set: keep one of them',
     ]);
     const off = parseIntent({ "graft.pnda.io/health": "false", "graft.pnda.io/checks": "[]" });
-    expect(off.ok ? [] : off.errors).toEqual([
+    expect(off.ok ? [] : off.error).toEqual([
       'annotation "graft.pnda.io/health" is "false" but "graft.pnda.io/checks" is set: remove "graft.pnda.io/checks", or set "graft.pnda.io/health" to "true"',
     ]);
   });
 
   it("cuts a long bad value short in the message", () => {
     const result = parseIntent({ "graft.pnda.io/health": "x".repeat(500) });
-    expect(result.ok ? "" : result.errors[0]).toBe(
+    expect(result.ok ? "" : result.error[0]).toBe(
       `annotation "graft.pnda.io/health" is "${"x".repeat(77)}...": expected "true" or "false"`,
     );
   });
@@ -129,7 +129,7 @@ describe("parseIntent", () => {
 
 const errorsOf = (annotations: unknown) => {
   const result = parseIntent(annotations as Record<string, string>);
-  return result.ok ? [] : result.errors;
+  return result.ok ? [] : result.error;
 };
 
 /** The annotations of a pod as graft's users write them, most of them set. */

@@ -16,6 +16,7 @@ import {
 import { type CheckSpec, parseChecksSpec } from "../../core/checks.js";
 import { nestingDepth } from "../../core/limits.js";
 import { createMemo } from "../../core/memo.js";
+import type { Result } from "../../core/result.js";
 import { isValidNotebookUser, jsonObject, NOTEBOOK_USER_FORM, type PropertyValue } from "./value-forms.js";
 
 export type Intent = {
@@ -35,7 +36,7 @@ export type Intent = {
   checksConfigMap?: string;
 };
 
-export type IntentResult = { ok: true; intent: Intent } | { ok: false; errors: string[] };
+export type IntentResult = Result<Intent, string[]>;
 
 const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -147,7 +148,7 @@ function parseMatching(
   return undefined;
 }
 
-type ParsedChecks = { ok: true; checks: CheckSpec[] } | { ok: false; errors: string[] };
+type ParsedChecks = Result<CheckSpec[], string[]>;
 
 /** Every pod of an app carries the same checks: validate each distinct text once. */
 const parsedChecks = createMemo<ParsedChecks>();
@@ -156,19 +157,19 @@ function parseChecksText(value: string): ParsedChecks {
   const result = parseChecksSpec(value);
   if (!result.ok) {
     const structural = result.errors.some((error) => !error.startsWith("check "));
-    return { ok: false, errors: structural ? [...result.errors, EXPECTED.checks] : result.errors };
+    return { ok: false, error: structural ? [...result.errors, EXPECTED.checks] : result.errors };
   }
   // The spec as written (plus its source), not the expanded form: GRAFT_CHECKS must parse again.
   const checks = result.checks.map(
     ({ intervalMs: _interval, timeoutMs: _timeout, ...spec }) => spec as CheckSpec,
   );
-  return { ok: true, checks };
+  return { ok: true, value: checks };
 }
 
 function parseChecks(key: string, value: string, errors: string[]): CheckSpec[] | undefined {
   const result = parsedChecks(value, () => parseChecksText(value));
-  if (result.ok) return result.checks;
-  for (const error of result.errors) errors.push(`annotation "${key}": ${error}`);
+  if (result.ok) return result.value;
+  for (const error of result.error) errors.push(`annotation "${key}": ${error}`);
   return undefined;
 }
 
@@ -182,7 +183,7 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
   // A review written by hand can hold anything where the API server would put a map of strings.
   const raw: unknown = annotations;
   if (raw !== undefined && raw !== null && (typeof raw !== "object" || Array.isArray(raw))) {
-    return { ok: false, errors: ["metadata.annotations is not a map of strings"] };
+    return { ok: false, error: ["metadata.annotations is not a map of strings"] };
   }
   const keys = Object.keys(annotations ?? {}).filter(
     (key) => key.startsWith(PREFIX) && !GRAFT_OWNED.has(key),
@@ -190,7 +191,7 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
   if (keys.length > ANNOTATION_LIMITS.keys) {
     return {
       ok: false,
-      errors: [
+      error: [
         `${keys.length} ${PREFIX}* annotations, at most ${ANNOTATION_LIMITS.keys} are read: graft reads ${READ_NAMES}`,
       ],
     };
@@ -286,7 +287,7 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
   for (const key of Object.keys(intent) as (keyof Intent)[]) {
     if (intent[key] === undefined) delete intent[key];
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, intent };
+  return errors.length > 0 ? { ok: false, error: errors } : { ok: true, value: intent };
 }
 
 /** True when an object carries any graft annotation a user writes (so it is worth validating). */

@@ -3,6 +3,7 @@
  * JSON, and every field graft does not know is carried through untouched.
  */
 import type { KubernetesObject, V1Container, V1ObjectMeta, V1PodSpec } from "@kubernetes/client-node";
+import { isRecord } from "../../core/result.js";
 
 export type { KubernetesObject, V1Container as Container };
 
@@ -25,10 +26,6 @@ export type WorkloadKind = keyof typeof WORKLOAD_TEMPLATE_PATH;
 
 export function isWorkloadKind(kind: unknown): kind is WorkloadKind {
   return typeof kind === "string" && Object.hasOwn(WORKLOAD_TEMPLATE_PATH, kind);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The pod template of a workload object (the same object, not a copy), if it has one. */

@@ -3,6 +3,7 @@
  * notebook username, and a JSON object of properties. Pure.
  */
 import type { Result } from "../../core/result.js";
+import { errorMessage } from "../../core/result.js";
 
 /**
  * Accepts both KubeSpawner slug schemes (escaped: `[a-z0-9-]`; safe: `[a-z0-9-]` with a hash) and
@@ -35,7 +36,7 @@ export function jsonObject(text: string): Result<Map<string, PropertyValue>> {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    return { ok: false, error: `not valid JSON (${(error as Error).message})` };
+    return { ok: false, error: `not valid JSON (${errorMessage(error)})` };
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, error: 'expected a JSON object such as {"batch_size_seconds": "2"}' };

@@ -109,7 +109,7 @@ describe("graft inject -f", () => {
 
     const broken = fakeIO({ "app.yaml": MANIFESTS, "c.yaml": "agent: {imag: x}" });
     expect(await run(["-f", "app.yaml", "--config", "c.yaml"], broken.io)).toBe(1);
-    expect(broken.stderr()).toContain('unknown key "agent.imag"');
+    expect(broken.stderr()).toContain('unknown field "agent.imag"');
   });
 
   it("injects the items of a List given as JSON, as kubectl get -o json prints it", async () => {

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
+import { errorMessage } from "../../core/result.js";
 import { loadWebhookConfig } from "../model/config.js";
 import type { AdmissionFacts } from "../pipeline/admission.js";
 import { injectManifests, replyToReview } from "./inject.js";
@@ -66,7 +67,7 @@ export async function run(argv: string[], io: InjectIO = processIO): Promise<num
   try {
     values = parseInjectArgs(argv);
   } catch (error) {
-    io.stderr(`graft inject: ${(error as Error).message}\n\n${USAGE}`);
+    io.stderr(`graft inject: ${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -98,7 +99,7 @@ export async function run(argv: string[], io: InjectIO = processIO): Promise<num
       facts.properties = offlinePropertiesFacts(await io.readFile(values.platform), text);
     }
   } catch (error) {
-    io.stderr(`graft inject: ${(error as Error).message}\n`);
+    io.stderr(`graft inject: ${errorMessage(error)}\n`);
     return 1;
   }
 
@@ -107,15 +108,15 @@ export async function run(argv: string[], io: InjectIO = processIO): Promise<num
     try {
       body = parseYaml(text);
     } catch (error) {
-      io.stderr(`graft inject: ${input} is not JSON or YAML: ${(error as Error).message.split("\n")[0]}\n`);
+      io.stderr(`graft inject: ${input} is not JSON or YAML: ${errorMessage(error).split("\n")[0]}\n`);
       return 1;
     }
     const reply = replyToReview(body, facts);
     if (!reply.ok) {
-      io.stderr(`graft inject: ${reply.message}\n`);
+      io.stderr(`graft inject: ${reply.error}\n`);
       return 1;
     }
-    io.stdout(`${JSON.stringify(reply.response, null, 2)}\n`);
+    io.stdout(`${JSON.stringify(reply.value, null, 2)}\n`);
     return 0;
   }
 

@@ -4,6 +4,7 @@
  * Facts come from files and flags instead of the cluster.
  */
 import { type Document, parseAllDocuments, stringify } from "yaml";
+import { isRecord, type Result } from "../../core/result.js";
 import {
   isWorkloadKind,
   type KubernetesObject,
@@ -28,10 +29,6 @@ export type InjectedObject = {
   /** Why graft left it alone, when it did. */
   skipped?: string;
 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function describe(object: Record<string, unknown>): string {
   const metadata = isRecord(object.metadata) ? (object.metadata as PodLike["metadata"]) : undefined;
@@ -150,11 +147,11 @@ export function injectManifests(
   };
 }
 
-export type ReviewReply = { ok: true; response: AdmissionReviewResponse } | { ok: false; message: string };
+export type ReviewReply = Result<AdmissionReviewResponse>;
 
 /** `graft inject --admission-review`: the exact reply the webhook sends for this review. */
 export function replyToReview(body: unknown, facts: AdmissionFacts): ReviewReply {
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return parsed;
-  return { ok: true, response: reviewResponse(parsed.request.uid, admit(parsed.request, facts)) };
+  return { ok: true, value: reviewResponse(parsed.value.uid, admit(parsed.value, facts)) };
 }

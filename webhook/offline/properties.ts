@@ -4,12 +4,9 @@
  * by `graft.pnda.io/properties-configmap` are taken from the documents being injected.
  */
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { isRecord } from "../../core/result.js";
 import { PROPERTIES_KEY, platformVariables } from "../features/properties/sources.js";
 import type { PropertiesFacts } from "../model/facts.js";
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function stringData(value: unknown): Record<string, string> {
   if (!isRecord(value)) return {};

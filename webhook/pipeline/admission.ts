@@ -58,10 +58,10 @@ export function injectPod(pod: PodLike, namespace: string, facts: AdmissionFacts
       : { kind: "skipped", reason: optIn.reason };
   }
   const intent = parseIntent(pod.metadata?.annotations);
-  if (!intent.ok) return { kind: "denied", reasons: invalidAnnotations(intent.errors) };
-  const planned = planInjection(pod, namespace, intent.intent, facts);
-  if (!planned.ok) return { kind: "denied", reasons: planned.errors };
-  const { plan } = planned;
+  if (!intent.ok) return { kind: "denied", reasons: invalidAnnotations(intent.error) };
+  const planned = planInjection(pod, namespace, intent.value, facts);
+  if (!planned.ok) return { kind: "denied", reasons: planned.error };
+  const plan = planned.value;
   const mutated = renderPlan(pod, plan, facts.version ?? GRAFT_VERSION);
   return { kind: "injected", plan, pod: mutated, warnings: plan.warnings, create: plan.create };
 }
@@ -145,14 +145,14 @@ export function admitWorkload(
     deny(`graft annotations on the pod template of ${kind} "${name}" are invalid: `, reasons);
   if (optIn.error) return invalid([optIn.error]);
   const intent = parseIntent(template.metadata?.annotations);
-  if (!intent.ok) return invalid(invalidAnnotations(intent.errors));
+  if (!intent.ok) return invalid(invalidAnnotations(intent.error));
   if (!optIn.inject) return allow({ skipped: optIn.reason });
-  const planned = planInjection(template, namespace, intent.intent, {
+  const planned = planInjection(template, namespace, intent.value, {
     ...facts,
     ownerName: facts.ownerName ?? workload.metadata?.name,
   });
-  if (!planned.ok) return invalid(planned.errors);
-  return allow({ warnings: planned.plan.warnings, plan: planned.plan });
+  if (!planned.ok) return invalid(planned.error);
+  return allow({ warnings: planned.value.warnings, plan: planned.value });
 }
 
 function graftIntentOf(kind: WorkloadKind, workload: unknown): string {

@@ -87,7 +87,7 @@ describe("planInjection", () => {
     const result = planInjection(pod({ "app.kubernetes.io/name": "shop-web" }), "shop", {}, facts());
     expect(result).toMatchObject({
       ok: true,
-      plan: {
+      value: {
         namespace: "shop",
         pod: "web-7d9f-*",
         componentType: "generic",
@@ -97,7 +97,7 @@ describe("planInjection", () => {
         create: [],
       },
     });
-    expect(result.ok && result.plan.features.agent).toEqual({
+    expect(result.ok && result.value.features.agent).toEqual({
       image: "ghcr.io/graft/graft:0.1.0",
       resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
       native: true,
@@ -108,7 +108,7 @@ describe("planInjection", () => {
 
   it("takes app and component from the annotations first", () => {
     const result = planInjection(pod({ app: "x" }), "shop", { app: "fraud", component: "scorer" }, facts());
-    expect(result.ok && [result.plan.app, result.plan.component]).toEqual(["fraud", "scorer"]);
+    expect(result.ok && [result.value.app, result.value.component]).toEqual(["fraud", "scorer"]);
   });
 
   it("defaults app from the owning workload when no label names it", () => {
@@ -125,8 +125,8 @@ describe("planInjection", () => {
 
   it("skips the agent, saying why, when health is switched off", () => {
     const result = planInjection(pod(), "shop", { health: false }, facts());
-    expect(result.ok && result.plan.features.agent).toBeUndefined();
-    expect(result.ok && agentSkips(result.plan)).toEqual([
+    expect(result.ok && result.value.features.agent).toBeUndefined();
+    expect(result.ok && agentSkips(result.value)).toEqual([
       {
         feature: "agent",
         reason: { code: "disabled", message: 'annotation "graft.pnda.io/health" is "false"' },
@@ -139,21 +139,21 @@ describe("planInjection", () => {
     const result = planInjection(job, "shop", {}, facts({ nativeSidecars: false }));
     const message =
       "the pod's restartPolicy is Never and native sidecars are off: a regular graft-agent container would keep it from completing";
-    expect(result.ok && agentSkips(result.plan)).toEqual([
+    expect(result.ok && agentSkips(result.value)).toEqual([
       { feature: "agent", reason: { code: "needs-native-sidecars", message } },
     ]);
-    expect(result.ok && result.plan.warnings).toEqual([
+    expect(result.ok && result.value.warnings).toEqual([
       "graft: graft-agent not injected: restartPolicy Never needs native sidecars (Kubernetes ≥ 1.29)",
     ]);
     expect(
       planInjection(job, "shop", {}, facts()).ok && planInjection(job, "shop", {}, facts()),
     ).toMatchObject({
-      plan: { features: { agent: { native: true } } },
+      value: { features: { agent: { native: true } } },
     });
   });
 
   it("points the agent at a checks ConfigMap instead of inline checks", () => {
     const result = planInjection(pod(), "shop", { checksConfigMap: "shop-checks" }, facts());
-    expect(result.ok && result.plan.features.agent?.checks).toEqual({ configMap: "shop-checks" });
+    expect(result.ok && result.value.features.agent?.checks).toEqual({ configMap: "shop-checks" });
   });
 });

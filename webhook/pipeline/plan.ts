@@ -9,6 +9,7 @@ import {
   INJECT_ENABLED,
   LABEL_INJECT,
 } from "../../core/annotations.js";
+import type { Result } from "../../core/result.js";
 import { FEATURE_ORDER, FEATURES, type FeatureName, type FeatureParams } from "../features/index.js";
 import type { AdmissionFacts } from "../model/facts.js";
 import { appContainers, type PlanInput } from "../model/feature.js";
@@ -78,7 +79,7 @@ export type Plan = {
   create: KubernetesObject[];
 };
 
-export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: Reason[] };
+export type PlanResult = Result<Plan, Reason[]>;
 
 export function podDisplayName(pod: PodLike): string {
   const { name, generateName } = pod.metadata ?? {};
@@ -149,5 +150,5 @@ export function planInjection(
     (plan.features as Record<FeatureName, unknown>)[name] = decision.apply;
     plan.create.push(...(decision.create ?? []));
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, plan };
+  return errors.length > 0 ? { ok: false, error: errors } : { ok: true, value: plan };
 }

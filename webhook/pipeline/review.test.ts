@@ -19,21 +19,21 @@ const review = (request: object = {}) => ({
 describe("parseAdmissionReview", () => {
   it("accepts an admission.k8s.io/v1 review and returns its request as given", () => {
     const body = review({ futureField: { kept: true } });
-    expect(parseAdmissionReview(body)).toEqual({ ok: true, request: body.request });
+    expect(parseAdmissionReview(body)).toEqual({ ok: true, value: body.request });
   });
 
   it("says what is wrong with the envelope", () => {
     expect(parseAdmissionReview("text")).toEqual({
       ok: false,
-      message: "expected an AdmissionReview JSON object",
+      error: "expected an AdmissionReview JSON object",
     });
     expect(parseAdmissionReview({ ...review(), kind: "Pod" })).toEqual({
       ok: false,
-      message: 'expected kind "AdmissionReview", got "Pod"',
+      error: 'expected kind "AdmissionReview", got "Pod"',
     });
     expect(parseAdmissionReview({ ...review(), apiVersion: "admission.k8s.io/v1beta1" })).toEqual({
       ok: false,
-      message:
+      error:
         'expected apiVersion "admission.k8s.io/v1", got "admission.k8s.io/v1beta1"; set admissionReviewVersions: [v1] in the webhook configuration',
     });
   });
@@ -41,11 +41,11 @@ describe("parseAdmissionReview", () => {
   it("names a missing uid, kind or request", () => {
     expect(parseAdmissionReview(review({ uid: undefined }))).toEqual({
       ok: false,
-      message: 'invalid AdmissionReview: missing field "request.uid"',
+      error: 'invalid AdmissionReview: missing field "request.uid"',
     });
     expect(parseAdmissionReview({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" })).toEqual({
       ok: false,
-      message: 'invalid AdmissionReview: missing field "request"',
+      error: 'invalid AdmissionReview: missing field "request"',
     });
     expect(parseAdmissionReview(review({ operation: "PATCH" })).ok).toBe(false);
   });
@@ -53,7 +53,7 @@ describe("parseAdmissionReview", () => {
   it("needs the object of a CREATE or UPDATE", () => {
     expect(parseAdmissionReview(review({ object: undefined }))).toEqual({
       ok: false,
-      message: 'invalid AdmissionReview: CREATE request without "request.object"',
+      error: 'invalid AdmissionReview: CREATE request without "request.object"',
     });
     expect(parseAdmissionReview(review({ operation: "DELETE", object: null })).ok).toBe(true);
   });
@@ -65,17 +65,17 @@ describe("parseAdmissionReview on hostile envelopes", () => {
     for (let i = 0; i < 1_000_000; i++) deep = [deep];
     expect(parseAdmissionReview({ ...review(), kind: deep })).toEqual({
       ok: false,
-      message: 'expected kind "AdmissionReview", got an array',
+      error: 'expected kind "AdmissionReview", got an array',
     });
     const version = parseAdmissionReview({ ...review(), apiVersion: { deep } });
-    expect(!version.ok && version.message).toMatch(
+    expect(!version.ok && version.error).toMatch(
       /^expected apiVersion "admission.k8s.io\/v1", got an object;/,
     );
     const huge = parseAdmissionReview({ ...review(), kind: "x".repeat(8 * 1024 * 1024) });
-    expect(!huge.ok && huge.message.length).toBeLessThan(200);
+    expect(!huge.ok && huge.error.length).toBeLessThan(200);
     expect(parseAdmissionReview({ ...review(), kind: 7 })).toEqual({
       ok: false,
-      message: 'expected kind "AdmissionReview", got 7',
+      error: 'expected kind "AdmissionReview", got 7',
     });
   });
 });

@@ -3,8 +3,10 @@
  * trusts the request's shape, and the reply built in one place.
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv } from "ajv";
 import { truncated } from "../../core/limits.js";
+import type { Result } from "../../core/result.js";
+import { describeSchemaError } from "../../core/schema-errors.js";
 import type { Operation } from "./patch.js";
 
 const GroupVersionKind = Type.Object({ group: Type.String(), version: Type.String(), kind: Type.String() });
@@ -50,19 +52,7 @@ const AdmissionReviewSchema = Type.Object({
 const ajv = new Ajv({ allErrors: false, strict: true });
 const validateReview = ajv.compile(AdmissionReviewSchema);
 
-export type ParsedReview = { ok: true; request: AdmissionRequest } | { ok: false; message: string };
-
-function describeError(error: ErrorObject): string {
-  const field = error.instancePath.slice(1).replaceAll("/", ".");
-  if (error.keyword === "required") {
-    const missing = String(error.params.missingProperty);
-    return `missing field "${field ? `${field}.` : ""}${missing}"`;
-  }
-  if (error.keyword === "const") {
-    return `field "${field}" must be "${String(error.params.allowedValue)}"`;
-  }
-  return `field "${field}" ${error.message ?? "is invalid"}`;
-}
+export type ParsedReview = Result<AdmissionRequest>;
 
 /**
  * A value from the body as a message shows it: a string quoted and cut short, anything else by its
@@ -80,33 +70,33 @@ function shown(value: unknown): string {
  */
 export function parseAdmissionReview(body: unknown): ParsedReview {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return { ok: false, message: "expected an AdmissionReview JSON object" };
+    return { ok: false, error: "expected an AdmissionReview JSON object" };
   }
   const review = body as { apiVersion?: unknown; kind?: unknown };
   if (review.kind !== "AdmissionReview") {
-    return { ok: false, message: `expected kind "AdmissionReview", got ${shown(review.kind)}` };
+    return { ok: false, error: `expected kind "AdmissionReview", got ${shown(review.kind)}` };
   }
   if (review.apiVersion !== "admission.k8s.io/v1") {
     return {
       ok: false,
-      message: `expected apiVersion "admission.k8s.io/v1", got ${shown(review.apiVersion)}; set admissionReviewVersions: [v1] in the webhook configuration`,
+      error: `expected apiVersion "admission.k8s.io/v1", got ${shown(review.apiVersion)}; set admissionReviewVersions: [v1] in the webhook configuration`,
     };
   }
   if (!validateReview(body)) {
     const [first] = validateReview.errors ?? [];
     return {
       ok: false,
-      message: `invalid AdmissionReview: ${first ? describeError(first) : "unknown error"}`,
+      error: `invalid AdmissionReview: ${first ? describeSchemaError(first) : "unknown error"}`,
     };
   }
   const { request } = body as Static<typeof AdmissionReviewSchema>;
   if ((request.operation === "CREATE" || request.operation === "UPDATE") && !request.object) {
     return {
       ok: false,
-      message: `invalid AdmissionReview: ${request.operation} request without "request.object"`,
+      error: `invalid AdmissionReview: ${request.operation} request without "request.object"`,
     };
   }
-  return { ok: true, request };
+  return { ok: true, value: request };
 }
 
 /** What the webhook answers for one request. */

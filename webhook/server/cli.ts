@@ -7,12 +7,14 @@
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../../certs/reload.js";
 import { parsePort } from "../../core/cli-io.js";
 import { withDeadline } from "../../core/deadline.js";
 import { parseDuration } from "../../core/duration.js";
+import { loadKubeConfig } from "../../core/kubeconfig.js";
+import { errorMessage } from "../../core/result.js";
 import { decideNativeSidecars, fetchServerVersion } from "../io/cluster-version.js";
 import { createObjectsIfAbsent } from "../io/ensure-objects.js";
 import { createNamespaceCache, namespaceInformer, namespaceReader } from "../io/namespace-cache.js";
@@ -79,7 +81,7 @@ function parse(argv: string[]): Args | string {
       },
     }));
   } catch (error) {
-    return (error as Error).message;
+    return errorMessage(error);
   }
   if (values.help) return "";
   const port = parsePort(String(values.port));
@@ -138,24 +140,10 @@ async function readClientCa(file: string): Promise<string> {
     try {
       new X509Certificate(block);
     } catch (error) {
-      throw new Error(`--client-ca ${file} is not a usable PEM CA certificate (${(error as Error).message})`);
+      throw new Error(`--client-ca ${file} is not a usable PEM CA certificate (${errorMessage(error)})`);
     }
   }
   return pem;
-}
-
-function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (!file) {
-    kubeConfig.loadFromDefault();
-    return kubeConfig;
-  }
-  try {
-    kubeConfig.loadFromFile(file);
-  } catch (error) {
-    throw new Error(`--kubeconfig ${file} is not a usable kubeconfig (${(error as Error).message})`);
-  }
-  return kubeConfig;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -174,7 +162,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       clientAuth = { ca: await readClientCa(args.clientCaFile), allowedNames: args.clientNames };
     } catch (error) {
-      process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+      process.stderr.write(`graft webhook: ${errorMessage(error)}\n`);
       return 2;
     }
   }
@@ -183,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     kubeConfig = loadKubeConfig(args.kubeconfig);
   } catch (error) {
-    process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+    process.stderr.write(`graft webhook: ${errorMessage(error)}\n`);
     return 2;
   }
   const own = await readOwnImage(kubeConfig, process.env);
@@ -191,14 +179,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     config = await readConfig(args.configFile, "image" in own ? { agentImage: own.image } : {});
   } catch (error) {
-    process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+    process.stderr.write(`graft webhook: ${errorMessage(error)}\n`);
     return 2;
   }
   let tls: Awaited<ReturnType<typeof readCertificatePair>>;
   try {
     tls = await readCertificatePair({ certFile: args.certFile, keyFile: args.keyFile });
   } catch (error) {
-    process.stderr.write(`graft webhook: ${(error as Error).message}\n`);
+    process.stderr.write(`graft webhook: ${errorMessage(error)}\n`);
     return 2;
   }
 
@@ -269,7 +257,7 @@ export async function run(argv: string[]): Promise<number> {
     watch.close();
     await Promise.all([properties.stop(), namespaces.stop()]);
     process.stderr.write(
-      `graft webhook: cannot listen on ${args.host}:${args.port}: ${(error as Error).message}\n`,
+      `graft webhook: cannot listen on ${args.host}:${args.port}: ${errorMessage(error)}\n`,
     );
     return 1;
   }

@@ -16,6 +16,7 @@ import type { Registry } from "prom-client";
 import type { PemPair } from "../../certs/authority.js";
 import { SERVER_TLS_POLICY } from "../../certs/tls-policy.js";
 import { jsonTextDepth } from "../../core/limits.js";
+import { errorMessage } from "../../core/result.js";
 import { ADMISSION_PATHS, type AdmissionRoute } from "../model/routes.js";
 import type { AdmissionDecision } from "../pipeline/admission.js";
 import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "../pipeline/review.js";
@@ -169,10 +170,10 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       const parsed = parseAdmissionReview(request.body);
       if (!parsed.ok) {
         metrics.observeReview(path, "invalid", seconds());
-        request.log.info({ path, outcome: "invalid", ms: ms(seconds()), reason: parsed.message }, "review");
-        return reply.code(400).send({ message: parsed.message });
+        request.log.info({ path, outcome: "invalid", ms: ms(seconds()), reason: parsed.error }, "review");
+        return reply.code(400).send({ message: parsed.error });
       }
-      const review = parsed.request;
+      const review = parsed.value;
       let result: AdmissionDecision;
       try {
         result = await admission(review, NAMESPACE_OPT_IN[route]);
@@ -185,7 +186,7 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         );
         return reply
           .code(500)
-          .send({ message: `graft could not admit ${subject(review)}: ${(error as Error).message}` });
+          .send({ message: `graft could not admit ${subject(review)}: ${errorMessage(error)}` });
       }
 
       const outcome: ReviewOutcome = !result.allowed

@@ -90,9 +90,9 @@ export function planNotebooks({
     );
   }
   const user = checkNotebookUser(source);
-  if (!user.ok) return skipWithWarning(user.reason);
+  if (!user.ok) return skipWithWarning(user.error);
   const folder = checkNotebookFolder(facts.config.notebooks.folder);
-  if (!folder.ok) return skipWithWarning(folder.reason);
+  if (!folder.ok) return skipWithWarning(folder.error);
   const container = notebookContainer(pod);
   if (!container) return skipWithWarning("the pod has no container to sync notebooks for");
 

@@ -35,14 +35,14 @@ describe("checkNotebookUser", () => {
   ])("rejects %s, naming where it came from and the fix", (_, value) => {
     const result = user(value);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.reason).toMatch(
+    expect(!result.ok && result.error).toMatch(
       /^annotation hub\.jupyter\.org\/username is ".*", not a JupyterHub username .*set graft\.pnda\.io\/notebooks-user/,
     );
   });
 
   it("quotes the value in the reason, so a hostile one cannot forge a message line", () => {
     const result = user("x\ngraft: all good");
-    expect(!result.ok && result.reason).not.toContain("\n");
+    expect(!result.ok && result.error).not.toContain("\n");
   });
 
   /** Names of the documented form: 1-64 of a-z 0-9 . _ -, not starting with . or -, no "..". */
@@ -87,7 +87,7 @@ describe("checkNotebookUser", () => {
           expect(value).toMatch(/^[^.-]/);
           expect(value).not.toContain("..");
         } else {
-          expect(result.reason).toContain(JSON.stringify(value).slice(0, 40));
+          expect(result.error).toContain(JSON.stringify(value).slice(0, 40));
         }
       }),
       { numRuns: 500 },
@@ -141,7 +141,7 @@ describe("checkNotebookFolder", () => {
     "/home/a\nb",
   ])("rejects %j", (folder) => {
     const result = checkNotebookFolder(folder);
-    expect(!result.ok && result.reason).toMatch(
+    expect(!result.ok && result.error).toMatch(
       /^notebooks\.folder is .*: expected an absolute path below a folder/,
     );
   });

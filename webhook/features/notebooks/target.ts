@@ -3,6 +3,7 @@
  * anywhere), the repository URL and the folder.
  */
 import { ANNOTATION } from "../../../core/annotations.js";
+import type { Result } from "../../../core/result.js";
 import { isValidNotebookUser, NOTEBOOK_USER_FORM } from "../../model/value-forms.js";
 
 /**
@@ -12,8 +13,6 @@ import { isValidNotebookUser, NOTEBOOK_USER_FORM } from "../../model/value-forms
 export const JUPYTERHUB_USERNAME = "hub.jupyter.org/username";
 
 export type UserSource = { name: string; value: string };
-
-export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** A value from a pod, shown in a message so that nothing in it can break the message. */
 function shown(value: string): string {
@@ -42,12 +41,12 @@ export function findNotebookUser(
 }
 
 /** The username if it is safe to put in a URL path and a repository name, else why not. */
-export function checkNotebookUser(source: UserSource): Checked<string> {
+export function checkNotebookUser(source: UserSource): Result<string> {
   const { name, value } = source;
   if (isValidNotebookUser(value)) return { ok: true, value };
   return {
     ok: false,
-    reason:
+    error:
       `${name} is ${shown(value)}, not a JupyterHub username graft can use: expected ` +
       `${NOTEBOOK_USER_FORM}; set ${ANNOTATION.notebooksUser} to the ` +
       `name of the user's repository (jupyter-<name>)`,
@@ -60,7 +59,7 @@ export function notebookRepoUrl(template: string, user: string): string {
 }
 
 /** The folder if it is an absolute path below some folder, with no `.`/`..` or empty segment. */
-export function checkNotebookFolder(folder: string): Checked<string> {
+export function checkNotebookFolder(folder: string): Result<string> {
   const segments = folder.split("/").slice(1);
   const plain =
     folder.startsWith("/") &&
@@ -70,6 +69,6 @@ export function checkNotebookFolder(folder: string): Checked<string> {
   if (plain) return { ok: true, value: folder };
   return {
     ok: false,
-    reason: `notebooks.folder is ${shown(folder)}: expected an absolute path below a folder, such as /home/jovyan/apps-notebooks`,
+    error: `notebooks.folder is ${shown(folder)}: expected an absolute path below a folder, such as /home/jovyan/apps-notebooks`,
   };
 }

@@ -5,6 +5,7 @@
  * few seconds so a burst of pods of one app costs one read).
  */
 import { ANNOTATION } from "../../../core/annotations.js";
+import { errorMessage } from "../../../core/result.js";
 import type { PropertiesFacts } from "../../model/facts.js";
 import type { PodLike } from "../../model/kube.js";
 import type { PropertiesApi } from "./api.js";
@@ -63,7 +64,7 @@ export async function gatherPropertiesFacts(
   try {
     facts.configMaps = new Map([[name, await sources.readConfigMap(namespace, name)]]);
   } catch (error) {
-    facts.unavailable ??= (error as Error).message;
+    facts.unavailable ??= errorMessage(error);
   }
   return facts;
 }
