@@ -1,5 +1,5 @@
-/** What the subcommands share: their process I/O and the parsing of a serving command line. */
-import { parseArgs } from "node:util";
+/** What the subcommands share: their process I/O and the parsing of their command lines. */
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { errorMessage } from "./result.js";
 
 /** What a long-running subcommand (`graft agent`, `graft console`) takes from its process. */
@@ -9,6 +9,12 @@ export type CliIo = {
   stderr: (text: string) => void;
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
   stopSignal: Promise<void>;
+};
+
+/** The real process's output streams, for the one-shot subcommands. */
+export const PROCESS_OUTPUT: Pick<CliIo, "stdout" | "stderr"> = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
 };
 
 /** The real process's streams, environment and stop signals. */
@@ -36,6 +42,47 @@ export function isHttpUrl(text: string): boolean {
   return /^https?:\/\/\S+$/.test(text);
 }
 
+/** A subcommand's options as node:util parseArgs gives them, `--help`/`-h` included. */
+export type CommandValues<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: O & { help: { type: "boolean"; short: "h" } }; strict: true }>
+>["values"];
+
+export type CommandLine<O extends ParseArgsOptionsConfig> =
+  | { go: true; values: CommandValues<O> }
+  | { go: false; code: number };
+
+/**
+ * How every subcommand parses its command line: node:util parseArgs, strict, no positionals,
+ * `--help`/`-h` added. When it should not go on, prints usage (help, exit 0) or the error and
+ * usage (exit 2), and says with which code.
+ */
+export function parseCommandLine<const O extends ParseArgsOptionsConfig>(
+  command: string,
+  argv: string[],
+  spec: { usage: string; options: O },
+  out: Pick<CliIo, "stdout" | "stderr">,
+): CommandLine<O> {
+  let values: CommandValues<O>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...spec.options, help: { type: "boolean", short: "h" } } as O & {
+        help: { type: "boolean"; short: "h" };
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    out.stderr(`graft ${command}: ${errorMessage(error)}\n\n${spec.usage}`);
+    return { go: false, code: 2 };
+  }
+  if ((values as { help?: boolean }).help) {
+    out.stdout(spec.usage);
+    return { go: false, code: 0 };
+  }
+  return { go: true, values };
+}
+
 export type ServerArgs<K extends string> =
   | { go: true; port: number; host: string; values: Partial<Record<K, string>> }
   | { go: false; code: number };
@@ -51,26 +98,14 @@ export function parseServerArgs<K extends string>(
   io: CliIo,
   spec: { usage: string; defaultPort: number; names: readonly K[] },
 ): ServerArgs<K> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string", default: String(spec.defaultPort) },
-        host: { type: "string", default: "0.0.0.0" },
-        help: { type: "boolean", short: "h" },
-        ...Object.fromEntries(spec.names.map((name) => [name, { type: "string" as const }])),
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    io.stderr(`graft ${command}: ${errorMessage(error)}\n\n${spec.usage}`);
-    return { go: false, code: 2 };
-  }
-  if (values.help) {
-    io.stdout(spec.usage);
-    return { go: false, code: 0 };
-  }
+  const options: ParseArgsOptionsConfig = {
+    port: { type: "string", default: String(spec.defaultPort) },
+    host: { type: "string", default: "0.0.0.0" },
+    ...Object.fromEntries(spec.names.map((name) => [name, { type: "string" as const }])),
+  };
+  const line = parseCommandLine(command, argv, { usage: spec.usage, options }, io);
+  if (!line.go) return line;
+  const values = line.values as Record<string, string | boolean | undefined>;
   const port = parsePort(String(values.port));
   if (port === undefined) {
     io.stderr(`graft ${command}: --port must be a port number (0-65535), got "${values.port}"\n`);

@@ -4,8 +4,8 @@
  * the demo, or a Service with a CA of your own).
  */
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import { PROCESS_OUTPUT, parseCommandLine } from "../../core/cli-io.js";
 import { errorMessage } from "../../core/result.js";
 import type { WebhookConfig } from "../model/config.js";
 import { loadWebhookConfig } from "../model/config.js";
@@ -38,34 +38,23 @@ function targetFrom(url: string | undefined, service: string | undefined): Webho
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: {
-    url?: string;
-    service?: string;
-    "ca-file"?: string;
-    config?: string;
-    "write-policy"?: boolean;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
+  const line = parseCommandLine(
+    "webhook-configuration",
+    argv,
+    {
+      usage: USAGE,
       options: {
         url: { type: "string" },
         service: { type: "string" },
         "ca-file": { type: "string" },
         config: { type: "string" },
         "write-policy": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
       },
-    }));
-  } catch (error) {
-    process.stderr.write(`graft webhook-configuration: ${errorMessage(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+    },
+    PROCESS_OUTPUT,
+  );
+  if (!line.go) return line.code;
+  const { values } = line;
   const readConfig = async (): Promise<WebhookConfig> =>
     loadWebhookConfig(values.config ? await readFile(values.config, "utf8") : undefined);
   if (values["write-policy"]) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { admissionReview, pod } from "../testdata/review.js";
 import { type InjectIO, run } from "./cli.js";
 
 const MANIFESTS = `# the web tier
@@ -147,23 +148,17 @@ describe("graft inject -f", () => {
 });
 
 describe("graft inject --admission-review", () => {
-  const review = {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
+  const web = (annotations?: Record<string, string>) =>
+    admissionReview({
       uid: "0df28fbd-5f5f-4f3e-9a1b-2c3d4e5f6a7b",
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
       namespace: "shop",
-      operation: "CREATE",
-      object: {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { generateName: "web-" },
-        spec: { containers: [{ name: "web", image: "nginx" }] },
-      },
-    },
-  };
+      object: pod({
+        generateName: "web-",
+        containers: [{ name: "web", image: "nginx" }],
+        ...(annotations && { annotations }),
+      }),
+    });
+  const review = web();
 
   it("prints the reply the webhook would send: the uid and a base64 JSONPatch", async () => {
     const { io, stdout } = fakeIO({ "review.json": JSON.stringify(review) });
@@ -179,8 +174,7 @@ describe("graft inject --admission-review", () => {
   });
 
   it("prints a denial with the message for invalid annotations", async () => {
-    const invalid = structuredClone(review);
-    Object.assign(invalid.request.object.metadata, { annotations: { "graft.pnda.io/health": "yes" } });
+    const invalid = web({ "graft.pnda.io/health": "yes" });
     const { io, stdout } = fakeIO({ "review.yaml": JSON.stringify(invalid) });
     expect(await run(["--admission-review", "review.yaml"], io)).toBe(0);
     expect(parseYaml(stdout()).response).toEqual({

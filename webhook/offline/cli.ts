@@ -4,8 +4,8 @@
  * Reads files and flags into facts, then runs the webhook's own code path.
  */
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
+import { parseCommandLine } from "../../core/cli-io.js";
 import { errorMessage } from "../../core/result.js";
 import { loadWebhookConfig } from "../model/config.js";
 import type { AdmissionFacts } from "../pipeline/admission.js";
@@ -45,35 +45,19 @@ to false when the config says nativeSidecars: never, else true.
 ConfigMaps named by graft.pnda.io/properties-configmap are then taken from the -f documents.
 `;
 
-function parseInjectArgs(args: string[]) {
-  return parseArgs({
-    args,
-    options: {
-      filename: { type: "string", short: "f" },
-      "admission-review": { type: "string" },
-      config: { type: "string" },
-      namespace: { type: "string", short: "n", default: "default" },
-      "native-sidecars": { type: "string" },
-      platform: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
-  }).values;
-}
+const OPTIONS = {
+  filename: { type: "string", short: "f" },
+  "admission-review": { type: "string" },
+  config: { type: "string" },
+  namespace: { type: "string", short: "n", default: "default" },
+  "native-sidecars": { type: "string" },
+  platform: { type: "string" },
+} as const;
 
 export async function run(argv: string[], io: InjectIO = processIO): Promise<number> {
-  let values: ReturnType<typeof parseInjectArgs>;
-  try {
-    values = parseInjectArgs(argv);
-  } catch (error) {
-    io.stderr(`graft inject: ${errorMessage(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
+  const line = parseCommandLine("inject", argv, { usage: USAGE, options: OPTIONS }, io);
+  if (!line.go) return line.code;
+  const { values } = line;
   const input = values.filename ?? values["admission-review"];
   if ((values.filename === undefined) === (values["admission-review"] === undefined)) {
     io.stderr(`graft inject: give exactly one of -f and --admission-review\n\n${USAGE}`);

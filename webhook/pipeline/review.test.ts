@@ -1,20 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { admissionReview } from "../testdata/review.js";
 import { parseAdmissionReview, RESPONSE_LIMITS, reviewResponse } from "./review.js";
 
-const review = (request: object = {}) => ({
-  apiVersion: "admission.k8s.io/v1",
-  kind: "AdmissionReview",
-  request: {
+const review = (request: object = {}) =>
+  admissionReview({
     uid: "705ab4f5-6393-11e8-b7cc-42010a800002",
-    kind: { group: "", version: "v1", kind: "Pod" },
-    resource: { group: "", version: "v1", resource: "pods" },
     namespace: "shop",
-    operation: "CREATE",
     object: { apiVersion: "v1", kind: "Pod", metadata: {}, spec: { containers: [] } },
     dryRun: false,
-    ...request,
-  },
-});
+    extra: { ...request },
+  });
 
 describe("parseAdmissionReview", () => {
   it("accepts an admission.k8s.io/v1 review and returns its request as given", () => {

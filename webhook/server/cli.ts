@@ -6,11 +6,10 @@
  */
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../../certs/reload.js";
-import { parsePort } from "../../core/cli-io.js";
+import { type CommandValues, PROCESS_OUTPUT, parseCommandLine, parsePort } from "../../core/cli-io.js";
 import { withDeadline } from "../../core/deadline.js";
 import { parseDuration } from "../../core/duration.js";
 import { loadKubeConfig } from "../../core/kubeconfig.js";
@@ -61,29 +60,21 @@ type Args = {
   drainDelayMs: number;
 };
 
-function parse(argv: string[]): Args | string {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string", default: "8443" },
-        host: { type: "string", default: "0.0.0.0" },
-        "tls-cert": { type: "string" },
-        "tls-key": { type: "string" },
-        config: { type: "string" },
-        kubeconfig: { type: "string" },
-        "client-ca": { type: "string" },
-        "client-name": { type: "string", multiple: true },
-        "log-level": { type: "string", default: "info" },
-        "drain-delay": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    return errorMessage(error);
-  }
-  if (values.help) return "";
+const OPTIONS = {
+  port: { type: "string", default: "8443" },
+  host: { type: "string", default: "0.0.0.0" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  config: { type: "string" },
+  kubeconfig: { type: "string" },
+  "client-ca": { type: "string" },
+  "client-name": { type: "string", multiple: true },
+  "log-level": { type: "string", default: "info" },
+  "drain-delay": { type: "string" },
+} as const;
+
+/** The options' values checked and typed, or what is wrong with them. */
+function argsFrom(values: CommandValues<typeof OPTIONS>): Args | string {
   const port = parsePort(String(values.port));
   if (port === undefined) return `--port must be a port number, got "${values.port}"`;
   const drainDelay = values["drain-delay"];
@@ -147,43 +138,27 @@ async function readClientCa(file: string): Promise<string> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parse(argv);
+  const line = parseCommandLine("webhook", argv, { usage: USAGE, options: OPTIONS }, PROCESS_OUTPUT);
+  if (!line.go) return line.code;
+  const args = argsFrom(line.values);
   if (typeof args === "string") {
-    if (args === "") {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     process.stderr.write(`graft webhook: ${args}\n\n${USAGE}`);
     return 2;
   }
 
+  // What start-up reads; any of it unusable exits 2 with the reason.
   let clientAuth: ClientAuth | undefined;
-  if (args.clientCaFile !== undefined) {
-    try {
-      clientAuth = { ca: await readClientCa(args.clientCaFile), allowedNames: args.clientNames };
-    } catch (error) {
-      process.stderr.write(`graft webhook: ${errorMessage(error)}\n`);
-      return 2;
-    }
-  }
-
   let kubeConfig: KubeConfig;
-  try {
-    kubeConfig = loadKubeConfig(args.kubeconfig);
-  } catch (error) {
-    process.stderr.write(`graft webhook: ${errorMessage(error)}\n`);
-    return 2;
-  }
-  const own = await readOwnImage(kubeConfig, process.env);
+  let own: Awaited<ReturnType<typeof readOwnImage>>;
   let config: WebhookConfig;
-  try {
-    config = await readConfig(args.configFile, "image" in own ? { agentImage: own.image } : {});
-  } catch (error) {
-    process.stderr.write(`graft webhook: ${errorMessage(error)}\n`);
-    return 2;
-  }
   let tls: Awaited<ReturnType<typeof readCertificatePair>>;
   try {
+    if (args.clientCaFile !== undefined) {
+      clientAuth = { ca: await readClientCa(args.clientCaFile), allowedNames: args.clientNames };
+    }
+    kubeConfig = loadKubeConfig(args.kubeconfig);
+    own = await readOwnImage(kubeConfig, process.env);
+    config = await readConfig(args.configFile, "image" in own ? { agentImage: own.image } : {});
     tls = await readCertificatePair({ certFile: args.certFile, keyFile: args.keyFile });
   } catch (error) {
     process.stderr.write(`graft webhook: ${errorMessage(error)}\n`);

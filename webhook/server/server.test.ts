@@ -6,6 +6,7 @@ import { defaultWebhookConfig } from "../model/config.js";
 import { ADMISSION_PATHS } from "../model/routes.js";
 import { admit } from "../pipeline/admission.js";
 import { type AdmissionServiceParts, createAdmissionService } from "../service/admission-service.js";
+import { podReview } from "../testdata/review.js";
 import { buildWebhookServer, type WebhookServerOptions } from "./server.js";
 
 const now = new Date();
@@ -26,30 +27,6 @@ function server(overrides: Partial<WebhookServerOptions> = {}, parts: Partial<Ad
   });
   servers.push(app);
   return app;
-}
-
-function podReview(
-  pod: { labels?: Record<string, string>; annotations?: Record<string, string> } = {},
-  dryRun = false,
-) {
-  return {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: "3f1c8a4e-0000-4000-8000-000000000001",
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
-      namespace: "analytics",
-      operation: "CREATE",
-      dryRun,
-      object: {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { generateName: "ingest-", labels: pod.labels ?? {}, annotations: pod.annotations ?? {} },
-        spec: { containers: [{ name: "ingest", image: "registry.example/ingest:1" }] },
-      },
-    },
-  };
 }
 
 const post = (
@@ -152,8 +129,8 @@ describe("objects the admission core asks for", () => {
   it("are not created on a dry run, which gets the same patch", async () => {
     const ensureObjects = vi.fn(async () => {});
     const app = server({}, { admit: admitCreating, createObjects: ensureObjects });
-    const dry = (await post(app, ADMISSION_PATHS.namespacePods, podReview({}, true))).json();
-    const real = (await post(app, ADMISSION_PATHS.namespacePods, podReview({}, false))).json();
+    const dry = (await post(app, ADMISSION_PATHS.namespacePods, podReview({}, { dryRun: true }))).json();
+    const real = (await post(app, ADMISSION_PATHS.namespacePods, podReview({}, { dryRun: false }))).json();
     expect(ensureObjects).toHaveBeenCalledTimes(1);
     expect(dry.response.patch).toBe(real.response.patch);
   });

@@ -1,5 +1,5 @@
 /**
- * The health agent sidecar (DESIGN.md "What is injected" §3): `graft agent` from graft's own
+ * The health agent sidecar (docs/design.md "What is injected" §3): `graft agent` from graft's own
  * image, as a native sidecar where the cluster has them, hardened, probed, with its checks
  * validated at admission and passed as config.
  */

@@ -1,7 +1,7 @@
 /**
- * Notebook sync (DESIGN.md "What is injected" §2): the notebook container of a Jupyter pod gets a
+ * Notebook sync (docs/design.md "What is injected" §2): the notebook container of a Jupyter pod gets a
  * postStart hook that syncs the user's `jupyter-<user>` repository into the notebooks folder
- * (see notebook-sync-script.ts for what a sync does). A container with a postStart hook of its
+ * (see sync-script.ts for what a sync does). A container with a postStart hook of its
  * own keeps it: the same command then runs as an init container on the same volumes instead.
  */
 import { ANNOTATION } from "../../../core/annotations.js";

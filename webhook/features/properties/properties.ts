@@ -1,5 +1,5 @@
 /**
- * application.properties (DESIGN.md "What is injected" §1): the component's own file merged
+ * application.properties (docs/design.md "What is injected" §1): the component's own file merged
  * PNDA-style with the platform variables (properties/pnda-format.ts), stored in an immutable
  * ConfigMap named from its content (properties/configmap.ts), which the server ensures exists
  * before the pod is admitted, and mounted into the app containers (properties/mount.ts).

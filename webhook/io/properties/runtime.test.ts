@@ -5,36 +5,23 @@ import { createAuthority, issueServingCert } from "../../../certs/authority.js";
 import { defaultWebhookConfig, type WebhookConfig } from "../../model/config.js";
 import { buildWebhookServer } from "../../server/server.js";
 import { createAdmissionService } from "../../service/admission-service.js";
+import { podReview } from "../../testdata/review.js";
 import { PropertiesApiError } from "./api.js";
 import { staticPlatform } from "./platform-cache.js";
 import { createPropertiesRuntime } from "./runtime.js";
 
 const now = new Date();
-const tls = issueServingCert(createAuthority({ now }), { ipAddresses: ["127.0.0.1"], now });
-
-function review(dryRun = false) {
-  return {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: "u1",
-      kind: { group: "", version: "v1", kind: "Pod" },
-      namespace: "analytics",
-      operation: "CREATE",
-      dryRun,
-      object: {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: {
-          generateName: "traffic-",
-          labels: { app: "traffic" },
-          annotations: { "graft.pnda.io/component-type": "sparkStreaming", "graft.pnda.io/health": "false" },
-        },
-        spec: { containers: [{ name: "driver", image: "spark" }] },
-      },
+const review = (dryRun = false) =>
+  podReview(
+    {
+      generateName: "traffic-",
+      labels: { app: "traffic" },
+      annotations: { "graft.pnda.io/component-type": "sparkStreaming", "graft.pnda.io/health": "false" },
+      containers: [{ name: "driver", image: "spark" }],
     },
-  };
-}
+    { dryRun },
+  );
+const tls = issueServingCert(createAuthority({ now }), { ipAddresses: ["127.0.0.1"], now });
 
 /** The webhook server wired as `graft webhook` wires it, with a ConfigMap ensurer that fails. */
 function serverWith(config: WebhookConfig, ensureConfigMap: (cm: V1ConfigMap) => Promise<void>) {
