@@ -10,6 +10,7 @@ source scripts/lib/node.sh && use_node # the Node 26 setup.sh installed, first o
 echo "[test] typecheck and lint"
 npx tsc -p tsconfig.json --noEmit
 npx biome check .
+bash scripts/check-shell.sh
 
 # The node project needs root and kernel features. Where they are missing it is left out, loudly;
 # on CI (CI set) or with GRAFT_NODE_TESTS=1 it runs anyway, so that it fails instead of vanishing.

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { defaultWebhookConfig } from "../../model/config.js";
@@ -123,5 +125,24 @@ describe("isNotebookSyncCommand", () => {
     expect(isNotebookSyncCommand(["sh", "-c", "git clone x ~/apps-notebooks"])).toBe(false);
     expect(isNotebookSyncCommand(["/bin/start-hook.sh"])).toBe(false);
     expect(isNotebookSyncCommand(undefined)).toBe(false);
+  });
+});
+
+describe("the shipped script is built from sync-hook.sh and sync-worker.sh", () => {
+  it("embeds the .sh files as they are now (npm run build regenerates sync-scripts.generated.ts)", () => {
+    const root = fileURLToPath(new URL("../../..", import.meta.url));
+    const check = spawnSync(process.execPath, ["scripts/embed-shell.mjs", "--check"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(check.stderr).toBe("");
+    expect(check.status).toBe(0);
+  });
+
+  it("fills every placeholder and drops the comments, keeping shellcheck directives", () => {
+    expect(NOTEBOOK_SYNC_SCRIPT).not.toMatch(/@[A-Z_]+@/);
+    expect(NOTEBOOK_SYNC_SCRIPT).not.toContain("#!/bin/sh");
+    expect(NOTEBOOK_SYNC_SCRIPT).toContain("max_files=10000 ;;");
+    expect(NOTEBOOK_SYNC_SCRIPT).toContain("# shellcheck disable=SC2086");
   });
 });
