@@ -1,7 +1,8 @@
 /**
  * The features graft can inject, in the order they render. Adding one: write
- * `features/<name>.ts` exporting a `Feature<Params>`, add its params type to `FeatureParams`
- * and the feature to `FEATURES` below. Apps' containers are changed before the agent is added.
+ * `features/<name>/<name>.ts` exporting a `Feature<Params>` (pure: model/ and core/ only), add its
+ * params type to `FeatureParams` and the feature to `FEATURES` below. Apps' containers are changed
+ * before the agent is added.
  */
 
 import type { Feature } from "../model/feature.js";
