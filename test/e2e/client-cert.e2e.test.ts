@@ -16,6 +16,7 @@ import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhoo
 import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
+import { admissionReview } from "../../webhook/testdata/review.js";
 import { eventually, kubeConfig, uniqueName } from "./kube.js";
 
 const RUN_LABEL = "graft.pnda.io/e2e-run";
@@ -113,17 +114,13 @@ describe.skipIf(!presentsClientCert)(
         );
         req.on("error", reject);
         req.end(
-          JSON.stringify({
-            apiVersion: "admission.k8s.io/v1",
-            kind: "AdmissionReview",
-            request: {
+          JSON.stringify(
+            admissionReview({
               uid: "forged",
-              kind: { group: "", version: "v1", kind: "Pod" },
               namespace,
-              operation: "CREATE",
               object: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i" }] } },
-            },
-          }),
+            }),
+          ),
         );
       });
       expect(reply.status).toBe(401);

@@ -25,6 +25,7 @@ import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { excludedNamespaces } from "../../webhook/pipeline/plan.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
+import { admissionReview } from "../../webhook/testdata/review.js";
 import { type GraftIdentity, graftIdentity } from "./graft-identity.js";
 import { eventually, kubeConfig, uniqueName } from "./kube.js";
 
@@ -257,20 +258,15 @@ describe("a forged review sent straight to the webhook's port", () => {
       status: number;
       response: { allowed: boolean; patch?: string; status?: { message?: string } };
     }>((resolve, reject) => {
-      const body = JSON.stringify({
-        apiVersion: "admission.k8s.io/v1",
-        kind: "AdmissionReview",
-        request: {
+      const body = JSON.stringify(
+        admissionReview({
           uid,
-          kind: { group: "", version: "v1", kind: "Pod" },
-          resource: { group: "", version: "v1", resource: "pods" },
           namespace,
-          operation: "CREATE",
           dryRun: false,
-          userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" },
           object: pod,
-        },
-      });
+          extra: { userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" } },
+        }),
+      );
       const req = httpsRequest(
         {
           host: url.hostname,

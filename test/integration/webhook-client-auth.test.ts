@@ -12,6 +12,7 @@ import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { keepClientCa } from "../../webhook/server/client-auth.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
+import { admissionReview } from "../../webhook/testdata/review.js";
 
 const now = new Date();
 
@@ -35,17 +36,11 @@ function issueClientCert(authority: PemPair, commonName: string): PemPair {
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-const review = {
-  apiVersion: "admission.k8s.io/v1",
-  kind: "AdmissionReview",
-  request: {
-    uid: "u-1",
-    kind: { group: "", version: "v1", kind: "Pod" },
-    namespace: "apps",
-    operation: "CREATE",
-    object: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i" }] } },
-  },
-};
+const review = admissionReview({
+  uid: "u-1",
+  namespace: "apps",
+  object: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i" }] } },
+});
 
 type Reply = { status: number; body: string };
 

@@ -6,7 +6,7 @@ import { defaultWebhookConfig } from "../model/config.js";
 import { ADMISSION_PATHS } from "../model/routes.js";
 import { admit } from "../pipeline/admission.js";
 import { type AdmissionServiceParts, createAdmissionService } from "../service/admission-service.js";
-import { podReview } from "../testdata/review.js";
+import { admissionReview, podReview } from "../testdata/review.js";
 import { buildWebhookServer, type WebhookServerOptions } from "./server.js";
 
 const now = new Date();
@@ -84,22 +84,16 @@ describe("POST /mutate/*", () => {
   });
 
   it("validates workloads on /validate without patching them", async () => {
-    const review = {
-      apiVersion: "admission.k8s.io/v1",
-      kind: "AdmissionReview",
-      request: {
-        uid: "w-1",
-        kind: { group: "apps", version: "v1", kind: "Deployment" },
-        namespace: "analytics",
-        operation: "CREATE",
-        object: {
-          metadata: { name: "ingest" },
-          spec: {
-            template: { metadata: { annotations: { "graft.pnda.io/checks": "[{type: nope}]" } }, spec: {} },
-          },
+    const review = admissionReview({
+      uid: "w-1",
+      kind: "Deployment",
+      object: {
+        metadata: { name: "ingest" },
+        spec: {
+          template: { metadata: { annotations: { "graft.pnda.io/checks": "[{type: nope}]" } }, spec: {} },
         },
       },
-    };
+    });
     const { response } = (await post(server(), ADMISSION_PATHS.workloads, review)).json();
     expect(response.allowed).toBe(false);
     expect(response.status.message).toMatch(/Deployment "ingest".*graft\.pnda\.io\/checks/);

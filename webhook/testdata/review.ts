@@ -21,6 +21,9 @@ export type ReviewRequest = {
   uid?: string;
   /** Pod, a workload kind, or any other (then group "" and version "v1"). */
   kind?: string;
+  /** The API group and resource, when not the kind's usual ones. */
+  group?: string;
+  resource?: string;
   namespace?: string;
   operation?: "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
   dryRun?: boolean;
@@ -40,11 +43,9 @@ export const REVIEW_UID = "3f1c8a4e-0000-4000-8000-000000000001";
 
 export function admissionReview(request: ReviewRequest = {}): AdmissionReviewBody {
   const kind = request.kind ?? "Pod";
-  const { group, version, resource } = RESOURCES[kind] ?? {
-    group: "",
-    version: "v1",
-    resource: `${kind.toLowerCase()}s`,
-  };
+  const usual = RESOURCES[kind] ?? { group: "", version: "v1", resource: `${kind.toLowerCase()}s` };
+  const { group = usual.group, resource = usual.resource } = request;
+  const { version } = usual;
   return {
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
