@@ -40,6 +40,7 @@ export type IntentResult = Result<Intent, string[]>;
 
 const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const isConfigMapName = (value: string) => DNS_SUBDOMAIN.test(value);
 
 /** Levels of lists and objects in `properties-overrides` (PNDA's values are flat, or a list). */
 export const OVERRIDES_DEPTH = 8;
@@ -221,13 +222,7 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
         intent.properties = parseBoolean(key, value, errors);
         break;
       case ANNOTATION.propertiesConfigMap:
-        intent.propertiesConfigMap = parseMatching(
-          key,
-          value,
-          (v) => DNS_SUBDOMAIN.test(v),
-          EXPECTED.configMap,
-          errors,
-        );
+        intent.propertiesConfigMap = parseMatching(key, value, isConfigMapName, EXPECTED.configMap, errors);
         break;
       case ANNOTATION.propertiesMountPath:
         intent.propertiesMountPath = parseMatching(key, value, isValidMountPath, EXPECTED.mountPath, errors);
@@ -256,13 +251,7 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
         intent.checks = parseChecks(key, value, errors);
         break;
       case ANNOTATION.checksConfigMap:
-        intent.checksConfigMap = parseMatching(
-          key,
-          value,
-          (v) => DNS_SUBDOMAIN.test(v),
-          EXPECTED.configMap,
-          errors,
-        );
+        intent.checksConfigMap = parseMatching(key, value, isConfigMapName, EXPECTED.configMap, errors);
         break;
       default:
         unknown++;
