@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { CliIo } from "../cli/io.js";
+import type { CliIo } from "../core/cli-io.js";
 import { runAgentCli } from "./cli.js";
 
 function io(env: CliIo["env"] = {}) {

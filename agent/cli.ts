@@ -1,7 +1,8 @@
 /** `graft agent --port 9464 [--checks F] [--push-url URL]`; checks from the file, else env GRAFT_CHECKS. */
 import { readFile } from "node:fs/promises";
-import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
 import { parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
+import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../core/cli-io.js";
+import { errorMessage } from "../core/result.js";
 import { startAgent } from "./main.js";
 
 export const USAGE = `Usage: graft agent [--port 9464] [--host 0.0.0.0] [--checks FILE] [--push-url URL] [--replica NAME]
@@ -26,7 +27,7 @@ export async function loadChecks(
     try {
       text = await readFile(file, "utf8");
     } catch (error) {
-      return { ok: false, errors: [`cannot read ${file}: ${(error as Error).message}`] };
+      return { ok: false, errors: [`cannot read ${file}: ${errorMessage(error)}`] };
     }
   } else if (env.GRAFT_CHECKS !== undefined) {
     origin = "GRAFT_CHECKS";
@@ -78,7 +79,7 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
       log: (line) => io.stdout(`${line}\n`),
     });
   } catch (error) {
-    io.stderr(`graft agent: ${(error as Error).message}\n`);
+    io.stderr(`graft agent: ${errorMessage(error)}\n`);
     return 1;
   }
   io.stdout(

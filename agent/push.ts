@@ -7,6 +7,8 @@
  * superseded anyway), one batch at a time is in flight, each batch is retried at most
  * `maxAttempts` times, and the wait between attempts doubles up to `maxBackoffMs`.
  */
+
+import { errorMessage } from "../core/result.js";
 import { describeRequestError, httpRequest } from "./http-request.js";
 import type { PushMetrics } from "./metrics.js";
 import type { Clock } from "./scheduler.js";
@@ -147,7 +149,7 @@ export function createPusher(options: PushOptions): Pusher {
     } else {
       metrics?.countRequest("error");
       failures++;
-      if (failures === 1) log(`push to ${url} failed, retrying with backoff: ${(error as Error).message}`);
+      if (failures === 1) log(`push to ${url} failed, retrying with backoff: ${errorMessage(error)}`);
       if (attempts >= settings.maxAttempts) {
         metrics?.countDropped(batch.length);
         batch = undefined;

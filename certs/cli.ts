@@ -6,7 +6,8 @@
  */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { PROCESS_OUTPUT, parseCommandLine } from "../core/cli-io.js";
+import { errorMessage } from "../core/result.js";
 import { createAuthority, issueServingCert } from "./authority.js";
 
 const USAGE = `Usage: graft certs --out DIR [--dns NAME]... [--ip ADDR]... [--days N]
@@ -17,26 +18,22 @@ given names, e.g. --dns graft-webhook.graft.svc --ip 127.0.0.1. Defaults: --ip 1
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { out?: string; dns?: string[]; ip?: string[]; days?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
+  const line = parseCommandLine(
+    "certs",
+    argv,
+    {
+      usage: USAGE,
       options: {
         out: { type: "string" },
         dns: { type: "string", multiple: true },
         ip: { type: "string", multiple: true },
         days: { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
-    }));
-  } catch (error) {
-    process.stderr.write(`graft certs: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+    },
+    PROCESS_OUTPUT,
+  );
+  if (!line.go) return line.code;
+  const { values } = line;
   if (!values.out) {
     process.stderr.write(`graft certs: --out DIR is required\n\n${USAGE}`);
     return 2;
@@ -61,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     await writeAtomically(join(values.out, "tls.key"), serving.key, 0o600);
     await writeAtomically(join(values.out, "tls.crt"), serving.cert, 0o644);
   } catch (error) {
-    process.stderr.write(`graft certs: ${(error as Error).message}\n`);
+    process.stderr.write(`graft certs: ${errorMessage(error)}\n`);
     return 1;
   }
   process.stdout.write(`wrote ca.crt, tls.crt and tls.key to ${values.out}\n`);

@@ -7,6 +7,7 @@
 import { type Stats, unwatchFile, watchFile } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createSecureContext, type Server as TlsServer } from "node:tls";
+import { errorMessage } from "../core/result.js";
 import { SERVER_TLS_POLICY } from "./tls-policy.js";
 import { checkCertificatePair, type ServingPair } from "./validate.js";
 
@@ -24,7 +25,7 @@ export async function readCertificatePair({ certFile, keyFile }: CertificateFile
     return pair;
   } catch (error) {
     throw new Error(
-      `${certFile} and ${keyFile} are not a usable certificate and key pair (${(error as Error).message}); ` +
+      `${certFile} and ${keyFile} are not a usable certificate and key pair (${errorMessage(error)}); ` +
         "give a PEM certificate chain and the PEM private key that belongs to it",
     );
   }

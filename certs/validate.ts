@@ -6,6 +6,7 @@
  * Pure apart from node:crypto's parsers: no files, no clock.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import { errorMessage } from "../core/result.js";
 import type { PemPair } from "./authority.js";
 
 export type ServingPair = PemPair & {
@@ -39,7 +40,7 @@ export function checkCertificatePair(pair: PemPair): ServingPair {
     try {
       return new X509Certificate(block);
     } catch (error) {
-      throw new Error(`certificate ${index + 1} of the chain does not parse (${(error as Error).message})`);
+      throw new Error(`certificate ${index + 1} of the chain does not parse (${errorMessage(error)})`);
     }
   });
   const leaf = chain[0] as X509Certificate;
@@ -47,7 +48,7 @@ export function checkCertificatePair(pair: PemPair): ServingPair {
   try {
     key = createPrivateKey(pair.key);
   } catch (error) {
-    throw new Error(`the key file holds no usable PEM private key (${(error as Error).message})`);
+    throw new Error(`the key file holds no usable PEM private key (${errorMessage(error)})`);
   }
   if (!leaf.checkPrivateKey(key)) {
     throw new Error(`the private key does not belong to the certificate (serial ${leaf.serialNumber})`);

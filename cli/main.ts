@@ -10,7 +10,7 @@ export type Subcommand = {
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   webhook: {
     summary: "serve the admission webhook (HTTPS; certificates reloaded on change)",
-    load: () => import("../webhook/cli.js"),
+    load: () => import("../webhook/server/cli.js"),
   },
   agent: {
     summary: "run health checks; serve /metrics, /status (PNDA events), /healthz, /readyz",
@@ -26,7 +26,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
   },
   "webhook-configuration": {
     summary: "print the MutatingWebhookConfiguration for a webhook URL or Service (kubectl apply -f -)",
-    load: () => import("../webhook/webhook-configuration-cli.js"),
+    load: () => import("../webhook/install/cli.js"),
   },
   check: {
     summary: "does graft work in this cluster? item by item, with the fix",
@@ -34,7 +34,7 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
   },
   inject: {
     summary: "print manifests as the webhook would admit them (offline, same code path)",
-    load: () => import("../webhook/inject-cli.js"),
+    load: () => import("../webhook/offline/cli.js"),
   },
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CliIo } from "../cli/io.js";
+import type { CliIo } from "../core/cli-io.js";
 import { runConsoleCli } from "./cli.js";
 
 function io(env: CliIo["env"] = {}) {

@@ -2,7 +2,7 @@
  * `graft console --port 8080 [--prometheus-url URL]`: the health page, over Prometheus' data, or
  * without Prometheus over the agents found through the Kubernetes API.
  */
-import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../cli/io.js";
+import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../core/cli-io.js";
 import { parseDuration } from "../core/duration.js";
 import { type CheckResult, STALE_AFTER_MS } from "./health.js";
 import { startConsolePush } from "./push.js";
@@ -47,13 +47,11 @@ async function chooseSource(
       maxAgeMs: PROMETHEUS_MAX_AGE_MS,
     });
   }
-  const [{ KubeConfig }, { agentLister, kubernetesCheckResults }] = await Promise.all([
-    import("@kubernetes/client-node"),
+  const [{ loadKubeConfig }, { agentLister, kubernetesCheckResults }] = await Promise.all([
+    import("../core/kubeconfig.js"),
     import("./sources/agents.js"),
   ]);
-  const kubeConfig = new KubeConfig();
-  if (kubeconfig !== undefined) kubeConfig.loadFromFile(kubeconfig);
-  else kubeConfig.loadFromDefault();
+  const kubeConfig = loadKubeConfig(kubeconfig);
   const listAgents = agentLister(kubeConfig);
   return sharedRefresh(() => kubernetesCheckResults({ listAgents }), {
     maxAgeMs: AGENTS_MAX_AGE_MS,

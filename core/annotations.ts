@@ -1,4 +1,4 @@
-/** The opt-in contract of DESIGN.md: every label and annotation graft reads or writes. */
+/** The opt-in contract of docs/design.md: every label and annotation graft reads or writes. */
 export const PREFIX = "graft.pnda.io/";
 
 export const LABEL_INJECT = `${PREFIX}inject`;

@@ -3,10 +3,12 @@
  * spec the webhook admits is a spec the agent runs. Validate once here, trust the result inside.
  */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv } from "ajv";
 import { Composer, type CST, isAlias, isCollection, isNode, isPair, isScalar, Parser } from "yaml";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
 import { nestingDepth } from "./limits.js";
+import type { Result } from "./result.js";
+import { describeSchemaError } from "./schema-errors.js";
 
 const Duration = Type.String({ pattern: DURATION_PATTERN, description: 'e.g. "500ms", "30s", "5m"' });
 const Url = Type.String({ pattern: "^https?://[^\\s]+$", description: "an http(s) URL" });
@@ -109,16 +111,6 @@ function validatorFor(type: CheckType): Validator {
     validators.set(type, validate);
   }
   return validate;
-}
-
-function describeError(error: ErrorObject): string {
-  const field = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
-  if (error.keyword === "additionalProperties") {
-    return `unknown field "${String(error.params.additionalProperty)}"`;
-  }
-  if (error.keyword === "required") return `missing field "${String(error.params.missingProperty)}"`;
-  const expected = error.parentSchema?.description ? ` (${error.parentSchema.description})` : "";
-  return `field "${field}" ${error.message ?? "is invalid"}${expected}`;
 }
 
 function label(raw: unknown, index: number): string {
@@ -270,14 +262,12 @@ function nestedTooDeep(): string {
   return `lists and maps nested more than ${CHECKS_LIMITS.depth} levels deep are refused (a spec needs 3)`;
 }
 
-type ParsedText = { ok: true; value: unknown } | { ok: false; error: string };
-
 /**
  * JSON is YAML, but the YAML parser is ten times slower on it (and recurses), and the webhook sees
  * the same JSON (GRAFT_CHECKS, most annotations) at every admission: take the fast path when it
  * parses (JSON.parse does not recurse). YAML is parsed only within the limits above.
  */
-function parseChecksText(text: string): ParsedText {
+function parseChecksText(text: string): Result<unknown> {
   if (text.length > CHECKS_LIMITS.length) {
     return {
       ok: false,
@@ -350,7 +340,7 @@ export function parseChecksSpec(input: unknown): ChecksResult {
     }
     const validate = validatorFor(type as CheckType);
     if (!validate(item)) {
-      for (const error of validate.errors ?? []) errors.push(`${where}: ${describeError(error)}`);
+      for (const error of validate.errors ?? []) errors.push(`${where}: ${describeSchemaError(error)}`);
       return;
     }
     const spec = item as CheckSpec;

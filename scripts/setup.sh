@@ -17,6 +17,8 @@ need_cmd go "Go 1.24 or newer builds the local control plane"
 # Debian packages the demo itself needs (openssl for the control plane's certs).
 source scripts/lib/apt.sh
 apt_install git openssl ca-certificates procps iproute2 curl
+# The checks ./scripts/test.sh runs on the shell graft ships into pods.
+[ "$mode" = test ] && apt_install shellcheck dash
 
 # Node 26: the machine's when new enough, else the pinned one installed under $GRAFT_CACHE_DIR.
 source scripts/lib/node.sh

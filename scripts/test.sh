@@ -11,6 +11,7 @@ echo "[test] typecheck and lint"
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p console/assets/tsconfig.json --noEmit # the console page's browser script (DOM)
 npx biome check .
+bash scripts/check-shell.sh
 echo "[test] alert rules (promtool)"
 bash test/services/prometheus/install.sh && bash manifests/monitoring/tests/run.sh
 

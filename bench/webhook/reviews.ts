@@ -1,30 +1,26 @@
 /** Realistic AdmissionReviews for the webhook benchmark: what the API server sends for real pods. */
 import { randomUUID } from "node:crypto";
+import { admissionReview } from "../../webhook/testdata/review.js";
 
 type Pod = Record<string, unknown>;
 
 function review(pod: Pod, namespace: string): Record<string, unknown> {
-  return {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: randomUUID(),
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
+  return admissionReview({
+    uid: randomUUID(),
+    namespace,
+    object: pod,
+    oldObject: null,
+    dryRun: false,
+    extra: {
       requestKind: { group: "", version: "v1", kind: "Pod" },
       requestResource: { group: "", version: "v1", resource: "pods" },
-      namespace,
-      operation: "CREATE",
       userInfo: {
         username: "system:serviceaccount:kube-system:replicaset-controller",
         groups: ["system:serviceaccounts"],
       },
-      object: pod,
-      oldObject: null,
-      dryRun: false,
       options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
     },
-  };
+  });
 }
 
 const managedFields = (n: number) =>

@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebook-sync-script.js";
+import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-script.js";
 import { load, memoryMiB, sideBySide, writeSection } from "../lib/measure.js";
 import { bigPodReview, jupyterReview, sparkDriverReview } from "./reviews.js";
 

@@ -7,9 +7,10 @@
  */
 import { Registry } from "prom-client";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { parseAdmissionReview, reviewResponse } from "../../webhook/review.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { parseAdmissionReview, reviewResponse } from "../../webhook/pipeline/review.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { PLATFORM } from "./reviews.js";
 
 export const BASELINE_PATH = "/baseline";
@@ -22,22 +23,28 @@ const serving = issueServingCert(authority, {
 });
 
 const app = buildWebhookServer({
-  config: defaultWebhookConfig(),
+  admission: createAdmissionService({
+    config: defaultWebhookConfig(),
+    nativeSidecars: true,
+    properties: {
+      gatherFacts: async (_request, facts) => ({
+        ...facts,
+        properties: { platform: PLATFORM, configMaps: new Map() },
+      }),
+      ensure: async () => [],
+      recover: () => undefined,
+      observe: () => {},
+    },
+  }),
   registry: new Registry(),
   tls: { cert: serving.cert, key: serving.key },
-  nativeSidecars: true,
   logger: false,
-  gatherFacts: async (_request, facts) => ({
-    ...facts,
-    properties: { platform: PLATFORM, configMaps: new Map() },
-  }),
-  ensureObjects: async () => {},
 });
 
 app.post(BASELINE_PATH, async (request, reply) => {
   const parsed = parseAdmissionReview(request.body);
-  if (!parsed.ok) return reply.code(400).send({ message: parsed.message });
-  return reviewResponse(parsed.request.uid, { allowed: true, patch: [], warnings: [] });
+  if (!parsed.ok) return reply.code(400).send({ message: parsed.error });
+  return reviewResponse(parsed.value.uid, { allowed: true, patch: [], warnings: [] });
 });
 
 await app.listen({ host: "127.0.0.1", port: 0 });

@@ -14,7 +14,7 @@ import path from "node:path";
 import { connect } from "node:tls";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
+import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
 import { chartDir, helm, helmBinary, parseManifests, repo } from "../helm/chart.js";
 import { run, type Started, startProcess, tempDir } from "../services/spawn.js";
 import { startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";

@@ -12,9 +12,11 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { LABEL_INJECT } from "../../core/annotations.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { buildWebhookServer } from "../../webhook/server.js";
-import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
+import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
+import { admissionReview } from "../../webhook/testdata/review.js";
 import { eventually, kubeConfig, uniqueName } from "./kube.js";
 
 const RUN_LABEL = "graft.pnda.io/e2e-run";
@@ -40,11 +42,10 @@ describe.skipIf(!presentsClientCert)(
 
     beforeAll(async () => {
       app = buildWebhookServer({
-        config: defaultWebhookConfig(),
+        admission: createAdmissionService({ config: defaultWebhookConfig(), nativeSidecars: true }),
         registry: new Registry(),
         tls: issueServingCert(serving, { ipAddresses: ["127.0.0.1"], now: new Date() }),
         clientAuth: { ca: readFileSync(clusterCaFile!, "utf8"), allowedNames: [API_SERVER_CN] },
-        nativeSidecars: true,
         logger: false,
       });
       await app.listen({ host: "127.0.0.1", port: 0 });
@@ -113,17 +114,13 @@ describe.skipIf(!presentsClientCert)(
         );
         req.on("error", reject);
         req.end(
-          JSON.stringify({
-            apiVersion: "admission.k8s.io/v1",
-            kind: "AdmissionReview",
-            request: {
+          JSON.stringify(
+            admissionReview({
               uid: "forged",
-              kind: { group: "", version: "v1", kind: "Pod" },
               namespace,
-              operation: "CREATE",
               object: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i" }] } },
-            },
-          }),
+            }),
+          ),
         );
       });
       expect(reply.status).toBe(401);

@@ -10,22 +10,22 @@ import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
+import { propertiesConfigMap } from "../../webhook/features/properties/configmap.js";
+import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
 import {
   createNamespaceCache,
-  guardWrites,
   type NamespaceCache,
   namespaceInformer,
   namespaceReader,
-  verifyNamespaceOptIn,
-} from "../../webhook/namespace-cache.js";
-import { excludedNamespaces } from "../../webhook/plan.js";
-import { kubernetesPropertiesApi, type PropertiesApi } from "../../webhook/properties/api.js";
-import { propertiesConfigMap } from "../../webhook/properties/configmap.js";
-import { NO_METRICS } from "../../webhook/properties/metrics.js";
-import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/properties/runtime.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+} from "../../webhook/io/namespace-cache.js";
+import { kubernetesPropertiesApi, type PropertiesApi } from "../../webhook/io/properties/api.js";
+import { NO_METRICS } from "../../webhook/io/properties/properties-metrics.js";
+import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/io/properties/runtime.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { excludedNamespaces } from "../../webhook/pipeline/plan.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
+import { admissionReview } from "../../webhook/testdata/review.js";
 import { type GraftIdentity, graftIdentity } from "./graft-identity.js";
 import { eventually, kubeConfig, uniqueName } from "./kube.js";
 
@@ -208,29 +208,24 @@ describe("a forged review sent straight to the webhook's port", () => {
     ca = authority.cert;
     const config = { ...defaultWebhookConfig(), namespace: graftNamespace };
     const registry = new Registry();
-    // Wired as `graft webhook` wires it (webhook/cli.ts), as graft's ServiceAccount.
+    // Wired as `graft webhook` wires it (webhook/server/cli.ts), as graft's ServiceAccount.
     runtime = createPropertiesRuntime({ config, registry, kubeConfig: identity.kubeConfig, cleanup: false });
     namespaces = createNamespaceCache(namespaceInformer(identity.kubeConfig), {
       excluded: excludedNamespaces({ config, nativeSidecars: true }),
       read: namespaceReader(identity.kubeConfig),
     });
     await Promise.all([runtime.start(), namespaces.start()]);
-    const verifyOptIn = verifyNamespaceOptIn(namespaces);
-    const guard = guardWrites(namespaces);
-    const createObjects = createObjectsIfAbsent(identity.kubeConfig);
     server = buildWebhookServer({
-      config,
+      admission: createAdmissionService({
+        config,
+        nativeSidecars: true,
+        namespaces,
+        properties: runtime,
+        createObjects: createObjectsIfAbsent(identity.kubeConfig),
+      }),
       registry,
       tls: issueServingCert(authority, { ipAddresses: ["127.0.0.1"], now }),
-      nativeSidecars: true,
       logger: false,
-      ensureObjects: async (wanted, review) => {
-        await guard(review);
-        await createObjects(await runtime.ensure(wanted), review);
-      },
-      gatherFacts: async (review, known) => runtime.gatherFacts(review, await verifyOptIn(review, known)),
-      recoverFromEnsureFailure: runtime.recover,
-      observeDecision: runtime.observe,
     }) as unknown as FastifyInstance;
     await server.listen({ host: "127.0.0.1", port: 0 });
     url = new URL(`https://127.0.0.1:${(server.server.address() as AddressInfo).port}`);
@@ -263,20 +258,15 @@ describe("a forged review sent straight to the webhook's port", () => {
       status: number;
       response: { allowed: boolean; patch?: string; status?: { message?: string } };
     }>((resolve, reject) => {
-      const body = JSON.stringify({
-        apiVersion: "admission.k8s.io/v1",
-        kind: "AdmissionReview",
-        request: {
+      const body = JSON.stringify(
+        admissionReview({
           uid,
-          kind: { group: "", version: "v1", kind: "Pod" },
-          resource: { group: "", version: "v1", resource: "pods" },
           namespace,
-          operation: "CREATE",
           dryRun: false,
-          userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" },
           object: pod,
-        },
-      });
+          extra: { userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" } },
+        }),
+      );
       const req = httpsRequest(
         {
           host: url.hostname,

@@ -1,10 +1,10 @@
 // graft's identity on the shared e2e cluster, moved to a namespace of the run's own: the
 // ServiceAccount with exactly manifests/base/rbac.yaml, a token for it, and the write policy
-// (manifests/base/write-policy.yaml as webhook/write-policy.ts renders it) bound to it.
+// (manifests/base/write-policy.yaml as webhook/install/write-policy.ts renders it) bound to it.
 import { readFile } from "node:fs/promises";
 import * as k8s from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import { renderWritePolicy } from "../../webhook/write-policy.js";
+import { renderWritePolicy } from "../../webhook/install/write-policy.js";
 
 export type GraftIdentity = {
   namespace: string;

@@ -2,7 +2,7 @@
 // person applies (a CREATE with graft keys, an UPDATE changing the pod template's graft keys)
 // and nothing a controller does, so with graft down, scaling and deleting an annotated
 // Deployment in a namespace that never opted in go through (issue 9, "Never in the way when
-// down"). The configuration is webhook/webhook-configuration.ts's, registered by URL and
+// down"). The configuration is webhook/install/webhook-configuration.ts's, registered by URL and
 // confined to this run's namespace.
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
@@ -11,10 +11,11 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { admit } from "../../webhook/admission.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { buildWebhookServer } from "../../webhook/server.js";
-import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
+import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { admit } from "../../webhook/pipeline/admission.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { eventually, kubeConfig, kubectl, uniqueName } from "./kube.js";
 
 const RUN_LABEL = "graft.pnda.io/e2e-run";
@@ -79,21 +80,25 @@ describe("the workload validator, with graft up and then down", () => {
     const now = new Date();
     const ca = createAuthority({ now, commonName: `graft-outage-${run}` });
     app = buildWebhookServer({
-      config: defaultWebhookConfig(),
+      admission: createAdmissionService({
+        config: defaultWebhookConfig(),
+        nativeSidecars: true,
+        admit: (request, facts) => {
+          const object = request.object as
+            | { metadata?: { name?: string; generateName?: string } }
+            | undefined;
+          seen.push({
+            kind: request.kind.kind,
+            operation: request.operation,
+            name: request.name ?? object?.metadata?.name ?? object?.metadata?.generateName ?? "",
+            dryRun: request.dryRun === true,
+          });
+          return admit(request, facts);
+        },
+      }),
       registry: new Registry(),
       tls: issueServingCert(ca, { ipAddresses: ["127.0.0.1"], now }),
-      nativeSidecars: true,
       logger: false,
-      admit: (request, facts) => {
-        const object = request.object as { metadata?: { name?: string; generateName?: string } } | undefined;
-        seen.push({
-          kind: request.kind.kind,
-          operation: request.operation,
-          name: request.name ?? object?.metadata?.name ?? object?.metadata?.generateName ?? "",
-          dryRun: request.dryRun === true,
-        });
-        return admit(request, facts);
-      },
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
     port = (app.server.address() as AddressInfo).port;

@@ -9,13 +9,14 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
-import { readOwnImage } from "../../webhook/own-image.js";
-import { lastWanted } from "../../webhook/properties/cleanup.js";
-import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/properties/runtime.js";
-import { buildWebhookServer } from "../../webhook/server.js";
-import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
+import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
+import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
+import { readOwnImage } from "../../webhook/io/own-image.js";
+import { lastWanted } from "../../webhook/io/properties/cleanup.js";
+import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/io/properties/runtime.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { tokenKubeConfig } from "./graft-identity.js";
 import { eventually, isStatus, kubeConfig, uniqueName } from "./kube.js";
 
@@ -70,17 +71,16 @@ async function startWebhook(kc: k8s.KubeConfig): Promise<{ url: string; ca: stri
     cleanup: { intervalMs: 1_000, graceMs: GRACE_MS },
   });
   await runtime.start();
-  const createObjects = createObjectsIfAbsent(kc);
   server = buildWebhookServer({
-    config,
+    admission: createAdmissionService({
+      config,
+      nativeSidecars: true,
+      properties: runtime,
+      createObjects: createObjectsIfAbsent(kc),
+    }),
     registry,
     tls,
-    nativeSidecars: true,
     logger: false,
-    ensureObjects: async (wanted, review) => createObjects(await runtime.ensure(wanted), review),
-    gatherFacts: runtime.gatherFacts,
-    recoverFromEnsureFailure: runtime.recover,
-    observeDecision: runtime.observe,
   }) as unknown as FastifyInstance;
   await server.listen({ host: "127.0.0.1", port: 0 });
   return { url: `https://127.0.0.1:${(server.server.address() as AddressInfo).port}`, ca: authority.cert };

@@ -9,12 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { LABEL_INJECT } from "../../core/annotations.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { createObjectsIfAbsent } from "../../webhook/ensure-objects.js";
-import { decideNativeSidecars, fetchServerVersion } from "../../webhook/native-sidecars.js";
-import { buildWebhookServer, type EnsureObjects } from "../../webhook/server.js";
-import { readStatus } from "../../webhook/status.js";
-import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
+import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
+import { decideNativeSidecars, fetchServerVersion } from "../../webhook/io/cluster-version.js";
+import type { EnsureObjects } from "../../webhook/io/ensure-objects.js";
+import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { readStatus } from "../../webhook/model/status.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { eventually, isStatus, kubeConfig, kubectl, uniqueName } from "./kube.js";
 
 const AGENT = "graft-agent";
@@ -49,11 +51,13 @@ describe("graft webhook through the kube-apiserver", () => {
       await create(objects, request);
     };
     app = buildWebhookServer({
-      config: defaultWebhookConfig(),
+      admission: createAdmissionService({
+        config: defaultWebhookConfig(),
+        nativeSidecars: native.native,
+        createObjects: ensureObjects,
+      }),
       registry: new Registry(),
       tls,
-      nativeSidecars: native.native,
-      ensureObjects,
       logger: false,
     });
     await app.listen({ host: "127.0.0.1", port: 0 });

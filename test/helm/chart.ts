@@ -1,12 +1,12 @@
 // charts/graft for the tests: the real helm (test/cluster/tools.sh builds it from helm.sh/helm/v3),
 // the real kustomize (the control plane's kubectl 1.33), and the chart's values schema, built from
-// the webhook's own config schema (webhook/config.ts) so the two cannot disagree.
+// the webhook's own config schema (webhook/model/config.ts) so the two cannot disagree.
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import { WebhookConfigSchema } from "../../webhook/config.js";
+import { WebhookConfigSchema } from "../../webhook/model/config.js";
 import { type Ran, run } from "../services/spawn.js";
 
 export const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -141,7 +141,7 @@ export function chartValuesSchema(): Schema {
   const config = {
     ...webhookConfig,
     properties: configProperties,
-    description: "graft webhook --config (webhook/config.ts), less namespace (namespace.name)",
+    description: "graft webhook --config (webhook/model/config.ts), less namespace (namespace.name)",
   };
   const resources = plain(
     (WebhookConfigSchema.properties.agent.properties.resources as unknown as { properties: unknown })

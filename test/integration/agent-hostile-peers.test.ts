@@ -26,7 +26,7 @@ import {
 } from "./agent-hostile-targets.js";
 import { startDnsTarget, type Target } from "./agent-targets.js";
 
-/** The sidecar's memory limit as shipped (webhook/config.ts, manifests/base/config.yaml). */
+/** The sidecar's memory limit as shipped (webhook/model/config.ts, manifests/base/config.yaml). */
 const MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
 const MiB = 1024 * 1024;
 /** Runs of every check to wait for: the first run and a few more, to catch growth across runs. */

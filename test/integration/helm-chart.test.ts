@@ -7,8 +7,8 @@ import { X509Certificate } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { createAuthority } from "../../certs/authority.js";
-import { renderMutatingWebhookConfiguration } from "../../webhook/webhook-configuration.js";
-import { renderWritePolicy } from "../../webhook/write-policy.js";
+import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
+import { renderWritePolicy } from "../../webhook/install/write-policy.js";
 import {
   chartDir,
   HELM_LABELS,
@@ -164,7 +164,7 @@ describe("helm template with other values", () => {
     );
   });
 
-  it("the webhook configuration is what webhook/webhook-configuration.ts renders for that namespace, port and exclusions", () => {
+  it("the webhook configuration is what webhook/install/webhook-configuration.ts renders for that namespace, port and exclusions", () => {
     const expected = renderMutatingWebhookConfiguration({
       target: { service: { namespace, name: "graft-webhook", port: 9443 } },
       graftNamespace: namespace,
@@ -179,7 +179,7 @@ describe("helm template with other values", () => {
     expect(rendered).toEqual(JSON.parse(JSON.stringify(expected)));
   });
 
-  it("the write policy is what webhook/write-policy.ts renders for that namespace and exclusions", () => {
+  it("the write policy is what webhook/install/write-policy.ts renders for that namespace and exclusions", () => {
     const { policy, binding } = renderWritePolicy({
       graftNamespace: namespace,
       excludedNamespaces: excluded,

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_COMMAND } from "../../webhook/features/agent.js";
+import { AGENT_COMMAND } from "../../webhook/features/agent/agent.js";
 import {
   buildImages,
   containersEnv,

@@ -27,10 +27,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyPatch } from "rfc6902";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admit } from "../../webhook/admission.js";
-import { loadWebhookConfig } from "../../webhook/config.js";
-import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebook-sync-script.js";
-import type { Pod } from "../../webhook/kube.js";
+import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-script.js";
+import { loadWebhookConfig } from "../../webhook/model/config.js";
+import type { Pod } from "../../webhook/model/kube.js";
+import { admit } from "../../webhook/pipeline/admission.js";
 import { type GitHttpServer, startGitHttp } from "../services/git-http.js";
 import { waitFor } from "../services/spawn.js";
 

@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PodLike } from "../../webhook/kube.js";
-import { propertiesConfigMap } from "../../webhook/properties/configmap.js";
-import { renderPropertiesMount } from "../../webhook/properties/mount.js";
-import { mergeApplicationProperties } from "../../webhook/properties/pnda-format.js";
-import { platformVariables } from "../../webhook/properties/sources.js";
+import { propertiesConfigMap } from "../../webhook/features/properties/configmap.js";
+import { renderPropertiesMount } from "../../webhook/features/properties/mount.js";
+import { mergeApplicationProperties } from "../../webhook/features/properties/pnda-format.js";
+import { platformVariables } from "../../webhook/features/properties/sources.js";
+import type { PodLike } from "../../webhook/model/kube.js";
 
 const run = promisify(execFile);
 

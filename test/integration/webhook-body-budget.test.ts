@@ -8,8 +8,9 @@ import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { eventually, podReview } from "./webhook-client.js";
 
 const BODY_LIMIT = 1024 * 1024;
@@ -25,10 +26,9 @@ describe("webhook request bodies in flight", () => {
 
   beforeAll(async () => {
     app = buildWebhookServer({
-      config: defaultWebhookConfig(),
+      admission: createAdmissionService({ config: defaultWebhookConfig(), nativeSidecars: true }),
       registry: new Registry(),
       tls: serving,
-      nativeSidecars: true,
       logger: false,
       bodyLimitBytes: BODY_LIMIT,
       inFlightBodyBytes: BUDGET,

@@ -1,4 +1,4 @@
-// The webhook's optional check of the API server's client certificate (webhook/client-auth.ts),
+// The webhook's optional check of the API server's client certificate (webhook/server/client-auth.ts),
 // against real TLS clients on 127.0.0.1: a review is answered only for a certificate the
 // configured CA signed (and, when names are given, with an accepted CN); probes and /metrics
 // stay open to clients without one; a reloaded serving certificate keeps the client CA.
@@ -8,9 +8,11 @@ import forge from "node-forge";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert, type PemPair } from "../../certs/authority.js";
-import { keepClientCa } from "../../webhook/client-auth.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { keepClientCa } from "../../webhook/server/client-auth.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
+import { admissionReview } from "../../webhook/testdata/review.js";
 
 const now = new Date();
 
@@ -34,17 +36,11 @@ function issueClientCert(authority: PemPair, commonName: string): PemPair {
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-const review = {
-  apiVersion: "admission.k8s.io/v1",
-  kind: "AdmissionReview",
-  request: {
-    uid: "u-1",
-    kind: { group: "", version: "v1", kind: "Pod" },
-    namespace: "apps",
-    operation: "CREATE",
-    object: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i" }] } },
-  },
-};
+const review = admissionReview({
+  uid: "u-1",
+  namespace: "apps",
+  object: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i" }] } },
+});
 
 type Reply = { status: number; body: string };
 
@@ -56,11 +52,10 @@ describe("graft webhook with --client-ca", () => {
   const otherName = issueClientCert(clientCa, "kubernetes-admin");
   const forged = issueClientCert(otherCa, "kube-apiserver-webhook-client");
   const app = buildWebhookServer({
-    config: defaultWebhookConfig(),
+    admission: createAdmissionService({ config: defaultWebhookConfig(), nativeSidecars: true }),
     registry: new Registry(),
     tls: issueServingCert(servingCa, { ipAddresses: ["127.0.0.1"], now }),
     clientAuth: { ca: clientCa.cert, allowedNames: ["kube-apiserver-webhook-client"] },
-    nativeSidecars: true,
     logger: false,
   });
   let port = 0;

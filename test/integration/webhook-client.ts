@@ -2,6 +2,7 @@
 // tests need to see about them (status, JSON body, whether the socket was reused, peer cert).
 import { type Agent, request as httpsRequest } from "node:https";
 import type { TLSSocket } from "node:tls";
+import { admissionReview, pod } from "../../webhook/testdata/review.js";
 
 export type Reply = {
   status: number;
@@ -67,23 +68,7 @@ function send(
 
 /** An AdmissionReview for a pod in `namespace`, as the API server sends it. */
 export function podReview(uid: string, namespace = "analytics", labels: Record<string, string> = {}) {
-  return {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid,
-      kind: { group: "", version: "v1", kind: "Pod" },
-      resource: { group: "", version: "v1", resource: "pods" },
-      namespace,
-      operation: "CREATE",
-      object: {
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { generateName: "ingest-", labels },
-        spec: { containers: [{ name: "ingest", image: "registry.example/ingest:1" }] },
-      },
-    },
-  };
+  return admissionReview({ uid, namespace, object: pod({ labels }) });
 }
 
 /** Polls `check` until it returns true, or fails after `timeoutMs` naming `what`. */

@@ -11,7 +11,8 @@ import { applyPatch } from "rfc6902";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION, LABEL_INJECT, PREFIX } from "../../core/annotations.js";
 import { jsonTextDepth } from "../../core/limits.js";
-import { BODY_DEPTH_LIMIT } from "../../webhook/server.js";
+import { BODY_DEPTH_LIMIT } from "../../webhook/server/server.js";
+import { admissionReview } from "../../webhook/testdata/review.js";
 import { startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
 import { get, post } from "./webhook-client.js";
 
@@ -215,21 +216,17 @@ type Reviewed = { path: string; object: unknown; group: string; resource: string
 function envelope(uid: string, sample: Reviewed) {
   const { group, resource } = sample;
   const kind = (sample.object as { kind: string }).kind;
-  return {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid,
-      kind: { group, version: "v1", kind },
-      resource: { group, version: "v1", resource },
-      namespace: "fuzz",
-      operation: "CREATE",
-      object: sample.object,
-      // Dry-run: graft makes no API call (there is no API server here), so what is fuzzed is
-      // reading and deciding on the review, which is where issue 9's crash and stalls were.
-      dryRun: true,
-    },
-  };
+  return admissionReview({
+    uid,
+    kind,
+    group,
+    resource,
+    namespace: "fuzz",
+    object: sample.object,
+    // Dry-run: graft makes no API call (there is no API server here), so what is fuzzed is
+    // reading and deciding on the review, which is where issue 9's crash and stalls were.
+    dryRun: true,
+  });
 }
 
 function refusedTooDeep(status: number, body: string): string | undefined {

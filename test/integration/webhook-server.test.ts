@@ -16,8 +16,9 @@ import {
   readCertificatePair,
   reloadCertificatesOnChange,
 } from "../../certs/reload.js";
-import { defaultWebhookConfig } from "../../webhook/config.js";
-import { buildWebhookServer } from "../../webhook/server.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { buildWebhookServer } from "../../webhook/server/server.js";
+import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { eventually, get, podReview, post } from "./webhook-client.js";
 
 const now = new Date();
@@ -52,10 +53,9 @@ describe("graft webhook over HTTPS", () => {
       },
     });
     app = buildWebhookServer({
-      config: defaultWebhookConfig(),
+      admission: createAdmissionService({ config: defaultWebhookConfig(), nativeSidecars: true }),
       registry: new Registry(),
       tls: await readCertificatePair(files),
-      nativeSidecars: true,
       logger: { level: "info", stream },
     });
     watch = reloadCertificatesOnChange(app.server, files, app.log, 50);

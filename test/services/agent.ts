@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Agent, startAgent } from "../../agent/main.js";
 import { parseChecksSpec } from "../../core/checks.js";
-import { AGENT_COMMAND } from "../../webhook/features/agent.js";
+import { AGENT_COMMAND } from "../../webhook/features/agent/agent.js";
 import { freePort, startProcess, waitFor } from "./spawn.js";
 
 /** Resolves once every check has reported once. */

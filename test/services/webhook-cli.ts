@@ -106,7 +106,7 @@ export async function startWebhookCli(options: {
 export function buildCli(): void {
   // tsc emits even when another part of the tree fails to type-check, so only a missing output is fatal.
   const build = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
-  if (!existsSync(join(root, "dist/webhook/cli.js"))) {
-    throw new Error(`npm run build produced no dist/webhook/cli.js:\n${build.stdout}${build.stderr}`);
+  if (!existsSync(join(root, "dist/webhook/server/cli.js"))) {
+    throw new Error(`npm run build produced no dist/webhook/server/cli.js:\n${build.stdout}${build.stderr}`);
   }
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { defaultWebhookConfig, WebhookConfigSchema } from "../../webhook/config.js";
+import { defaultWebhookConfig, WebhookConfigSchema } from "../../webhook/model/config.js";
 
 type SchemaNode = {
   type?: string;

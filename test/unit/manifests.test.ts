@@ -16,9 +16,9 @@ import type {
 } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { loadWebhookConfig } from "../../webhook/config.js";
-import { MAX_PROPERTIES_BYTES } from "../../webhook/properties/configmap.js";
-import { renderWritePolicy } from "../../webhook/write-policy.js";
+import { MAX_PROPERTIES_BYTES } from "../../webhook/features/properties/configmap.js";
+import { renderWritePolicy } from "../../webhook/install/write-policy.js";
+import { loadWebhookConfig } from "../../webhook/model/config.js";
 
 const manifests = fileURLToPath(new URL("../../manifests/", import.meta.url));
 /** graft's own install; manifests/examples are applications, not graft. */

@@ -10,8 +10,8 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createAgentMetrics } from "../../agent/metrics.js";
-import { createCertificateMetrics, createWebhookMetrics } from "../../webhook/metrics.js";
-import { createPropertiesMetrics } from "../../webhook/properties/metrics.js";
+import { createPropertiesMetrics } from "../../webhook/io/properties/properties-metrics.js";
+import { createCertificateMetrics, createWebhookMetrics } from "../../webhook/server/metrics.js";
 
 const monitoring = (file: string) =>
   readFileSync(fileURLToPath(new URL(`../../manifests/monitoring/${file}`, import.meta.url)), "utf8");
@@ -32,7 +32,7 @@ async function exportedNames(registry: Registry): Promise<string[]> {
 async function graftMetricNames(): Promise<Set<string>> {
   const agent = new Registry();
   createAgentMetrics(agent, []);
-  // As webhook/cli.ts builds its registry.
+  // As webhook/server/cli.ts builds its registry.
   const webhook = new Registry();
   collectDefaultMetrics({ register: webhook, prefix: "graft_webhook_" });
   createWebhookMetrics(webhook);

@@ -1,12 +1,14 @@
 /**
  * The features graft can inject, in the order they render. Adding one: write
- * `features/<name>.ts` exporting a `Feature<Params>`, add its params type to `FeatureParams`
- * and the feature to `FEATURES` below. Apps' containers are changed before the agent is added.
+ * `features/<name>/<name>.ts` exporting a `Feature<Params>` (pure: model/ and core/ only), add its
+ * params type to `FeatureParams` and the feature to `FEATURES` below. Apps' containers are changed
+ * before the agent is added.
  */
-import { type AgentParams, agentFeature } from "./agent.js";
-import type { Feature } from "./feature.js";
-import { type NotebooksParams, notebooksFeature } from "./notebooks.js";
-import { type PropertiesParams, propertiesFeature } from "./properties.js";
+
+import type { Feature } from "../model/feature.js";
+import { type AgentParams, agentFeature } from "./agent/agent.js";
+import { type NotebooksParams, notebooksFeature } from "./notebooks/notebooks.js";
+import { type PropertiesParams, propertiesFeature } from "./properties/properties.js";
 
 export type FeatureParams = {
   properties: PropertiesParams;

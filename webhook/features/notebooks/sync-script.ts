@@ -1,0 +1,118 @@
+/**
+ * The notebook sync hook: one fixed shell script (sync-hook.sh and the worker it starts,
+ * sync-worker.sh, embedded at build time by scripts/embed-shell.mjs), run as
+ * `sh -c SCRIPT graft-notebook-sync REPO_URL FOLDER WAIT_SECONDS LIMIT_SECONDS MAX_FILE_BYTES
+ * MAX_SYNC_BYTES MAX_FILES`. Everything that varies arrives as a positional parameter, so no
+ * username, URL or annotation is ever parsed as shell code.
+ *
+ * What a start does (the worker, bounded by the hook):
+ * - folder absent: clone (objects only) into a hidden sibling, write the files, then rename, so a
+ *   stopped clone leaves nothing;
+ * - otherwise fetch upstream and compare, per file, the last synced upstream commit (kept in
+ *   `refs/graft/synced`), the new upstream commit and the file in the folder:
+ *   unchanged by the user → take upstream (add, update, or remove when removed upstream);
+ *   changed by the user → keep it, and put the upstream version beside it as
+ *   `name.upstream-<commit>.ext`; deleted by the user → restored only if upstream changed it.
+ * - the container's start waits for the sync up to a time (default 20 s): JupyterLab then opens
+ *   on a complete folder in the usual case, and a git outage costs the start at most that wait.
+ *   A sync still running then (a first clone of a large repository over a slow link) goes on in
+ *   the background up to a limit (default 300 s) and lands as it would have: the first clone by
+ *   one rename, each file by its own. `timeout` (coreutils or busybox) bounds it; without it a
+ *   watchdog stops the worker. git itself gives up on a server silent for 10 s.
+ * - the hook always exits 0 and logs to `~/.graft-notebook-sync.log` (rotated at 256 KiB, at most
+ *   200 lines about single files a sync).
+ *
+ * The repository is not trusted (anyone who may publish to it): git never writes the folder (it
+ * fetches objects; the script writes regular files only, each path checked component by
+ * component, never through a symbolic link); symbolic links, submodules, `..`, `.git` and names
+ * git must quote are skipped and logged; every git call runs without hooks, fsmonitor, filters,
+ * submodules or transports other than http(s), and checks objects as they arrive; files above
+ * `MAX_FILE_BYTES` are skipped, and one sync writes at most `MAX_FILES` files and
+ * `MAX_SYNC_BYTES` bytes, leaving the rest for the next start (`refs/graft/resume`).
+ */
+import {
+  DEFAULT_SYNC_LIMIT_SECONDS,
+  DEFAULT_SYNC_MAX_BYTES,
+  DEFAULT_SYNC_MAX_FILE_BYTES,
+  DEFAULT_SYNC_MAX_FILES,
+  DEFAULT_SYNC_WAIT_SECONDS,
+} from "../../model/notebook-sync-limits.js";
+import { SYNC_HOOK_SH, SYNC_WORKER_SH } from "./sync-scripts.generated.js";
+
+/** `$0` of the hook's shell: shows in `ps` and marks a command as graft's. */
+export const HOOK_NAME = "graft-notebook-sync";
+
+function singleQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The script as shipped in every Jupyter pod's spec: without its comment lines (they are in the
+ * .sh sources), which would add a fifth to every admission reply. shellcheck directives stay.
+ */
+function withoutComments(script: string): string {
+  return script
+    .split("\n")
+    .filter((line) => !/^\s*#(?! shellcheck )/.test(line))
+    .join("\n");
+}
+
+/** sync-hook.sh with the defaults it falls back on filled in (the config's, model/notebook-sync-limits.ts). */
+const HOOK = SYNC_HOOK_SH.replace("@DEFAULT_SYNC_MAX_FILE_BYTES@", String(DEFAULT_SYNC_MAX_FILE_BYTES))
+  .replace("@DEFAULT_SYNC_MAX_BYTES@", String(DEFAULT_SYNC_MAX_BYTES))
+  .replace("@DEFAULT_SYNC_MAX_FILES@", String(DEFAULT_SYNC_MAX_FILES));
+
+/**
+ * The fixed script the hook runs (sync-hook.sh, with sync-worker.sh single-quoted inside it): no
+ * user data is ever part of it.
+ */
+export const NOTEBOOK_SYNC_SCRIPT = withoutComments(HOOK).replace("@WORKER@", () =>
+  singleQuoted(withoutComments(SYNC_WORKER_SH)),
+);
+
+export type NotebookSyncParams = {
+  /** The user's repository, `{user}` already substituted with a validated name. */
+  repoUrl: string;
+  /** Absolute path of the synced folder. */
+  folder: string;
+  /** How long the container's start waits for the sync. */
+  waitSeconds?: number;
+  /** How long the sync may run in all (at least `waitSeconds`). */
+  limitSeconds?: number;
+  /** Files larger than this are not written (skipped and logged). */
+  maxFileBytes?: number;
+  /** One sync writes at most this many bytes; the rest waits for the next start. */
+  maxSyncBytes?: number;
+  /** One sync adds, updates or removes at most this many files; the rest waits for the next start. */
+  maxFiles?: number;
+};
+
+/** The exec command of the hook (or of the init container that stands in for it). */
+export function notebookSyncCommand({
+  repoUrl,
+  folder,
+  waitSeconds = DEFAULT_SYNC_WAIT_SECONDS,
+  limitSeconds = DEFAULT_SYNC_LIMIT_SECONDS,
+  maxFileBytes = DEFAULT_SYNC_MAX_FILE_BYTES,
+  maxSyncBytes = DEFAULT_SYNC_MAX_BYTES,
+  maxFiles = DEFAULT_SYNC_MAX_FILES,
+}: NotebookSyncParams): string[] {
+  return [
+    "sh",
+    "-c",
+    NOTEBOOK_SYNC_SCRIPT,
+    HOOK_NAME,
+    repoUrl,
+    folder,
+    String(waitSeconds),
+    String(Math.max(limitSeconds, waitSeconds)),
+    String(maxFileBytes),
+    String(maxSyncBytes),
+    String(maxFiles),
+  ];
+}
+
+/** True when `command` is a notebook sync command graft rendered (any version of the script). */
+export function isNotebookSyncCommand(command: readonly string[] | undefined): boolean {
+  return command?.[0] === "sh" && command[1] === "-c" && command[3] === HOOK_NAME;
+}

@@ -1,0 +1,195 @@
+/**
+ * Which namespaces opted in (`graft.pnda.io/inject=enabled`), kept by a watch on Namespaces
+ * (list once, then watch; listed again after a dropped watch), so an admission reads memory.
+ * A namespace the watch does not (yet) show as opted in is read once from the API server before
+ * graft acts on that answer: the label may have been set a moment ago (`kubectl label` then
+ * `kubectl apply`), and the API server's selector saw it before graft's watch did.
+ *
+ * Why: the route a review arrives on (`/mutate/namespace`) says the API server's selector
+ * matched, but anyone who reaches the webhook's port can post to that route. The namespace's
+ * label is checked here before graft reads or writes anything for such a pod, and again right
+ * before any write; a forged review for a namespace that never opted in changes nothing.
+ */
+import {
+  ApiException,
+  CoreV1Api,
+  type Informer,
+  type KubeConfig,
+  ListWatch,
+  type ObjectCache,
+  type V1Namespace,
+  Watch,
+} from "@kubernetes/client-node";
+import { INJECT_ENABLED, LABEL_INJECT } from "../../core/annotations.js";
+import { withDeadline } from "../../core/deadline.js";
+import type { AdmissionFacts } from "../model/facts.js";
+import type { AdmissionRequest } from "../pipeline/review.js";
+import { keepWatching } from "./kept-watch.js";
+import { PropertiesApiError } from "./properties/api.js";
+
+export type NamespaceInformer = Informer<V1Namespace> & ObjectCache<V1Namespace>;
+
+export type NamespaceCache = {
+  /** Whether `namespace` opted in and is not excluded, as watched; undefined until the first list answered. */
+  optedIn(namespace: string): boolean | undefined;
+  /**
+   * The watched answer when it is yes; otherwise the namespace as the API server has it now
+   * (`read`); undefined (unknown) when that read fails, takes over 2 s, or 4 are in flight.
+   */
+  confirm(namespace: string): Promise<boolean | undefined>;
+  /** Resolves once the first list has answered (or rejects with why it could not). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/** A Namespace's labels from the API server; null when there is no such namespace. */
+export type ReadNamespaceLabels = (name: string) => Promise<Record<string, string> | null>;
+
+export type NamespaceCacheOptions = {
+  /** Never opted in, whatever their labels (kube-system, graft's own, configured ones). */
+  excluded: ReadonlySet<string>;
+  /** Reads one Namespace when the watch says no (RBAC: namespaces get); absent: the watch decides. */
+  read?: ReadNamespaceLabels;
+  /** Told when the watch fails; it is restarted after `retryMs` (doubling up to 30 s). */
+  onError?: (error: unknown) => void;
+  retryMs?: number;
+  now?: () => number;
+};
+
+/** Reads of single Namespaces in flight at once, how long one may take, how long a "no" is kept. */
+const MAX_CONCURRENT_READS = 4;
+const READ_TIMEOUT_MS = 2_000;
+const NO_REMEMBERED_MS = 1_000;
+const MAX_REMEMBERED = 1_000;
+
+/** An informer on every Namespace (RBAC: namespaces list and watch). */
+export function namespaceInformer(kubeConfig: KubeConfig): NamespaceInformer {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  // autoStart false: start() lists and watches once; a second, unreferenced watch would never be
+  // stopped and would keep the process alive after SIGTERM.
+  return new ListWatch<V1Namespace>(
+    "/api/v1/namespaces",
+    new Watch(kubeConfig),
+    () => core.listNamespace(),
+    false,
+  );
+}
+
+/** `get` of one Namespace; 404 is null. */
+export function namespaceReader(kubeConfig: KubeConfig): ReadNamespaceLabels {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return async (name) => {
+    try {
+      return (await core.readNamespace({ name })).metadata?.labels ?? {};
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return null;
+      throw error;
+    }
+  };
+}
+
+export function createNamespaceCache(
+  informer: NamespaceInformer,
+  options: NamespaceCacheOptions,
+): NamespaceCache {
+  let listed = false;
+  const watch = keepWatching(informer, {
+    what: "the watch on Namespaces",
+    onListed: () => {
+      listed = true;
+    },
+    onError: options.onError,
+    retryMs: options.retryMs,
+  });
+
+  const now = options.now ?? Date.now;
+  const recentNo = new Map<string, number>();
+  let reading = 0;
+
+  const optedIn = (namespace: string): boolean | undefined => {
+    if (!listed) return undefined;
+    if (options.excluded.has(namespace)) return false;
+    return informer.get(namespace)?.metadata?.labels?.[LABEL_INJECT] === INJECT_ENABLED;
+  };
+
+  return {
+    optedIn,
+    async confirm(namespace) {
+      const watched = optedIn(namespace);
+      if (watched === true || options.excluded.has(namespace) || !options.read) return watched;
+      const saidNo = recentNo.get(namespace);
+      if (saidNo !== undefined && saidNo > now()) return false;
+      // Every forged review for an unlabelled namespace would cost the API server a read: a few
+      // at a time, and a "no" is remembered for a second. Beyond that the answer is unknown
+      // (graft then writes nothing: guardWrites).
+      if (reading >= MAX_CONCURRENT_READS) return undefined;
+      reading++;
+      try {
+        const labels = await withDeadline(options.read(namespace), READ_TIMEOUT_MS, "a Namespace read");
+        if (labels?.[LABEL_INJECT] === INJECT_ENABLED) return true;
+        recentNo.delete(namespace);
+        recentNo.set(namespace, now() + NO_REMEMBERED_MS);
+        while (recentNo.size > MAX_REMEMBERED) recentNo.delete(recentNo.keys().next().value!);
+        return false;
+      } catch {
+        return undefined;
+      } finally {
+        reading--;
+      }
+    },
+    start: watch.start,
+    stop: watch.stop,
+  };
+}
+
+/**
+ * The facts step that replaces what the route claims with what the cluster says: a pod that
+ * arrived because of its namespace's label (`facts.namespaceOptIn` true) is injected only if
+ * the watched Namespace has it, so a forged review for a namespace that never opted in makes
+ * graft read and write nothing. Before the first list answers the route is taken at its word
+ * for the patch (which only the caller sees); writes are then held back by guardWrites.
+ * Other requests are unchanged: a pod's own label is in the review itself (docs/install.md says
+ * what that leaves open), and workloads are only validated.
+ */
+export function verifyNamespaceOptIn(
+  cache: Pick<NamespaceCache, "confirm">,
+): (request: AdmissionRequest, facts: AdmissionFacts) => Promise<AdmissionFacts> {
+  return async (request, facts) => {
+    if (facts.namespaceOptIn !== true || request.kind.kind !== "Pod" || request.operation !== "CREATE") {
+      return facts;
+    }
+    return (await cache.confirm(namespaceOf(request))) === false
+      ? { ...facts, namespaceOptIn: false }
+      : facts;
+  };
+}
+
+/**
+ * Checked right before graft writes for `request` (webhook/server/cli.ts, ensureObjects): the pod
+ * opted in itself (its label, in the review), or its namespace did, as the watched Namespaces
+ * say. Throws a PropertiesApiError otherwise (the properties feature's onFailure then decides:
+ * by default the pod is refused and its controller retries).
+ */
+export function guardWrites(
+  cache: Pick<NamespaceCache, "confirm">,
+): (request: AdmissionRequest) => Promise<void> {
+  return async (request) => {
+    const object = request.object as { metadata?: { labels?: Record<string, unknown> } } | null | undefined;
+    if (object?.metadata?.labels?.[LABEL_INJECT] === INJECT_ENABLED) return;
+    const namespace = namespaceOf(request);
+    const optedIn = await cache.confirm(namespace);
+    if (optedIn === true) return;
+    throw new PropertiesApiError(
+      optedIn === undefined
+        ? `graft could not read Namespaces, so it cannot check that namespace "${namespace}" has ${LABEL_INJECT}=${INJECT_ENABLED} before writing there`
+        : `namespace "${namespace}" does not have ${LABEL_INJECT}=${INJECT_ENABLED}, and neither has the pod: graft writes nothing there`,
+      undefined,
+    );
+  };
+}
+
+function namespaceOf(request: AdmissionRequest): string {
+  const object = request.object as { metadata?: { namespace?: unknown } } | null | undefined;
+  const inObject = object?.metadata?.namespace;
+  return request.namespace || (typeof inObject === "string" ? inObject : "") || "default";
+}

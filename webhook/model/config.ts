@@ -1,0 +1,174 @@
+/**
+ * The webhook's configuration file (`graft webhook --config F`, `graft inject --config F`): one
+ * schema, defaults applied, unknown keys rejected so a typo is an error and not a silent default.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import { Ajv } from "ajv";
+import { parse as parseYaml } from "yaml";
+import { errorMessage } from "../../core/result.js";
+import { describeSchemaError } from "../../core/schema-errors.js";
+import {
+  DEFAULT_SYNC_LIMIT_SECONDS,
+  DEFAULT_SYNC_MAX_BYTES,
+  DEFAULT_SYNC_MAX_FILE_BYTES,
+  DEFAULT_SYNC_MAX_FILES,
+  DEFAULT_SYNC_WAIT_SECONDS,
+} from "./notebook-sync-limits.js";
+
+const Quantity = Type.String({
+  pattern: "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$",
+  description: 'a Kubernetes quantity such as "10m", "0.5" or "64Mi"',
+});
+const ResourceList = Type.Object(
+  { cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity) },
+  { additionalProperties: false },
+);
+/** A string enum that ajv reports as "must be one of a, b" rather than one error per literal. */
+function oneOf<const T extends readonly string[]>(values: T, defaultValue: T[number]) {
+  return Type.Unsafe<T[number]>({ type: "string", enum: [...values], default: defaultValue });
+}
+
+const NamespaceName = Type.String({
+  pattern: "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+  description: "a namespace name",
+});
+
+export const WebhookConfigSchema = Type.Object(
+  {
+    /** graft's own namespace: never injected, and where `graft-platform` lives. */
+    namespace: Type.String({ ...NamespaceName, default: "graft" }),
+    /** Namespaces never injected, on top of kube-system, kube-public, kube-node-lease and graft's own. */
+    excludedNamespaces: Type.Array(NamespaceName, { default: [] }),
+    agent: Type.Object(
+      {
+        image: Type.String({ minLength: 1, default: "ghcr.io/graft/graft:0.1.0" }),
+        resources: Type.Object(
+          {
+            requests: Type.Object(ResourceList.properties, {
+              additionalProperties: false,
+              default: { cpu: "10m", memory: "64Mi" },
+            }),
+            limits: Type.Object(ResourceList.properties, {
+              additionalProperties: false,
+              default: { cpu: "200m", memory: "128Mi" },
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** `auto` asks the API server's version once at start-up (native sidecars: Kubernetes ≥ 1.29). */
+    nativeSidecars: oneOf(["auto", "always", "never"], "auto"),
+    notebooks: Type.Object(
+      {
+        /** http(s) only: the sync allows git no other transport (GIT_ALLOW_PROTOCOL). */
+        repoTemplate: Type.String({
+          pattern: "^https?://.*\\{user\\}",
+          description: "an http(s) git URL containing {user}",
+          default: "http://deployment-manager-git:8099/jupyter-{user}",
+        }),
+        folder: Type.String({
+          pattern: "^/[^\\0]*$",
+          description: "an absolute path",
+          default: "/home/jovyan/apps-notebooks",
+        }),
+        /** How long a notebook container's start waits for the sync (then it goes on in the background). */
+        waitSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 50,
+          description: "whole seconds, 1 to 50: under KubeSpawner's start_timeout",
+          default: DEFAULT_SYNC_WAIT_SECONDS,
+        }),
+        /** How long one sync may run in all. */
+        limitSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 3600,
+          description: "whole seconds, 1 to 3600",
+          default: DEFAULT_SYNC_LIMIT_SECONDS,
+        }),
+        /** Larger files in the repository are not written (skipped and logged). */
+        maxFileBytes: Type.Integer({
+          minimum: 1,
+          maximum: 2 ** 53 - 1,
+          description: "bytes, at least 1",
+          default: DEFAULT_SYNC_MAX_FILE_BYTES,
+        }),
+        /** One sync writes at most this many bytes; the rest waits for the next start. */
+        maxSyncBytes: Type.Integer({
+          minimum: 1,
+          maximum: 2 ** 53 - 1,
+          description: "bytes, at least 1",
+          default: DEFAULT_SYNC_MAX_BYTES,
+        }),
+        /** One sync adds, updates or removes at most this many files; the rest waits for the next start. */
+        maxFiles: Type.Integer({
+          minimum: 1,
+          maximum: 10_000_000,
+          description: "files, 1 to 10000000",
+          default: DEFAULT_SYNC_MAX_FILES,
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    properties: Type.Object(
+      {
+        /** What to do when the component's properties cannot be read at admission. */
+        onFailure: oneOf(["deny", "warn"], "deny"),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** What to do when graft itself fails on a pod (a bug): deny it with the error, or admit it untouched with a warning. */
+    onError: oneOf(["deny", "allow"], "deny"),
+  },
+  { additionalProperties: false },
+);
+
+export type WebhookConfig = Static<typeof WebhookConfigSchema>;
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+const validate = ajv.compile(WebhookConfigSchema);
+
+/** Defaults known only at run time, used where the file sets nothing. */
+export type RuntimeDefaults = {
+  /** The webhook's own image (webhook/io/own-image.ts): the agent's unless `agent.image` is set. */
+  agentImage?: string;
+};
+
+/**
+ * Parses and validates the webhook config (YAML or JSON text; `undefined` or empty means all
+ * defaults). Throws an Error whose message lists every problem, naming the key.
+ */
+export function loadWebhookConfig(text: string | undefined, defaults: RuntimeDefaults = {}): WebhookConfig {
+  let raw: unknown = {};
+  if (text !== undefined && text.trim() !== "") {
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (error) {
+      throw new Error(`webhook config is not valid YAML: ${errorMessage(error).split("\n")[0]}`);
+    }
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new Error("webhook config must be a YAML mapping of keys such as namespace, agent, nativeSidecars");
+  }
+  const config = structuredClone(raw) as { agent?: { image?: unknown } };
+  if (defaults.agentImage !== undefined && (config.agent === undefined || typeof config.agent === "object")) {
+    config.agent = { ...config.agent, image: config.agent?.image ?? defaults.agentImage };
+  }
+  if (!validate(config)) {
+    const problems = (validate.errors ?? []).map(describeSchemaError);
+    throw new Error(`invalid webhook config: ${problems.join("; ")}`);
+  }
+  const { waitSeconds, limitSeconds } = (config as WebhookConfig).notebooks;
+  if (limitSeconds < waitSeconds) {
+    throw new Error(
+      `invalid webhook config: "notebooks.limitSeconds" (${limitSeconds}) must be at least "notebooks.waitSeconds" (${waitSeconds})`,
+    );
+  }
+  return config as WebhookConfig;
+}
+
+/** The configuration used when no file is given. */
+export function defaultWebhookConfig(): WebhookConfig {
+  return loadWebhookConfig(undefined);
+}
