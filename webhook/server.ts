@@ -231,7 +231,9 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       if (outcome === "denied") metrics.countDenial(review.kind.kind);
       if (outcome === "patched") metrics.countInjections(Object.keys(result.plan?.features ?? {}));
       metrics.observeReview(path, outcome, seconds());
-      request.log.info({ ...describe(review), path, outcome, ms: ms(seconds()) }, "review");
+      // The warnings too: clients such as KubeSpawner drop them, and the admin reads this log.
+      const warnings = result.allowed && result.warnings.length > 0 ? { warnings: result.warnings } : {};
+      request.log.info({ ...describe(review), path, outcome, ms: ms(seconds()), ...warnings }, "review");
       return reviewResponse(review.uid, result);
     });
   }
