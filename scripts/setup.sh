@@ -33,7 +33,8 @@ cluster_pid=$!
 image_pid=""
 if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
   log "building graft's images (log: $GRAFT_CACHE_DIR/image-build.log)"
-  bash scripts/image.sh build >"$GRAFT_CACHE_DIR/image-build.log" 2>&1 &
+  # graft's images, then the node tests' workload images (test/node/images: Jupyter, JVM).
+  { bash scripts/image.sh build && bash scripts/image.sh test-images; } >"$GRAFT_CACHE_DIR/image-build.log" 2>&1 &
   image_pid=$!
 fi
 
@@ -53,6 +54,12 @@ log "npm run build"
 npm run build --silent
 
 if [ "$mode" = test ]; then
+  # The node tests' own: JupyterHub + KubeSpawner (PyPI), Prometheus with Kubernetes discovery (Go).
+  if [ "$(id -u)" -eq 0 ]; then
+    log "installing JupyterHub + KubeSpawner, building Prometheus (test/node)"
+    bash test/node/jupyterhub/install.sh
+    bash test/node/prometheus/build.sh >/dev/null
+  fi
   for installer in test/services/*/install.sh; do
     [ -f "$installer" ] || continue
     log "installing $(basename "$(dirname "$installer")")"

@@ -7,7 +7,7 @@
 //   the hook's bound;
 // - a JVM (graft.local/jvm:1: Debian's OpenJDK 17 JRE) reading application.properties from its
 //   class path through the injected mount and JAVA_TOOL_OPTIONS, printing a platform variable;
-// - Prometheus (Debian's, on the host) discovering the agents through the Kubernetes API with the
+// - Prometheus (upstream's, built by test/node/prometheus/build.sh, on the host) discovering the agents through the Kubernetes API with the
 //   relabelling the PodMonitor of manifests/monitoring makes, scraping pod IPs, and the console
 //   from manifests/console, in the cluster, showing what it scraped.
 import { mkdir, writeFile } from "node:fs/promises";
@@ -19,6 +19,7 @@ import { freePort, type Started, startProcess, tempDir, waitFor } from "../servi
 import {
   AGENT,
   AGENT_PORT,
+  bash,
   GRAFT,
   installGraft,
   isReady,
@@ -359,7 +360,11 @@ scrape_configs:
       await mkdir(path.join(dir, "data"));
       const port = await freePort();
       const url = `http://${nodeIP}:${port}`;
-      prometheus = startProcess("prometheus", [
+      // Upstream's, built with its Kubernetes discovery (Debian's has none): test/node/prometheus.
+      const binary = (
+        await must("test/node/prometheus/build.sh", bash([`${repo}test/node/prometheus/build.sh`]))
+      ).trim();
+      prometheus = startProcess(binary, [
         `--config.file=${path.join(dir, "prometheus.yml")}`,
         `--storage.tsdb.path=${path.join(dir, "data")}`,
         `--web.listen-address=${nodeIP}:${port}`,
