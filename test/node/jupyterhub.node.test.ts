@@ -125,7 +125,9 @@ async function stopServer(user: string): Promise<void> {
 /** The Jupyter contents API of USER's server, through the hub's proxy. */
 async function contents(user: string, route: string, init: RequestInit = {}): Promise<Response> {
   const tail = route.startsWith("?") ? route : `/${route}`;
-  return fetch(`${hubUrl}/user/${encodeURIComponent(user)}/api/contents${tail}`, {
+  // The server's base URL carries the name as the hub has it (`/user/carol@example.org/`):
+  // tornado matches routes on the raw path, so `@` must not arrive as `%40`.
+  return fetch(`${hubUrl}/user/${encodeURIComponent(user).replaceAll("%40", "@")}/api/contents${tail}`, {
     ...init,
     headers: { Authorization: `token ${TOKEN}`, ...(init.headers ?? {}) },
     signal: AbortSignal.timeout(30_000),
