@@ -141,6 +141,9 @@ if [ "$mode" = real ]; then
 
   step "A Deployment with a bad graft.pnda.io/checks annotation is refused at kubectl apply"
   kubectl apply -f manifests/examples/demo/bad-checks.yaml || true
+  step "More flows with real clients, each a test on this same real node (docs/flows/)"
+  echo "  JupyterHub + KubeSpawner spawning alice's server: docs/flows/jupyterhub.md (test/node/jupyterhub.node.test.ts)"
+  echo "  Prometheus finding the agents through the Kubernetes API, the console reading it: docs/flows/jvm-and-monitoring.md"
   if $keep; then echo "console left running at http://127.0.0.1:$console_port/ (pid $console_pid)"; console_pid=""; fi
   exit 0
 fi
