@@ -54,11 +54,14 @@ log "npm run build"
 npm run build --silent
 
 if [ "$mode" = test ]; then
-  # The node tests' own: JupyterHub + KubeSpawner (PyPI), Prometheus with Kubernetes discovery (Go).
+  # The node tests' own: JupyterHub + KubeSpawner (PyPI); Prometheus with Kubernetes discovery
+  # (a Go build, in the background beside the control plane's).
   if [ "$(id -u)" -eq 0 ]; then
-    log "installing JupyterHub + KubeSpawner, building Prometheus (test/node)"
+    log "building Prometheus for the node tests (log: $GRAFT_CACHE_DIR/prometheus-build.log)"
+    bash test/node/prometheus/build.sh >"$GRAFT_CACHE_DIR/prometheus-build.log" 2>&1 &
+    prometheus_pid=$!
+    log "installing JupyterHub + KubeSpawner (test/node)"
     bash test/node/jupyterhub/install.sh
-    bash test/node/prometheus/build.sh >/dev/null
   fi
   for installer in test/services/*/install.sh; do
     [ -f "$installer" ] || continue
@@ -69,6 +72,8 @@ fi
 
 # A failed image build fails only the image tests, which build again and say why.
 [ -z "$image_pid" ] || wait "$image_pid" || log "building the images failed (log: $GRAFT_CACHE_DIR/image-build.log)"
+[ -z "${prometheus_pid:-}" ] || wait "$prometheus_pid" ||
+  log "building Prometheus failed (log: $GRAFT_CACHE_DIR/prometheus-build.log); the node tests build it again"
 log "waiting for the control plane build"
 if ! wait "$cluster_pid"; then
   tail -50 "$cluster_log" >&2
