@@ -77,10 +77,13 @@ async function buildAndImport(tag: string, command: "build" | "test-images"): Pr
   });
 }
 
-/** graft's and the test workloads' images on the node, then graft installed and rolled out. */
-export async function installGraft(tag: string): Promise<void> {
+/**
+ * graft's images (and, unless `testImages` is false, the test workloads') on the node, then graft
+ * installed and rolled out.
+ */
+export async function installGraft(tag: string, { testImages = true } = {}): Promise<void> {
   await buildAndImport(tag, "build");
-  await buildAndImport(tag, "test-images");
+  if (testImages) await buildAndImport(tag, "test-images");
   const kubectlBinary = await kubectlPath();
   await timed(tag, "install.sh (to the webhook rolled out)", () =>
     must(
