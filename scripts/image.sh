@@ -16,6 +16,10 @@
 #   scripts/image.sh push DEST    pushes both to DEST/graft:<version> and
 #                                 DEST/graft-notebook-git:<version>, DEST being any buildah
 #                                 destination prefix: docker://registry.example/team, oci:/dir
+#   scripts/image.sh test-images  the node tests' images from test/node/images/*/Dockerfile:
+#                                 graft.local/jupyter:1 (Debian + jupyter_server, jupyterhub
+#                                 from PyPI), graft.local/jvm:1 (Debian's OpenJDK 17 JRE);
+#                                 cached by content key like the others, same output lines
 #   scripts/image.sh env          the environment that points buildah/podman at the storage
 #   scripts/image.sh key DOCKERFILE CONTEXT   the content key of one build context (no build)
 #   scripts/image.sh deps         installs buildah, mmdebstrap, podman and runc with apt
@@ -95,11 +99,11 @@ context_key() {
   } | sha256sum | cut -c1-16
 }
 
-# build_one NAME DOCKERFILE CONTEXT: builds ghcr.io/graft/NAME:<version> unless its key is
-# unchanged; prints `<ref> <image id> <archive>`.
+# build_one NAME DOCKERFILE CONTEXT [REF]: builds REF (default ghcr.io/graft/NAME:<version>)
+# unless its key is unchanged; prints `<ref> <image id> <archive>`.
 build_one() {
-  local name="$1" dockerfile="$2" context="$3" ref key id archive
-  ref="ghcr.io/graft/$name:$(version)"
+  local name="$1" dockerfile="$2" context="$3" ref="${4:-}" key id archive
+  [ -n "$ref" ] || ref="ghcr.io/graft/$name:$(version)"
   key="$(context_key "$dockerfile" "$context")-$(cat "$GRAFT_CONTAINERS_DIR/keys/bases")"
   key=$(printf '%s' "$key" | sha256sum | cut -c1-16)
   archive="$GRAFT_IMAGES_DIR/$name-$key.tar"
@@ -151,6 +155,21 @@ cmd_build() {
   build_one graft-notebook-git "$GRAFT_REPO/manifests/notebooks/Dockerfile" "$GRAFT_REPO/manifests/notebooks"
 }
 
+cmd_test_images() {
+  need_root
+  containers_env
+  mkdir -p "$GRAFT_CONTAINERS_DIR/keys"
+  exec 9>"$GRAFT_CONTAINERS_DIR/lock"
+  flock 9
+  use_node
+  base_images_build
+  local image
+  for image in jupyter jvm; do
+    build_one "test-$image" "$GRAFT_REPO/test/node/images/$image/Dockerfile" \
+      "$GRAFT_REPO/test/node/images/$image" "graft.local/$image:1"
+  done
+}
+
 need_root() {
   [ "$(id -u)" -eq 0 ] || { echo "image.sh: building needs root (mmdebstrap, buildah with vfs)" >&2; exit 1; }
   local tool
@@ -163,6 +182,7 @@ cmd_deps() { apt_install buildah mmdebstrap podman runc; }
 
 case "${1:-build}" in
   build) cmd_build ;;
+  test-images) cmd_test_images ;;
   import)
     shift
     cmd_build | while read -r ref _ archive; do
@@ -191,5 +211,5 @@ case "${1:-build}" in
     [ $# -eq 3 ] || { echo "usage: scripts/image.sh key DOCKERFILE CONTEXT" >&2; exit 2; }
     context_key "$2" "$3"
     ;;
-  *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,27p' "$0" >&2; exit 2 ;;
 esac

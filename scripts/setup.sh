@@ -41,7 +41,8 @@ fi
 image_pid=""
 if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
   log "building graft's images (log: $GRAFT_CACHE_DIR/image-build.log)"
-  bash scripts/image.sh build >"$GRAFT_CACHE_DIR/image-build.log" 2>&1 &
+  # graft's images, then the node tests' workload images (test/node/images: Jupyter, JVM).
+  { bash scripts/image.sh build && bash scripts/image.sh test-images; } >"$GRAFT_CACHE_DIR/image-build.log" 2>&1 &
   image_pid=$!
 fi
 
@@ -61,6 +62,15 @@ log "npm run build"
 npm run build --silent
 
 if [ "$mode" = test ]; then
+  # The node tests' own: JupyterHub + KubeSpawner (PyPI); Prometheus with Kubernetes discovery
+  # (a Go build, in the background beside the control plane's).
+  if [ "$(id -u)" -eq 0 ]; then
+    log "building Prometheus for the node tests (log: $GRAFT_CACHE_DIR/prometheus-build.log)"
+    bash test/node/prometheus/build.sh >"$GRAFT_CACHE_DIR/prometheus-build.log" 2>&1 &
+    prometheus_pid=$!
+    log "installing JupyterHub + KubeSpawner (test/node)"
+    bash test/node/jupyterhub/install.sh
+  fi
   for installer in test/services/*/install.sh; do
     [ -f "$installer" ] || continue
     log "installing $(basename "$(dirname "$installer")")"
@@ -71,6 +81,8 @@ fi
 # A failed image build fails only the image tests, which build again and say why.
 [ -z "$image_pid" ] || wait "$image_pid" || log "building the images failed (log: $GRAFT_CACHE_DIR/image-build.log)"
 [ -z "$tools_pid" ] || wait "$tools_pid" || log "building helm/cert-manager failed (log: $GRAFT_CACHE_DIR/tools-build.log)"
+[ -z "${prometheus_pid:-}" ] || wait "$prometheus_pid" ||
+  log "building Prometheus failed (log: $GRAFT_CACHE_DIR/prometheus-build.log); the node tests build it again"
 log "waiting for the control plane build"
 if ! wait "$cluster_pid"; then
   tail -50 "$cluster_log" >&2

@@ -7,18 +7,11 @@
 //
 // The install registers the cluster-wide MutatingWebhookConfiguration `graft` (failurePolicy
 // Fail); its selectors only match namespaces or pods that opt in, and afterAll uninstalls it.
-import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, isStatus, kubeConfig, kubeconfigPath, uniqueName } from "../e2e/kube.js";
-import { type Ran, run } from "../services/spawn.js";
+import { eventually, isStatus, kubeConfig, uniqueName } from "../e2e/kube.js";
+import { AGENT, AGENT_PORT, GRAFT, installGraft, kubectl, must, repo, uninstallGraft } from "./graft.js";
 import { namespaceReady, testbox } from "./helpers.js";
-
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-const clusterScript = fileURLToPath(new URL("../cluster/cluster.sh", import.meta.url));
-const installScript = fileURLToPath(
-  new URL("../../manifests/overlays/provided-certs/install.sh", import.meta.url),
-);
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -27,25 +20,9 @@ const batch = kc.makeApiClient(k8s.BatchV1Api);
 const policy = kc.makeApiClient(k8s.PolicyV1Api);
 const admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
 
-const GRAFT = "graft";
 const WEBHOOK = "graft-webhook";
-const AGENT = "graft-agent";
-const AGENT_PORT = 9464;
 const WEBHOOK_PODS = "app.kubernetes.io/name=graft,app.kubernetes.io/component=webhook";
 const namespace = uniqueName("graft-install");
-/** The control plane's own kubectl (1.33, kustomize built in); set by beforeAll. */
-let kubectlBin = "";
-
-function bash(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  return run("bash", args, { cwd: repo, env: { GRAFT_CLUSTER_NODE: "real", ...env } });
-}
-
-async function must(what: string, ran: Promise<Ran>): Promise<string> {
-  const { code, stdout, stderr } = await ran;
-  if (code !== 0) throw new Error(`${what} failed (exit ${code}):\n${stderr.slice(-4000)}`);
-  return stdout;
-}
-
 const ready = (conditions: { type: string; status: string }[] | undefined) =>
   conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
@@ -57,10 +34,6 @@ const seconds = (from: Date | undefined, to: Date | undefined) =>
 async function fromAgent(podIP: string, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://${podIP}:${AGENT_PORT}${path}`, { signal: AbortSignal.timeout(5000) });
   return { status: response.status, body: await response.text() };
-}
-
-function kubectl(args: string[]): Promise<Ran> {
-  return run(kubectlBin, [`--kubeconfig=${kubeconfigPath()}`, ...args], { cwd: repo });
 }
 
 /**
@@ -151,44 +124,10 @@ const CHECKS = [
   "- {name: target-tcp, type: tcp, host: target, port: 80, interval: 2s, timeout: 1s}",
 ].join("\n");
 
-/** Prints how long a phase took (the figures in docs/install.md come from these lines). */
-async function timed<T>(what: string, phase: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  const result = await phase();
-  process.stdout.write(`[install] ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  return result;
-}
-
 beforeAll(async () => {
-  // graft's image: built (or reused by content key) and imported into the node's containerd.
-  const built = await timed("scripts/image.sh build", () =>
-    must("scripts/image.sh build", bash([`${repo}scripts/image.sh`, "build"])),
-  );
-  // Both: graft's, and the notebook git server's (manifests/notebooks/Dockerfile).
-  const archives = [...built.matchAll(/^ghcr\.io\/graft\/\S+ \S+ (\S+)$/gm)].map((m) => m[1] ?? "");
-  if (archives.length !== 2) throw new Error(`scripts/image.sh build did not print two images:\n${built}`);
-  await timed("ctr images import (2 images)", async () => {
-    for (const archive of archives)
-      await must(
-        "ctr images import",
-        bash([clusterScript, "--real-node", "ctr", "images", "import", archive]),
-      );
-  });
-
-  const env = await must("cluster.sh env", bash([clusterScript, "--real-node", "env"]));
-  const bin = /GRAFT_CLUSTER_BIN=(\S+)/.exec(env)?.[1]?.replace(/^['"]|['"]$/g, "");
-  if (!bin) throw new Error(`cluster.sh env printed no GRAFT_CLUSTER_BIN:\n${env}`);
-  kubectlBin = `${bin}/kubectl`;
-  await timed("install.sh (to the webhook rolled out)", () =>
-    must(
-      "install.sh",
-      bash([installScript], {
-        KUBECTL: `${kubectlBin} --kubeconfig ${kubeconfigPath()}`,
-        GRAFT: `${process.execPath} ${repo}bin/graft.js`,
-      }),
-    ),
-  );
-
+  // graft's image and the notebook git server's, built (or reused by content key) and imported
+  // into the node's containerd, then install.sh.
+  await installGraft("install", { testImages: false });
   await core.createNamespace({
     body: { metadata: { name: namespace, labels: { "graft.pnda.io/inject": "enabled" } } },
   });
@@ -197,31 +136,8 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   // Uninstall: the webhook configuration first, so nothing is refused while the pods go.
-  await admission.deleteMutatingWebhookConfiguration({ name: GRAFT }).catch(() => undefined);
-  if (kubectlBin) {
-    for (const dir of ["manifests/console", "manifests/overlays/provided-certs"]) {
-      const { code, stderr } = await kubectl([
-        "delete",
-        "--ignore-not-found",
-        "--wait=false",
-        "-k",
-        `${repo}${dir}`,
-      ]);
-      if (code !== 0) process.stderr.write(`uninstall ${dir}: ${stderr}\n`);
-    }
-  }
-  await timed("uninstall", () =>
-    eventually(
-      "namespaces gone",
-      async () => {
-        const left = await core.listNamespace();
-        return !left.items.some((n) => n.metadata?.name === GRAFT || n.metadata?.name === namespace);
-      },
-      { timeoutMs: 120_000, intervalMs: 1000 },
-    ),
-  ).catch((err: unknown) => process.stderr.write(`uninstall: ${String(err)}\n`));
+  await uninstallGraft("install", [namespace]);
 });
 
 describe("graft installed from manifests/ on a real node", () => {

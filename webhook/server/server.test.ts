@@ -246,5 +246,31 @@ describe("logging", () => {
       outcome: "patched",
       ms: expect.any(Number),
     });
+    expect(reviews[0]).not.toHaveProperty("warnings");
+  });
+
+  it("logs an admitted review's warnings, which clients such as KubeSpawner drop", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const app = server({ logger: { level: "info", stream } });
+    const response = await post(
+      app,
+      ADMISSION_PATHS.namespacePods,
+      podReview({
+        annotations: {
+          "graft.pnda.io/component-type": "jupyter",
+          "hub.jupyter.org/username": "carol@example.org",
+        },
+      }),
+    );
+    const sent = (response.json() as { response: { warnings?: string[] } }).response.warnings ?? [];
+    expect(sent.some((w) => w.includes("carol@example.org"))).toBe(true);
+    const [review] = lines.filter((line) => line.msg === "review");
+    expect(review?.warnings).toEqual(sent);
   });
 });

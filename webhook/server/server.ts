@@ -198,8 +198,10 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       if (outcome === "patched") metrics.countInjections(Object.keys(result.plan?.features ?? {}));
       metrics.observeReview(path, outcome, seconds());
       const code = result.reasons?.[0]?.code ?? result.skipped?.code;
+      // The warnings too: clients such as KubeSpawner drop them, and the admin reads this log.
+      const warnings = result.allowed && result.warnings.length > 0 ? { warnings: result.warnings } : {};
       request.log.info(
-        { ...describe(review), path, outcome, ms: ms(seconds()), ...(code && { code }) },
+        { ...describe(review), path, outcome, ms: ms(seconds()), ...(code && { code }), ...warnings },
         "review",
       );
       return reviewResponse(review.uid, result);
