@@ -4,6 +4,7 @@
  */
 import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../core/cli-io.js";
 import { parseDuration } from "../core/duration.js";
+import { errorMessage } from "../core/result.js";
 import { type CheckResult, STALE_AFTER_MS } from "./health.js";
 import { startConsolePush } from "./push.js";
 import { buildConsoleServer } from "./server.js";
@@ -102,7 +103,7 @@ export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> 
   try {
     readResults = await chooseSource(prometheusUrl, values.kubeconfig, durations.lookbackMs);
   } catch (error) {
-    io.stderr(`graft console: cannot load the kubeconfig: ${(error as Error).message}\n`);
+    io.stderr(`graft console: cannot load the kubeconfig: ${errorMessage(error)}\n`);
     return 2;
   }
 
@@ -113,7 +114,7 @@ export async function runConsoleCli(argv: string[], io: CliIo): Promise<number> 
   try {
     await app.listen({ port, host });
   } catch (error) {
-    io.stderr(`graft console: ${(error as Error).message}\n`);
+    io.stderr(`graft console: ${errorMessage(error)}\n`);
     return 1;
   }
   const push =

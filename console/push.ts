@@ -9,6 +9,7 @@
  * state of then (nothing queues).
  */
 import { capCauses, dataLoggerBodies, type PndaEvent, pushedSource } from "../core/pnda.js";
+import { errorMessage } from "../core/result.js";
 import { type CheckResult, type HealthReport, healthReport, type ReportOptions } from "./health.js";
 
 /** Results regrouped under the sources PNDA's console knows (core/pnda.ts). */
@@ -86,7 +87,7 @@ export function startConsolePush(options: ConsolePushOptions): { stop: () => voi
         const refused = statuses.filter((status) => status < 200 || status >= 300);
         if (refused.length > 0) log(`push to ${options.url}: answered ${refused.join(", ")}`);
       })
-      .catch((error: unknown) => log(`push to ${options.url} failed: ${(error as Error).message}`))
+      .catch((error: unknown) => log(`push to ${options.url} failed: ${errorMessage(error)}`))
       .finally(() => {
         running = false;
       });

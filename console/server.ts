@@ -4,6 +4,7 @@
  * results come from: `readResults` is the source (sources/prometheus.ts).
  */
 import Fastify, { type FastifyInstance } from "fastify";
+import { errorMessage } from "../core/result.js";
 import { type CheckResult, HealthReportSchema, healthReport } from "./health.js";
 import { FAVICON_SVG, PAGE_CSS, pageHtml, readPageScript } from "./page.js";
 
@@ -76,7 +77,7 @@ export function buildConsoleServer(options: ConsoleServerOptions): FastifyInstan
       try {
         return reply.type("application/json; charset=utf-8").send(reportBody(await options.readResults()));
       } catch (error) {
-        const message = (error as Error).message;
+        const message = errorMessage(error);
         request.log.warn({ err: error }, "health source failed");
         return reply.code(503).send({ message });
       }

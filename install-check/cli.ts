@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import * as k8s from "@kubernetes/client-node";
+import { errorMessage } from "../core/result.js";
 import { type CheckResult, runChecks } from "./check.js";
 
 const USAGE = `Usage: graft check [--kubeconfig F] [--namespace NS] [--output text|json] [--min-days N]
@@ -42,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (error) {
-    process.stderr.write(`graft check: ${(error as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`graft check: ${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {

@@ -14,6 +14,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { Ajv } from "ajv";
 import { AGENT_PORT_NAME } from "../../core/agent-endpoint.js";
 import { isHealth } from "../../core/health.js";
+import { errorMessage } from "../../core/result.js";
 import type { CheckResult } from "../health.js";
 import { fetchText, parseJson, SourceError } from "./error.js";
 
@@ -125,7 +126,7 @@ export async function kubernetesCheckResults(source: KubernetesSource): Promise<
   try {
     endpoints = await source.listAgents();
   } catch (error) {
-    throw new SourceError(`the Kubernetes API could not list pods: ${(error as Error).message}`);
+    throw new SourceError(`the Kubernetes API could not list pods: ${errorMessage(error)}`);
   }
   const now = source.now ?? Date.now;
   const perAgent = await mapConcurrently(endpoints, source.concurrency ?? DEFAULT_CONCURRENCY, (endpoint) =>

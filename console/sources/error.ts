@@ -1,5 +1,6 @@
 /** What the sources share: their error, and reading a body with a time limit and a byte cap. */
 import { TooLargeError } from "../../core/bytes.js";
+import { errorMessage } from "../../core/result.js";
 
 /** What went wrong reading a source, in words for the page (shown as /api/health's 503 message). */
 export class SourceError extends Error {}
@@ -18,7 +19,8 @@ export async function fetchText(
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     return await readCapped(response, maxBytes);
   } catch (error) {
-    const reason = (error as Error).name === "TimeoutError" ? "no answer in time" : (error as Error).message;
+    const reason =
+      error instanceof Error && error.name === "TimeoutError" ? "no answer in time" : errorMessage(error);
     throw new SourceError(`${failure}: ${reason}`);
   }
 }

@@ -14,6 +14,7 @@ import path from "node:path";
 import { connect } from "node:tls";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { errorMessage } from "../../core/result.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
 import { chartDir, helm, helmBinary, parseManifests, repo } from "../helm/chart.js";
 import { run, type Started, startProcess, tempDir } from "../services/spawn.js";
@@ -346,7 +347,7 @@ spec:
         if (await admit(++admitted)) serials.add((await servedSerial(cli.base)).toUpperCase());
         else failures.push(`pod ${admitted} not injected`);
       } catch (error) {
-        failures.push(`pod ${admitted}: ${(error as Error).message}`);
+        failures.push(`pod ${admitted}: ${errorMessage(error)}`);
       }
     }
     timings.twoRenewals = Date.now() - started;

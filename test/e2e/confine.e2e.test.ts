@@ -10,6 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
+import { errorMessage } from "../../core/result.js";
 import { propertiesConfigMap } from "../../webhook/features/properties/configmap.js";
 import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
 import {
@@ -286,7 +287,7 @@ describe("a forged review sent straight to the webhook's port", () => {
             try {
               resolve({ status: res.statusCode ?? 0, response: JSON.parse(text).response });
             } catch (error) {
-              reject(new Error(`${res.statusCode}: ${text.slice(0, 300)} (${(error as Error).message})`));
+              reject(new Error(`${res.statusCode}: ${text.slice(0, 300)} (${errorMessage(error)})`));
             }
           });
         },

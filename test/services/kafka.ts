@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { errorMessage } from "../../core/result.js";
 import { cacheDir, freePort, runCommand, type Started, startProcess, tempDir, waitFor } from "./spawn.js";
 
 export type KafkaBroker = { id: number; address: string; process: Started; stop: () => Promise<void> };
@@ -135,7 +136,7 @@ export async function startKafka(options: { brokers?: number } = {}): Promise<Ka
   } catch (caught) {
     await stopAll();
     throw new Error(
-      `${(caught as Error).message}\n${brokers.map((broker) => broker.process.output()).join("\n")}`,
+      `${errorMessage(caught)}\n${brokers.map((broker) => broker.process.output()).join("\n")}`,
     );
   } finally {
     await admin.disconnect();
