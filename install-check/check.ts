@@ -7,6 +7,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
+import { errorMessage, isRecord } from "../core/result.js";
 
 export type CheckResult = { name: string; ok: boolean; detail: string; fix?: string };
 
@@ -21,14 +22,16 @@ export type CheckOptions = {
   now?: () => Date;
   /** How long the injection check waits for the Namespace's default ServiceAccount. */
   timeoutMs?: number;
+  /** A Prometheus that should scrape every running agent (the PodMonitor's job); absent: not checked. */
+  prometheusUrl?: string;
 };
 
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const pemOf = (b64?: string) => Buffer.from(b64 ?? "", "base64").toString();
-const message = (error: unknown) => {
-  if (error instanceof k8s.ApiException) return `HTTP ${error.code}: ${String(error.body).slice(0, 300)}`;
-  return error instanceof Error ? error.message : String(error);
-};
+const message = (error: unknown) =>
+  error instanceof k8s.ApiException
+    ? `HTTP ${error.code}: ${String(error.body).slice(0, 300)}`
+    : errorMessage(error);
 
 async function attempt(name: string, fix: string, body: () => Promise<CheckResult>): Promise<CheckResult> {
   try {
@@ -264,7 +267,57 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
       },
     ),
   );
+  if (options.prometheusUrl)
+    results.push(await attempt(SCRAPED, SCRAPED_FIX, () => scrapeCheck(core, options.prometheusUrl!)));
   return results;
+}
+
+const SCRAPED = "agents scraped by Prometheus";
+const SCRAPED_FIX =
+  "Prometheus must select graft's PodMonitor (kubectl get podmonitor -A -l app.kubernetes.io/name=graft): " +
+  "kube-prometheus-stack selects only objects labelled release=<its release> (manifests/components/monitoring-labels, " +
+  "or the chart's monitoring.labels); and the agents' port must be reachable from Prometheus (NetworkPolicies)";
+
+/** Every running pod with a graft-agent container has an `up == 1` series in Prometheus. */
+async function scrapeCheck(core: k8s.CoreV1Api, prometheusUrl: string): Promise<CheckResult> {
+  const pods = await core.listPodForAllNamespaces({ fieldSelector: "status.phase=Running" });
+  const agents = pods.items
+    .filter((pod) =>
+      [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some(
+        (c) => c.name === "graft-agent",
+      ),
+    )
+    .map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`);
+  const url = new URL("api/v1/query", prometheusUrl.endsWith("/") ? prometheusUrl : `${prometheusUrl}/`);
+  url.searchParams.set("query", 'up{container="graft-agent"}');
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const body: unknown = await response.json();
+  const series =
+    isRecord(body) && isRecord(body.data) && Array.isArray(body.data.result) ? body.data.result : undefined;
+  if (!response.ok || !series)
+    throw new Error(`Prometheus at ${prometheusUrl} answered HTTP ${response.status} without a result`);
+  const up = new Set(
+    series.flatMap((one: unknown) => {
+      if (!isRecord(one) || !isRecord(one.metric) || !Array.isArray(one.value) || one.value[1] !== "1")
+        return [];
+      return [`${one.metric.namespace}/${one.metric.pod}`];
+    }),
+  );
+  const missing = agents.filter((agent) => !up.has(agent));
+  if (missing.length === 0)
+    return {
+      name: SCRAPED,
+      ok: true,
+      detail: `${agents.length}/${agents.length} running agents up in Prometheus`,
+    };
+  const shown =
+    missing.slice(0, 5).join(", ") + (missing.length > 5 ? `, and ${missing.length - 5} more` : "");
+  return {
+    name: SCRAPED,
+    ok: false,
+    detail: `${agents.length - missing.length}/${agents.length} running agents up in Prometheus; not scraped: ${shown}`,
+    fix: SCRAPED_FIX,
+  };
 }
 
 /** A server-side dry-run pod in a namespace of its own, labelled inject=enabled, comes back injected. */

@@ -12,6 +12,8 @@ import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { chartDir, helm, helmBinary, repo } from "../helm/chart.js";
+import { startAgentProcess } from "../services/agent.js";
+import { startPrometheus } from "../services/prometheus.js";
 import { tempDir } from "../services/spawn.js";
 import { startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
 import { eventually, kubeConfig, kubeconfigPath, uniqueName } from "./kube.js";
@@ -42,8 +44,8 @@ function graftCheck(...args: string[]): Promise<{ code: number; stdout: string }
   });
 }
 
-async function checks(): Promise<{ code: number; failed: Check[]; all: Check[] }> {
-  const ran = await graftCheck("--output", "json");
+async function checks(...args: string[]): Promise<{ code: number; failed: Check[]; all: Check[] }> {
+  const ran = await graftCheck("--output", "json", ...args);
   const report = JSON.parse(ran.stdout) as { ok: boolean; checks: Check[] };
   expect(report.ok).toBe(ran.code === 0);
   return { code: ran.code, failed: report.checks.filter((c) => !c.ok), all: report.checks };
@@ -255,6 +257,78 @@ describe("graft check", () => {
     } finally {
       await core.deleteNamespacedPod({ name: "old-agent", namespace, gracePeriodSeconds: 0 });
     }
+  });
+
+  it("--prometheus-url: every running agent up in a real Prometheus passes; one it does not scrape is named", async () => {
+    // kwok runs no containers: one real agent on this host stands in for every agent pod, a real
+    // Prometheus scraping it once per pod with the labels the PodMonitor's scrape gives them.
+    const image = (await apps.readNamespacedDeployment({ name: "graft-webhook", namespace })).spec?.template
+      .spec?.containers[0]?.image;
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: "scraped-agent" },
+        spec: {
+          containers: [
+            { name: "app", image: "app:1" },
+            { name: "graft-agent", image },
+          ],
+        },
+      },
+    });
+    const agentPods = await eventually("the agent pod running", async () => {
+      const pods = await core.listPodForAllNamespaces({ fieldSelector: "status.phase=Running" });
+      const withAgent = pods.items.filter((p) => p.spec?.containers.some((c) => c.name === "graft-agent"));
+      return withAgent.some((p) => p.metadata?.name === "scraped-agent") ? withAgent : false;
+    });
+    const agent = await startAgentProcess({ checks: [] });
+    const prometheus = await startPrometheus(
+      agentPods.map((pod) => ({
+        job: `${pod.metadata?.namespace}/${pod.metadata?.name}`,
+        address: new URL(agent.url).host,
+        labels: { namespace: pod.metadata!.namespace!, pod: pod.metadata!.name!, container: "graft-agent" },
+      })),
+    );
+    try {
+      await eventually(
+        "Prometheus to scrape every agent",
+        async () => (await prometheus.query('up{container="graft-agent"} == 1')).length === agentPods.length,
+      );
+      const healthy = await checks("--prometheus-url", prometheus.url);
+      expect(healthy.failed).toEqual([]);
+      expect(healthy.all.at(-1)).toMatchObject({
+        name: "agents scraped by Prometheus",
+        ok: true,
+        detail: `${agentPods.length}/${agentPods.length} running agents up in Prometheus`,
+      });
+
+      await core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name: "unscraped-agent" },
+          spec: { containers: [{ name: "graft-agent", image }] },
+        },
+      });
+      const { code, failed } = await eventually("the unscraped agent named", async () => {
+        const result = await checks("--prometheus-url", prometheus.url);
+        return result.failed.length > 0 ? result : false;
+      });
+      expect(code).toBe(1);
+      expect(failed.map((c) => c.name)).toEqual(["agents scraped by Prometheus"]);
+      expect(failed[0]?.detail).toContain(`not scraped: ${namespace}/unscraped-agent`);
+      expect(failed[0]?.fix).toMatch(/release=/);
+    } finally {
+      await prometheus.stop();
+      await agent.stop();
+      for (const name of ["scraped-agent", "unscraped-agent"])
+        await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    }
+  });
+
+  it("--prometheus-url at something that is not Prometheus fails that item with what it answered", async () => {
+    const { failed } = await checks("--prometheus-url", "http://127.0.0.1:9/");
+    expect(failed.map((c) => c.name)).toEqual(["agents scraped by Prometheus"]);
+    expect(failed[0]?.detail).toMatch(/fetch failed|ECONNREFUSED/);
   });
 
   it("the webhook unreachable: the dry-run pod is refused and the injection check fails", async () => {
