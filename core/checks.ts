@@ -67,6 +67,7 @@ export const CHECK_SCHEMAS = {
   flink: check("flink", { url: Url }),
   jupyterhub: check("jupyterhub", { url: Url, tokenEnv: Type.Optional(EnvVarName) }),
   hdfs: check("hdfs", { url: Url }),
+  hbase: check("hbase", { url: Url }),
   elasticsearch: check("elasticsearch", {
     url: Url,
     usernameEnv: Type.Optional(EnvVarName),

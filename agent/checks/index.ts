@@ -13,6 +13,7 @@ export const RUNNERS: RunnerLoaders = {
   dns: async () => (await import("./dns.js")).checkDns,
   elasticsearch: async () => (await import("./elasticsearch.js")).checkElasticsearch,
   flink: async () => (await import("./flink.js")).checkFlink,
+  hbase: async () => (await import("./hbase.js")).checkHbase,
   hdfs: async () => (await import("./hdfs.js")).checkHdfs,
   http: async () => (await import("./http.js")).checkHttp,
   jupyterhub: async () => (await import("./jupyterhub.js")).checkJupyterhub,

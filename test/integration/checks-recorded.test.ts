@@ -1,8 +1,8 @@
 /**
  * The URL checks against stored upstream responses (test/fixtures/recorded) served by a local
- * HTTP server, plus a stopped, a silent and a garbage target. The HDFS and Flink responses were
- * captured from the real servers of test/services (test/fixtures/recorded/capture.ts; the same
- * servers are checked live in checks-hdfs.test.ts and checks-flink.test.ts). Elasticsearch,
+ * HTTP server, plus a stopped, a silent and a garbage target. The HDFS, Flink and HBase responses
+ * were captured from the real servers of test/services (test/fixtures/recorded/capture.ts; the
+ * same servers are checked live in checks-hdfs, checks-flink and checks-hbase.test.ts). Elasticsearch,
  * OpenTSDB and PNDA's deployment manager cannot run here: their files are authored from the
  * documentation page each names, and say so.
  */
@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { checkDeploymentManager } from "../../agent/checks/deployment-manager.js";
 import { checkElasticsearch } from "../../agent/checks/elasticsearch.js";
 import { checkFlink } from "../../agent/checks/flink.js";
+import { checkHbase } from "../../agent/checks/hbase.js";
 import { checkHdfs } from "../../agent/checks/hdfs.js";
 import { checkOpentsdb } from "../../agent/checks/opentsdb.js";
 import type { CheckRunner } from "../../agent/checks/types.js";
@@ -35,10 +36,11 @@ async function serve(service: string, ...names: string[]): Promise<string> {
   return served.url;
 }
 
-type UrlCheck = "elasticsearch" | "flink" | "hdfs" | "opentsdb" | "deployment-manager";
+type UrlCheck = "elasticsearch" | "flink" | "hbase" | "hdfs" | "opentsdb" | "deployment-manager";
 const runners: { [K in UrlCheck]: CheckRunner<K> } = {
   elasticsearch: checkElasticsearch,
   flink: checkFlink,
+  hbase: checkHbase,
   hdfs: checkHdfs,
   opentsdb: checkOpentsdb,
   "deployment-manager": checkDeploymentManager,
@@ -46,6 +48,7 @@ const runners: { [K in UrlCheck]: CheckRunner<K> } = {
 const HEALTHY: Record<UrlCheck, string[]> = {
   elasticsearch: ["cluster-health-green"],
   flink: ["overview", "jobs-overview-running"],
+  hbase: ["status-cluster"],
   hdfs: ["namenode-info", "fsnamesystem"],
   opentsdb: ["version", "stats"],
   "deployment-manager": ["repository-packages", "packages", "applications"],
@@ -71,6 +74,8 @@ const HEALTHY_VALUES: Record<UrlCheck, Record<string, number>> = {
     jobs_failed: 0,
     jobs_restarting: 0,
   },
+  // status-cluster: LiveNodes, DeadNodes, regions, averageLoad.
+  hbase: { live_regionservers: 2, dead_regionservers: 0, regions: 3, average_load: 1.5 },
   // namenode-info and fsnamesystem: two live DataNodes, no bad blocks, CapacityTotal and
   // CapacityRemaining as the NameNode counted them, HA state active.
   hdfs: {
@@ -210,6 +215,20 @@ describe("degraded services (stored upstream responses)", () => {
       expect.stringMatching(/: 3 under-replicated blocks$/),
     ]);
     expect(missing.values).toMatchObject({ live_datanodes: 0, dead_datanodes: 2, capacity_bytes: 0 });
+  });
+
+  it("hbase: a dead region server is WARN naming it; none live is ERROR", async () => {
+    const dead = await run("hbase", await serve("hbase", "status-cluster-dead-regionserver"));
+    expect(dead.health).toBe("WARN");
+    expect(dead.causes).toEqual([
+      expect.stringMatching(/: 1 dead region server\(s\): 127\.0\.0\.1,\d+,\d+$/),
+    ]);
+    expect(dead.values).toMatchObject({ live_regionservers: 1, dead_regionservers: 1 });
+    await served?.stop();
+    const none = await run("hbase", await serve("hbase", "status-cluster-no-live-regionserver"));
+    expect(none.health).toBe("ERROR");
+    expect(none.causes[0]).toMatch(/: no live region server$/);
+    expect(none.values).toMatchObject({ live_regionservers: 0, dead_regionservers: 2 });
   });
 
   it("deployment-manager: an unreachable package repository is ERROR with the manager's reason", async () => {

@@ -4,7 +4,7 @@
  * (`/overview`, `/jobs/overview`) is on a free port of 127.0.0.1, one TaskManager with 2 slots,
  * and a streaming job "graft-running" that runs until stopped.
  */
-import { startJavaLauncher } from "./java-launcher.js";
+import { JDK17_OPENS, startJavaLauncher } from "./java-launcher.js";
 import { freePort, type Started, waitForPortClosed } from "./spawn.js";
 
 export type Flink = {
@@ -21,28 +21,12 @@ export type Flink = {
   stop: () => Promise<void>;
 };
 
-/** Java 17 closes the JDK internals Flink's serializers reach into; Flink's own scripts open these. */
-const OPENS = [
-  "java.base/java.lang",
-  "java.base/java.lang.reflect",
-  "java.base/java.net",
-  "java.base/java.io",
-  "java.base/java.nio",
-  "java.base/sun.nio.ch",
-  "java.base/java.text",
-  "java.base/java.time",
-  "java.base/java.util",
-  "java.base/java.util.concurrent",
-  "java.base/java.util.concurrent.atomic",
-  "java.base/java.util.concurrent.locks",
-].map((name) => `--add-opens=${name}=ALL-UNNAMED`);
-
 export async function startFlink(): Promise<Flink> {
   const port = await freePort();
   const launcher = await startJavaLauncher({
     name: "flink",
     main: "MiniFlink",
-    jvm: OPENS,
+    jvm: JDK17_OPENS,
     args: (work) => [work, String(port)],
   });
   return {

@@ -16,6 +16,22 @@ export type JavaLauncher = {
   stop: () => Promise<void>;
 };
 
+/** Java 17 closes the JDK internals Flink's and HBase's libraries reach into; their scripts open these. */
+export const JDK17_OPENS = [
+  "java.base/java.lang",
+  "java.base/java.lang.reflect",
+  "java.base/java.net",
+  "java.base/java.io",
+  "java.base/java.nio",
+  "java.base/sun.nio.ch",
+  "java.base/java.text",
+  "java.base/java.time",
+  "java.base/java.util",
+  "java.base/java.util.concurrent",
+  "java.base/java.util.concurrent.atomic",
+  "java.base/java.util.concurrent.locks",
+].map((name) => `--add-opens=${name}=ALL-UNNAMED`);
+
 /** Marker lines (`graft-…`) the launcher printed, kept whole however much it logs. */
 function markers(started: Started): () => string[] {
   const lines: string[] = [];
@@ -34,6 +50,8 @@ export async function startJavaLauncher(options: {
   main: string;
   args: (work: string) => string[];
   jvm?: string[];
+  /** The JVM's maximum heap (default 384m). */
+  heap?: string;
   timeoutMs?: number;
 }): Promise<JavaLauncher> {
   const home = path.join(cacheDir(), options.name);
@@ -48,7 +66,7 @@ export async function startJavaLauncher(options: {
   const process = startProcess(
     "java",
     [
-      "-Xmx384m",
+      `-Xmx${options.heap ?? "384m"}`,
       "-XX:+UseSerialGC",
       "-XX:TieredStopAtLevel=1",
       `-Dlog4j.configuration=file:${log4j}`,
