@@ -68,6 +68,12 @@ export const CHECK_SCHEMAS = {
   jupyterhub: check("jupyterhub", { url: Url, tokenEnv: Type.Optional(EnvVarName) }),
   hdfs: check("hdfs", { url: Url }),
   hbase: check("hbase", { url: Url }),
+  hive: check("hive", {
+    host: Host,
+    port: Type.Optional(Port),
+    usernameEnv: Type.Optional(EnvVarName),
+    passwordEnv: Type.Optional(EnvVarName),
+  }),
   elasticsearch: check("elasticsearch", {
     url: Url,
     usernameEnv: Type.Optional(EnvVarName),

@@ -15,6 +15,7 @@ export const RUNNERS: RunnerLoaders = {
   flink: async () => (await import("./flink.js")).checkFlink,
   hbase: async () => (await import("./hbase.js")).checkHbase,
   hdfs: async () => (await import("./hdfs.js")).checkHdfs,
+  hive: async () => (await import("./hive.js")).checkHive,
   http: async () => (await import("./http.js")).checkHttp,
   jupyterhub: async () => (await import("./jupyterhub.js")).checkJupyterhub,
   kafka: async () => (await import("./kafka.js")).checkKafka,
