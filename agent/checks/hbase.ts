@@ -1,7 +1,7 @@
 /**
  * `hbase`: HBase's REST server, `/status/cluster` (the master's view: live region servers with
- * their regions, dead region servers by server name), as PNDA's platform-testing read the
- * cluster. No live region server: ERROR. Dead region servers: WARN, naming them.
+ * their regions, dead region servers by server name).
+ * No live region server: ERROR. Dead region servers: WARN, naming them.
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { apiUrl, getJsonAs } from "./http-json.js";

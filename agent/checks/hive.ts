@@ -1,6 +1,6 @@
 /**
- * `hive`: a HiveServer2 session opened and closed over its Thrift port, as PNDA's platform-testing
- * connected to Hive: SASL PLAIN (HiveServer2's transport with authentication NONE, LDAP or
+ * `hive`: a HiveServer2 session opened and closed over its Thrift port, as a client does before a
+ * query: SASL PLAIN (HiveServer2's transport with authentication NONE, LDAP or
  * CUSTOM), then TCLIService `OpenSession` and `CloseSession` in Thrift's binary protocol. Any
  * failure on the way — refused, SASL refused, a status other than success — is ERROR naming the
  * step. Values: `session_ms` (open and close), `protocol_version` (the one the server chose).
