@@ -35,7 +35,12 @@ describe("hdfs check against a real NameNode and DataNodes", () => {
   });
 
   it("is OK with both DataNodes live and every block fully replicated, with the NameNode's figures", async () => {
-    const result = await runCheck(checkHdfs, spec(hdfs.url));
+    // Capacity comes from the DataNodes' heartbeats: the NameNode's first figures can still be 0.
+    const result = await checkUntil(
+      hdfs.url,
+      "the NameNode to count the DataNodes' capacity",
+      (r) => (r.values?.capacity_bytes ?? 0) > 0,
+    );
     expect(result.causes).toEqual([]);
     expect(result.health).toBe("OK");
     expect(result.values).toMatchObject({
