@@ -13,5 +13,6 @@ export function describeTarget(check: ResolvedCheck): string {
   if ("brokers" in check) return check.brokers.join(",");
   if ("hostname" in check) return check.hostname;
   if (check.type === "redis") return `${check.host}:${check.port ?? 6379}`;
+  if (check.type === "hive") return `${check.host}:${check.port ?? 10000}`;
   return `${check.host}:${check.port}`;
 }

@@ -69,6 +69,13 @@ export const CHECK_SCHEMAS = {
   flink: check("flink", { url: Url }),
   jupyterhub: check("jupyterhub", { url: Url, tokenEnv: Type.Optional(EnvVarName) }),
   hdfs: check("hdfs", { url: Url }),
+  hbase: check("hbase", { url: Url }),
+  hive: check("hive", {
+    host: Host,
+    port: Type.Optional(Port),
+    usernameEnv: Type.Optional(EnvVarName),
+    passwordEnv: Type.Optional(EnvVarName),
+  }),
   elasticsearch: check("elasticsearch", {
     url: Url,
     usernameEnv: Type.Optional(EnvVarName),

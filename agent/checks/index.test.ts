@@ -19,6 +19,7 @@ function aimedAt(type: CheckType, port: number): Record<string, unknown> {
   switch (type) {
     case "tcp":
     case "redis":
+    case "hive":
       return { host: "127.0.0.1", port };
     case "dns":
       return { hostname: "kafka.graft.test", server: hostPort };

@@ -1,17 +1,27 @@
 /**
- * Stand-ins for services that cannot run here (HDFS, Flink, Elasticsearch, OpenTSDB, PNDA's
- * deployment manager): a local HTTP server answering with responses recorded from upstream
- * (test/fixtures/recorded/<service>/*.json, each naming its source and version). Also the
- * misbehaving targets every check is tested against: one that accepts and never answers, and
- * one that answers garbage.
+ * Stored upstream responses served by a local HTTP server (test/fixtures/recorded/<service>/*.json):
+ * captured from the real HDFS and Flink of test/services, or, for services that cannot run here
+ * (Elasticsearch, OpenTSDB, PNDA's deployment manager), authored from the documentation page each
+ * file names. Also the misbehaving targets every check is tested against: one that accepts and
+ * never answers, and one that answers garbage.
  */
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 
-/** A recorded upstream response, as stored in test/fixtures/recorded. */
-export type Recorded = { source: string; version: string; request: string; status: number; body: unknown };
+/**
+ * An upstream response, as stored in test/fixtures/recorded: `source` says whether it was captured
+ * from a running server (and `command` how) or authored from a documented schema (which page).
+ */
+export type Recorded = {
+  source: string;
+  version: string;
+  command?: string;
+  request: string;
+  status: number;
+  body: unknown;
+};
 
 /** What one path answers: a recorded response, raw text, or nothing at all (the request hangs). */
 export type Route = Recorded | { status: number; text: string } | "hang";

@@ -1,0 +1,118 @@
+// A real Flink for the flink check's tests: Flink's MiniCluster (a JobManager with its REST
+// endpoint, /overview and /jobs/overview, and one TaskManager) on 127.0.0.1, running one
+// streaming job. Usage: java -cp <libs>/*:<classes> MiniFlink <work dir> <REST port>
+// Prints "graft-flink-ready" once the job is RUNNING. Commands arrive as empty files in
+// <work dir>/commands (the test writes them); each is answered on stdout with
+// "graft-flink-done <command>":
+//   submit-failing-job  submits "graft-failing": its map throws on the first record, and the
+//                       fixed-delay restart strategy restarts it 3 times, 3 s apart (RESTARTING
+//                       in between), before it is FAILED for good.
+//   stop-taskmanager    terminates the one TaskManager (its slots and jobs with it).
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Arrays;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.api.common.functions.FilterFunction;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.DiscardingSink;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+
+public final class MiniFlink {
+  /** Passes a number on every 100 ms: a job that runs forever at almost no cost. */
+  public static final class Slow implements MapFunction<Long, Long> {
+    @Override
+    public Long map(Long value) throws Exception {
+      Thread.sleep(100);
+      return value;
+    }
+  }
+
+  /** Fails on every record, as a job whose input it cannot handle. */
+  public static final class Broken implements MapFunction<Long, Long> {
+    @Override
+    public Long map(Long value) {
+      throw new IllegalStateException("graft: a record this job cannot handle");
+    }
+  }
+
+  public static final class Nothing implements FilterFunction<Long> {
+    @Override
+    public boolean filter(Long value) {
+      return false;
+    }
+  }
+
+  private static JobGraph job(String name, MapFunction<Long, Long> map, Configuration conf) {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    env.setParallelism(1);
+    env.fromSequence(0, Long.MAX_VALUE).map(map).filter(new Nothing()).addSink(new DiscardingSink<>());
+    StreamGraph graph = env.getStreamGraph();
+    graph.setJobName(name);
+    return graph.getJobGraph();
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path work = Paths.get(args[0]);
+    int restPort = Integer.parseInt(args[1]);
+    Path commands = Files.createDirectories(work.resolve("commands"));
+
+    Configuration conf = new Configuration();
+    conf.set(RestOptions.ADDRESS, "127.0.0.1");
+    conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+    conf.set(RestOptions.PORT, restPort);
+    conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("16m"));
+    conf.setString("io.tmp.dirs", work.toString());
+    MiniCluster cluster =
+        new MiniCluster(
+            new MiniClusterConfiguration.Builder()
+                .setConfiguration(conf)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(2)
+                .build());
+    cluster.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> cluster.closeAsync().join()));
+
+    Configuration healthy = new Configuration();
+    JobID running = cluster.submitJob(job("graft-running", new Slow(), healthy)).get().getJobID();
+    while (cluster.getJobStatus(running).get() != JobStatus.RUNNING) Thread.sleep(100);
+    System.out.println("graft-flink-ready");
+
+    Configuration restarting = new Configuration();
+    restarting.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+    restarting.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+    restarting.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(3));
+    for (;;) {
+      File[] pending = commands.toFile().listFiles();
+      if (pending != null) {
+        Arrays.sort(pending);
+        for (File command : pending) {
+          String name = command.getName();
+          Files.delete(command.toPath());
+          if (name.equals("submit-failing-job")) {
+            cluster.submitJob(job("graft-failing", new Broken(), restarting)).get();
+          } else if (name.equals("stop-taskmanager")) {
+            cluster.terminateTaskManager(0).get();
+          } else {
+            System.out.println("graft-flink-unknown " + name);
+            continue;
+          }
+          System.out.println("graft-flink-done " + name);
+        }
+      }
+      Thread.sleep(100);
+    }
+  }
+}
