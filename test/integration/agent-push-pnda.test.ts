@@ -208,6 +208,8 @@ describe("graft console's push: each tile's <source>.health, the worst of every 
           ),
         )
       ).flat();
+    // Push once both agents have run their check (the first round may still be out on a busy machine).
+    await waitFor("both agents to report their check", async () => (await readResults()).length === 2);
     const statuses = await pushTiles({ url: logger.url, everyMs: 1_000, readResults });
     expect(statuses).toEqual([200]);
     const stored = await logger.stored("kafka.health");
