@@ -19,6 +19,8 @@ export const ANNOTATION = {
   health: `${PREFIX}health`,
   checks: `${PREFIX}checks`,
   checksConfigMap: `${PREFIX}checks-configmap`,
+  /** The port graft-agent listens on, when the pod needs the configured one (agent.port) itself. */
+  agentPort: `${PREFIX}agent-port`,
   status: `${PREFIX}status`,
 } as const;
 
@@ -41,7 +43,7 @@ export function isGraftAnnotation(key: string): boolean {
  * carry anything up to its body limit.
  */
 export const ANNOTATION_LIMITS = {
-  /** `graft.pnda.io/*` keys read from one object; graft knows 14 (a few more to say which is unknown). */
+  /** `graft.pnda.io/*` keys read from one object; graft knows 15 (a few more to say which is unknown). */
   keys: 32,
   /** Characters after the prefix, as Kubernetes allows in a key's name. */
   name: 63,

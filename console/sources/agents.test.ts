@@ -1,5 +1,10 @@
+import { readFile } from "node:fs/promises";
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { AGENT_PORT_NAME } from "../../core/agent-endpoint.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { injectPod } from "../../webhook/pipeline/admission.js";
 import { agentEndpoints, mapConcurrently } from "./agents.js";
 
 function pod(
@@ -39,6 +44,30 @@ describe("agentEndpoints", () => {
         pod("other", { port: "metrics" }),
       ]),
     ).toEqual([]);
+  });
+
+  it("follows the port graft injected the agent on (graft.pnda.io/agent-port), as the PodMonitor does", async () => {
+    const injected = injectPod(
+      {
+        metadata: {
+          name: "web",
+          labels: { "graft.pnda.io/inject": "enabled" },
+          annotations: { "graft.pnda.io/agent-port": "9500" },
+        },
+        spec: { containers: [{ name: "web", image: "nginx", ports: [{ containerPort: 9464 }] }] },
+      },
+      "apps",
+      { config: defaultWebhookConfig(), nativeSidecars: true },
+    );
+    if (injected.kind !== "injected") throw new Error(`not injected: ${JSON.stringify(injected)}`);
+    const running = { ...(injected.pod as V1Pod), status: { phase: "Running", podIP: "10.0.0.9" } };
+    expect(agentEndpoints([running])).toEqual([{ namespace: "", pod: "web", url: "http://10.0.0.9:9500" }]);
+    // The PodMonitor selects the same port by its name, never by number.
+    const monitor = parseYaml(
+      await readFile(new URL("../../manifests/monitoring/podmonitor.yaml", import.meta.url), "utf8"),
+    ) as { spec: { podMetricsEndpoints: Array<Record<string, unknown>> } };
+    expect(monitor.spec.podMetricsEndpoints.map((endpoint) => endpoint.port)).toEqual([AGENT_PORT_NAME]);
+    expect(monitor.spec.podMetricsEndpoints.some((endpoint) => "targetPort" in endpoint)).toBe(false);
   });
 
   it("brackets an IPv6 address", () => {

@@ -178,10 +178,33 @@ describe("verifyNamespaceOptIn", () => {
     expect(verified.namespaceOptIn).toBe(true);
   });
 
-  it("leaves the pod route and workloads as they are (their opt-in is not the namespace's)", async () => {
+  it("leaves the pod route as it is (its opt-in is the pod's label)", async () => {
     const verify = verifyNamespaceOptIn(cache(false));
     expect((await verify(podReview("apps"), facts(false))).namespaceOptIn).toBe(false);
     expect((await verify(podReview("apps"), facts(undefined))).namespaceOptIn).toBeUndefined();
+  });
+
+  it("gives a workload its namespace's opt-in, so its template is checked as its pods will be", async () => {
+    const workload = (namespace: string): AdmissionRequest => ({
+      ...podReview(namespace),
+      kind: { group: "apps", version: "v1", kind: "Deployment" },
+      object: { metadata: { name: "web" }, spec: { template: { spec: { containers: [] } } } },
+    });
+    expect((await verifyNamespaceOptIn(cache(true))(workload("apps"), facts(undefined))).namespaceOptIn).toBe(
+      true,
+    );
+    expect(
+      (await verifyNamespaceOptIn(cache(false))(workload("apps"), facts(undefined))).namespaceOptIn,
+    ).toBe(false);
+    // Unknown (Namespaces not readable): only the template's own label counts, as before.
+    expect(
+      (await verifyNamespaceOptIn(cache(undefined))(workload("apps"), facts(undefined))).namespaceOptIn,
+    ).toBeUndefined();
+    // A status update is no template change.
+    const status = { ...workload("apps"), subResource: "status" };
+    expect(
+      (await verifyNamespaceOptIn(cache(true))(status, facts(undefined))).namespaceOptIn,
+    ).toBeUndefined();
   });
 });
 

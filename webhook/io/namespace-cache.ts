@@ -23,6 +23,7 @@ import {
 import { INJECT_ENABLED, LABEL_INJECT } from "../../core/annotations.js";
 import { withDeadline } from "../../core/deadline.js";
 import type { AdmissionFacts } from "../model/facts.js";
+import { podUnderReview } from "../pipeline/admission.js";
 import type { AdmissionRequest } from "../pipeline/review.js";
 import { keepWatching } from "./kept-watch.js";
 import { PropertiesApiError } from "./properties/api.js";
@@ -148,13 +149,19 @@ export function createNamespaceCache(
  * the watched Namespace has it, so a forged review for a namespace that never opted in makes
  * graft read and write nothing. Before the first list answers the route is taken at its word
  * for the patch (which only the caller sees); writes are then held back by guardWrites.
- * Other requests are unchanged: a pod's own label is in the review itself (docs/install.md says
- * what that leaves open), and workloads are only validated.
+ * A workload (only validated) gets its namespace's opt-in from the cache. Other requests are
+ * unchanged: a pod's own label is in the review itself (docs/install.md says what that leaves open).
  */
 export function verifyNamespaceOptIn(
   cache: Pick<NamespaceCache, "confirm">,
 ): (request: AdmissionRequest, facts: AdmissionFacts) => Promise<AdmissionFacts> {
   return async (request, facts) => {
+    // A workload's route says nothing about its namespace: ask, so its template is checked as
+    // its pods will be (an unknown answer leaves only the template's own label).
+    if (facts.namespaceOptIn === undefined && podUnderReview(request)?.workload) {
+      const optedIn = await cache.confirm(namespaceOf(request));
+      return optedIn === undefined ? facts : { ...facts, namespaceOptIn: optedIn };
+    }
     if (facts.namespaceOptIn !== true || request.kind.kind !== "Pod" || request.operation !== "CREATE") {
       return facts;
     }

@@ -8,6 +8,7 @@ describe("loadWebhookConfig", () => {
       excludedNamespaces: [],
       agent: {
         image: "ghcr.io/graft/graft:0.1.0",
+        port: 9464,
         resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
       },
       nativeSidecars: "auto",
@@ -71,6 +72,13 @@ describe("loadWebhookConfig", () => {
     expect(() => loadWebhookConfig("agent: {resources: {limits: {memory: lots}}}")).toThrow(
       /"agent.resources.limits.memory" .*a Kubernetes quantity/,
     );
+  });
+
+  it("takes the agent's port from agent.port, one it can bind without privileges", () => {
+    expect(loadWebhookConfig("agent: {port: 9500}").agent.port).toBe(9500);
+    for (const port of ["80", "65536", "9464.5", "'9500'", "-1"]) {
+      expect(() => loadWebhookConfig(`agent: {port: ${port}}`)).toThrow(/"agent.port"/);
+    }
   });
 
   it("rejects text that is not a mapping, and broken YAML", () => {

@@ -5,6 +5,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv } from "ajv";
 import { parse as parseYaml } from "yaml";
+import { AGENT_PORT, AGENT_PORT_MAX, AGENT_PORT_MIN } from "../../core/agent-endpoint.js";
 import { errorMessage } from "../../core/result.js";
 import { describeSchemaError } from "../../core/schema-errors.js";
 import {
@@ -42,6 +43,13 @@ export const WebhookConfigSchema = Type.Object(
     agent: Type.Object(
       {
         image: Type.String({ minLength: 1, default: "ghcr.io/graft/graft:0.1.0" }),
+        /** The port graft-agent listens on; a pod's `graft.pnda.io/agent-port` wins. */
+        port: Type.Integer({
+          minimum: AGENT_PORT_MIN,
+          maximum: AGENT_PORT_MAX,
+          description: `a port number from ${AGENT_PORT_MIN} to ${AGENT_PORT_MAX}`,
+          default: AGENT_PORT,
+        }),
         resources: Type.Object(
           {
             requests: Type.Object(ResourceList.properties, {

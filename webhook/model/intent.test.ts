@@ -35,6 +35,54 @@ describe("parseIntent", () => {
     });
   });
 
+  it("reads graft.pnda.io/agent-port as a port graft-agent can bind without privileges", () => {
+    expect(parseIntent({ "graft.pnda.io/agent-port": "9500" })).toEqual({
+      ok: true,
+      value: { agentPort: 9500 },
+    });
+    expect(parseIntent({ "graft.pnda.io/agent-port": "1024" })).toEqual({
+      ok: true,
+      value: { agentPort: 1024 },
+    });
+    expect(parseIntent({ "graft.pnda.io/agent-port": "65535" })).toEqual({
+      ok: true,
+      value: { agentPort: 65535 },
+    });
+  });
+
+  it.each([
+    "80",
+    "1023",
+    "65536",
+    "0",
+    "-9500",
+    "+9500",
+    "09500",
+    "9500.0",
+    "9e3",
+    "0x2500",
+    " 9500",
+    "9500\n",
+    "",
+    "graft-metrics",
+    "99999999999999999999999",
+    "9".repeat(1024),
+  ])("refuses agent-port %j, naming the form expected", (value) => {
+    const result = parseIntent({ "graft.pnda.io/agent-port": value });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.error).toEqual([
+      `annotation "graft.pnda.io/agent-port" is ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)}: expected a port number from 1024 to 65535 (graft-agent runs without privileges)`,
+    ]);
+  });
+
+  it("refuses an agent-port longer than graft reads before parsing it", () => {
+    const result = parseIntent({ "graft.pnda.io/agent-port": "9".repeat(1025) });
+    expect(result).toEqual({
+      ok: false,
+      error: ['annotation "graft.pnda.io/agent-port" is 1025 characters long, at most 1024 are read'],
+    });
+  });
+
   it("treats no annotations as an empty intent", () => {
     expect(parseIntent(undefined)).toEqual({ ok: true, value: {} });
   });
@@ -97,7 +145,7 @@ describe("parseIntent", () => {
   it("rejects an unknown graft annotation, suggesting the nearest known one", () => {
     const result = parseIntent({ "graft.pnda.io/chekcs": "[]" });
     expect(result.ok ? [] : result.error).toEqual([
-      'unknown annotation "graft.pnda.io/chekcs": did you mean "graft.pnda.io/checks"? graft reads graft.pnda.io/{component-type, app, component, properties, properties-configmap, properties-mount-path, properties-overrides, notebooks, notebooks-user, health, checks, checks-configmap}',
+      'unknown annotation "graft.pnda.io/chekcs": did you mean "graft.pnda.io/checks"? graft reads graft.pnda.io/{component-type, app, component, properties, properties-configmap, properties-mount-path, properties-overrides, notebooks, notebooks-user, health, checks, checks-configmap, agent-port}',
     ]);
   });
 

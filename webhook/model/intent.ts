@@ -4,6 +4,7 @@
  * the message kubectl prints is enough to fix it.
  */
 
+import { AGENT_PORT_MAX, AGENT_PORT_MIN } from "../../core/agent-endpoint.js";
 import {
   ANNOTATION,
   ANNOTATION_LIMITS,
@@ -34,6 +35,7 @@ export type Intent = {
   /** Validated checks, as written (defaults not expanded), ready for `GRAFT_CHECKS`. */
   checks?: CheckSpec[];
   checksConfigMap?: string;
+  agentPort?: number;
 };
 
 export type IntentResult = Result<Intent, string[]>;
@@ -55,6 +57,7 @@ export const EXPECTED = {
   overrides: 'expected a JSON object of component properties such as {"batch_size_seconds": "5"}',
   overridesDepth: `expected at most ${OVERRIDES_DEPTH} levels of nested objects and lists`,
   username: `expected a JupyterHub username: ${NOTEBOOK_USER_FORM}`,
+  port: `expected a port number from ${AGENT_PORT_MIN} to ${AGENT_PORT_MAX} (graft-agent runs without privileges)`,
   checks:
     'expected a YAML or JSON list of checks such as [{name: api, type: http, url: "http://api:8080/healthz"}]',
 } as const;
@@ -146,6 +149,14 @@ function parseMatching(
 ): string | undefined {
   if (valid(value)) return value;
   errors.push(invalid(key, value, expected));
+  return undefined;
+}
+
+/** A decimal port number in the agent's range: digits only, no sign, no leading zero. */
+function parsePort(key: string, value: string, errors: string[]): number | undefined {
+  const port = /^[1-9][0-9]{0,4}$/.test(value) ? Number(value) : Number.NaN;
+  if (port >= AGENT_PORT_MIN && port <= AGENT_PORT_MAX) return port;
+  errors.push(invalid(key, value, EXPECTED.port));
   return undefined;
 }
 
@@ -252,6 +263,9 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
         break;
       case ANNOTATION.checksConfigMap:
         intent.checksConfigMap = parseMatching(key, value, isConfigMapName, EXPECTED.configMap, errors);
+        break;
+      case ANNOTATION.agentPort:
+        intent.agentPort = parsePort(key, value, errors);
         break;
       default:
         unknown++;

@@ -57,7 +57,7 @@ function fakeIO(files: Record<string, string>, stdin = "") {
 describe("graft inject -f", () => {
   it("injects the Deployment's template and the Pod, and passes the Service through as written", async () => {
     const { io, stdout, stderr } = fakeIO({ "app.yaml": MANIFESTS });
-    expect(await run(["-f", "app.yaml"], io)).toBe(0);
+    expect(await run(["-f", "app.yaml", "--assume-opted-in"], io)).toBe(0);
     expect(stderr()).toBe("");
     const documents = parseAllDocuments(stdout()).map((d) => d.toJS());
     expect(documents.map((d) => d.kind)).toEqual(["Deployment", "Pod", "Service"]);
@@ -78,13 +78,13 @@ describe("graft inject -f", () => {
     const disabled =
       "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {graft.pnda.io/inject: disabled}}\nspec: {containers: [{name: c, image: i}]}\n";
     const { io, stdout } = fakeIO({}, disabled);
-    expect(await run(["-f", "-"], io)).toBe(0);
+    expect(await run(["-f", "-", "--assume-opted-in"], io)).toBe(0);
     expect(parseYaml(stdout())).toEqual(parseYaml(disabled));
   });
 
   it("renders a regular container with --native-sidecars false", async () => {
     const { io, stdout } = fakeIO({ "app.yaml": MANIFESTS });
-    expect(await run(["-f", "app.yaml", "--native-sidecars", "false"], io)).toBe(0);
+    expect(await run(["-f", "app.yaml", "--assume-opted-in", "--native-sidecars", "false"], io)).toBe(0);
     const pod = parseAllDocuments(stdout())[1]!.toJS();
     expect(pod.spec.containers.map((c: { name: string }) => c.name)).toEqual(["shell", "graft-agent"]);
     expect(pod.spec.initContainers).toBeUndefined();
@@ -93,7 +93,7 @@ describe("graft inject -f", () => {
   it("fails with the annotation's error and prints nothing", async () => {
     const bad = MANIFESTS.replace('type: http, url: "http://127.0.0.1:8080/healthz"', "type: http");
     const { io, stdout, stderr } = fakeIO({ "app.yaml": bad });
-    expect(await run(["-f", "app.yaml"], io)).toBe(1);
+    expect(await run(["-f", "app.yaml", "--assume-opted-in"], io)).toBe(1);
     expect(stdout()).toBe("");
     expect(stderr()).toBe(
       'error: Deployment "web": annotation "graft.pnda.io/checks": check "api": missing field "url"\n',
@@ -105,11 +105,11 @@ describe("graft inject -f", () => {
       "app.yaml": MANIFESTS,
       "c.yaml": "agent: {image: registry.local/graft:dev}",
     });
-    expect(await run(["-f", "app.yaml", "--config", "c.yaml"], io)).toBe(0);
+    expect(await run(["-f", "app.yaml", "--assume-opted-in", "--config", "c.yaml"], io)).toBe(0);
     expect(stdout()).toContain("image: registry.local/graft:dev");
 
     const broken = fakeIO({ "app.yaml": MANIFESTS, "c.yaml": "agent: {imag: x}" });
-    expect(await run(["-f", "app.yaml", "--config", "c.yaml"], broken.io)).toBe(1);
+    expect(await run(["-f", "app.yaml", "--assume-opted-in", "--config", "c.yaml"], broken.io)).toBe(1);
     expect(broken.stderr()).toContain('unknown field "agent.imag"');
   });
 
@@ -128,7 +128,7 @@ describe("graft inject -f", () => {
       ],
     };
     const { io, stdout } = fakeIO({ "list.json": JSON.stringify(list) });
-    expect(await run(["-f", "list.json"], io)).toBe(0);
+    expect(await run(["-f", "list.json", "--assume-opted-in"], io)).toBe(0);
     const [output] = parseAllDocuments(stdout()).map((d) => d.toJS());
     expect(output.items[0].spec.initContainers[0].name).toBe("graft-agent");
     expect(output.items[1]).toEqual(list.items[1]);
@@ -136,8 +136,73 @@ describe("graft inject -f", () => {
 
   it("names the document that is not valid YAML", async () => {
     const { io, stderr } = fakeIO({ "bad.yaml": "kind: Pod\n---\nkind: [unclosed\n" });
-    expect(await run(["-f", "bad.yaml"], io)).toBe(1);
+    expect(await run(["-f", "bad.yaml", "--assume-opted-in"], io)).toBe(1);
     expect(stderr()).toMatch(/^error: document 2: not valid YAML or JSON: /);
+  });
+
+  it("injects nothing into a namespace the input does not hold, and says why, unless --assume-opted-in", async () => {
+    const { io, stdout, stderr } = fakeIO({ "app.yaml": MANIFESTS });
+    expect(await run(["-f", "app.yaml"], io)).toBe(0);
+    expect(parseAllDocuments(stdout()).map((d) => d.toJS())).toEqual(
+      parseAllDocuments(MANIFESTS).map((d) => d.toJS()),
+    );
+    expect(stderr()).toBe(
+      [
+        'skipped: document 1: Deployment "web" in namespace "shop": not-opted-in: the pod has no graft.pnda.io/inject label and the input holds no Namespace "shop": add that Namespace with graft.pnda.io/inject=enabled as in the cluster, or pass --assume-opted-in',
+        'skipped: document 2: Pod "debug" in namespace "default": not-opted-in: the pod has no graft.pnda.io/inject label and the input holds no Namespace "default": add that Namespace with graft.pnda.io/inject=enabled as in the cluster, or pass --assume-opted-in',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("lets a Namespace document in the input decide for its objects, even with --assume-opted-in", async () => {
+    const namespace = (labels: unknown) =>
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: ${JSON.stringify(labels)}}\n---\n`;
+    const labelled = fakeIO({ "app.yaml": namespace({ "graft.pnda.io/inject": "enabled" }) + MANIFESTS });
+    expect(await run(["-f", "app.yaml"], labelled.io)).toBe(0);
+    const [, deployment, pod] = parseAllDocuments(labelled.stdout()).map((d) => d.toJS());
+    expect(deployment.spec.template.spec.initContainers[0].name).toBe("graft-agent");
+    expect(pod.spec.initContainers).toBeUndefined();
+    expect(labelled.stderr()).toMatch(
+      /^skipped: document 3: Pod "debug" in namespace "default": not-opted-in: /,
+    );
+
+    for (const labels of [
+      {},
+      { "graft.pnda.io/inject": "disabled" },
+      { "graft.pnda.io/inject": 1 },
+      null,
+      [1, 2],
+    ]) {
+      const other = fakeIO({ "app.yaml": namespace(labels) + MANIFESTS });
+      expect(await run(["-f", "app.yaml", "--assume-opted-in"], other.io)).toBe(0);
+      expect(parseAllDocuments(other.stdout())[1]!.toJS().spec.template.spec.initContainers).toBeUndefined();
+      expect(other.stderr()).toContain(
+        'skipped: document 2: Deployment "web" in namespace "shop": not-opted-in: neither the pod nor namespace "shop" has graft.pnda.io/inject=enabled\n',
+      );
+    }
+  });
+
+  it("reads Namespaces inside a List, and survives Namespace documents that are garbage", async () => {
+    const list = {
+      apiVersion: "v1",
+      kind: "List",
+      items: [
+        {
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: { name: "shop", labels: { "graft.pnda.io/inject": "enabled" } },
+        },
+        { kind: "Namespace", metadata: { name: 5 } },
+        { kind: "Namespace", metadata: "shop" },
+        { kind: "Namespace" },
+        "Namespace",
+      ],
+    };
+    const { io, stdout } = fakeIO({ "app.yaml": `${JSON.stringify(list)}\n---\n${MANIFESTS}` });
+    expect(await run(["-f", "app.yaml"], io)).toBe(0);
+    const deployment = parseAllDocuments(stdout())[1]!.toJS();
+    expect(deployment.spec.template.spec.initContainers[0].name).toBe("graft-agent");
   });
 
   it("needs exactly one input", async () => {

@@ -1,5 +1,5 @@
 /**
- * `graft inject -f FILE|- [--config F] [--namespace NS] [--native-sidecars true|false] [--platform F]`
+ * `graft inject -f FILE|- [--config F] [--namespace NS] [--assume-opted-in] [--native-sidecars true|false] [--platform F]`
  * `graft inject --admission-review FILE|- [--config F]`
  * Reads files and flags into facts, then runs the webhook's own code path.
  */
@@ -33,14 +33,19 @@ const processIO: InjectIO = {
 };
 
 export const USAGE = `Usage:
-  graft inject -f FILE|- [--config F] [--namespace NS] [--native-sidecars true|false] [--platform F]
-      prints the documents as graft would admit them, then the objects graft would create
+  graft inject -f FILE|- [--config F] [--namespace NS] [--assume-opted-in]
+               [--native-sidecars true|false] [--platform F]
+      prints the documents as graft would admit them, then the objects graft would create;
+      on stderr, each pod or workload left alone, with the reason's code and message
   graft inject --admission-review FILE|- [--config F] [--native-sidecars true|false]
       prints the AdmissionReview reply the webhook would send
 
-The namespace of a document without one is --namespace (default "default"), taken as opted in;
-a pod template labelled graft.pnda.io/inject=disabled is left alone. --native-sidecars defaults
-to false when the config says nativeSidecars: never, else true.
+Opt-in is decided as the webhook decides it: a pod (template) labelled graft.pnda.io/inject,
+else its namespace's label, read from the Namespace documents in the input. A namespace the
+input does not hold is not opted in, unless --assume-opted-in (a single manifest, previewed as
+if its namespace were labelled). The namespace of a document without one is --namespace
+(default "default"). --native-sidecars defaults to false when the config says
+nativeSidecars: never, else true.
 --platform: a graft-platform ConfigMap manifest or a .properties file of platform variables; the
 ConfigMaps named by graft.pnda.io/properties-configmap are then taken from the -f documents.
 `;
@@ -50,6 +55,7 @@ const OPTIONS = {
   "admission-review": { type: "string" },
   config: { type: "string" },
   namespace: { type: "string", short: "n", default: "default" },
+  "assume-opted-in": { type: "boolean", default: false },
   "native-sidecars": { type: "string" },
   platform: { type: "string" },
 } as const;
@@ -104,7 +110,10 @@ export async function run(argv: string[], io: InjectIO = processIO): Promise<num
     return 0;
   }
 
-  const result = injectManifests(text, facts, values.namespace);
+  const result = injectManifests(text, facts, values.namespace, {
+    assumeOptedIn: values["assume-opted-in"] === true,
+  });
+  for (const skipped of result.skipped) io.stderr(`skipped: ${skipped}\n`);
   for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
   if (result.errors.length > 0) {
     for (const error of result.errors) io.stderr(`error: ${error}\n`);

@@ -43,6 +43,7 @@ describe("graft inject golden files (webhook/testdata/inject)", () => {
         "cronjob",
         "native-sidecars",
         "helm-render",
+        "namespace-documents",
       ]),
     );
   });

@@ -52,7 +52,7 @@ function io(files: Record<string, string>) {
 describe("graft inject --platform", () => {
   it("prints the properties ConfigMap graft would create, merged from the platform file and the input's ConfigMap", async () => {
     const { fake, out, err } = io({ "app.yaml": SPARK, "platform.yaml": PLATFORM });
-    expect(await run(["-f", "app.yaml", "--platform", "platform.yaml"], fake)).toBe(0);
+    expect(await run(["-f", "app.yaml", "--assume-opted-in", "--platform", "platform.yaml"], fake)).toBe(0);
     expect(err).toEqual([]);
     const documents = parseAllDocuments(out.join("")) as unknown as { toJS: () => Record<string, unknown> }[];
     const created = documents
@@ -66,7 +66,7 @@ describe("graft inject --platform", () => {
 
   it("denies, offline too, a pod whose properties ConfigMap is not among the documents", async () => {
     const { fake, err } = io({ "app.yaml": SPARK.split("---\n")[1]!, "platform.yaml": PLATFORM });
-    expect(await run(["-f", "app.yaml", "--platform", "platform.yaml"], fake)).toBe(1);
+    expect(await run(["-f", "app.yaml", "--assume-opted-in", "--platform", "platform.yaml"], fake)).toBe(1);
     expect(err.join("")).toMatch(/names ConfigMap "traffic-props", which does not exist/);
   });
 });

@@ -232,6 +232,66 @@ describe("admit: workloads", () => {
     expect(admit(request(disabled), optedIn)).toMatchObject({ allowed: true, patch: [] });
   });
 
+  it("warns, not denies, when the properties-configmap a workload names does not exist (yet)", () => {
+    const spark = deployment({
+      "graft.pnda.io/component-type": "sparkStreaming",
+      "graft.pnda.io/properties-configmap": "scorer-props",
+    });
+    const facts: AdmissionFacts = {
+      ...optedIn,
+      properties: { platform: new Map(), configMaps: new Map([["scorer-props", undefined]]) },
+    };
+    const decision = admit(request(spark), facts);
+    expect(decision).toMatchObject({ allowed: true, patch: [] });
+    expect(decision.warnings).toEqual([
+      'graft: annotation "graft.pnda.io/properties-configmap" names ConfigMap "scorer-props", which does not exist in namespace "shop": create it, or remove the annotation; until then its pods are denied (properties-source-missing)',
+    ]);
+    // Once it exists, no warning.
+    const present: AdmissionFacts = {
+      ...optedIn,
+      properties: {
+        platform: new Map(),
+        configMaps: new Map([["scorer-props", { "application.properties": "a=1" }]]),
+      },
+    };
+    expect(admit(request(spark), present)).toMatchObject({ allowed: true, warnings: [] });
+  });
+
+  it("still denies what the template itself gets wrong when a ConfigMap is missing too", () => {
+    const bad = deployment({
+      "graft.pnda.io/component-type": "sparkStreaming",
+      "graft.pnda.io/properties-configmap": "scorer-props",
+    });
+    (bad.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers = [
+      { name: "web", ports: [{ containerPort: 9464 }] },
+    ];
+    const facts: AdmissionFacts = {
+      ...optedIn,
+      properties: { platform: new Map(), configMaps: new Map([["scorer-props", undefined]]) },
+    };
+    const decision = admit(request(bad), facts);
+    expect(decision.allowed).toBe(false);
+    expect(decision.reasons?.map((r) => r.code)).toEqual(["port-taken"]);
+    expect(decision.message).toContain('set annotation "graft.pnda.io/agent-port" to a free port');
+  });
+
+  it("denies a workload in an opted-in namespace whose container uses the agent's port, with the fix", () => {
+    const clash = deployment({ "graft.pnda.io/component-type": "generic" });
+    (clash.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers = [
+      { name: "web", ports: [{ containerPort: 9464 }] },
+    ];
+    expect(admit(request(clash), optedIn)).toMatchObject({
+      allowed: false,
+      message:
+        'graft annotations on the pod template of Deployment "web" are invalid: container "web" already uses port 9464, which graft-agent listens on: set annotation "graft.pnda.io/agent-port" to a free port for graft-agent, or set annotation "graft.pnda.io/health" to "false"',
+    });
+    const moved = structuredClone(clash);
+    (
+      moved.spec as { template: { metadata: { annotations: Record<string, string> } } }
+    ).template.metadata.annotations["graft.pnda.io/agent-port"] = "9465";
+    expect(admit(request(moved), optedIn).allowed).toBe(true);
+  });
+
   it("admits objects graft does not handle untouched", () => {
     const service: Obj = { apiVersion: "v1", kind: "Service", metadata: { name: "web" }, spec: {} };
     expect(admit(request(service), optedIn)).toMatchObject({ allowed: true, patch: [] });

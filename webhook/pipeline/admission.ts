@@ -147,12 +147,38 @@ export function admitWorkload(
   const intent = parseIntent(template.metadata?.annotations);
   if (!intent.ok) return invalid(invalidAnnotations(intent.error));
   if (!optIn.inject) return allow({ skipped: optIn.reason });
-  const planned = planInjection(template, namespace, intent.value, {
-    ...facts,
-    ownerName: facts.ownerName ?? workload.metadata?.name,
-  });
-  if (!planned.ok) return invalid(planned.error);
-  return allow({ warnings: planned.value.warnings, plan: planned.value });
+  const workloadFacts = { ...facts, ownerName: facts.ownerName ?? workload.metadata?.name };
+  // What the template itself gets wrong is denied; what depends on other objects (the component's
+  // ConfigMap, which may be created next) is a warning: the pods are checked again when created.
+  const own = planInjection(template, namespace, intent.value, { ...workloadFacts, properties: undefined });
+  if (!own.ok) return invalid(own.error);
+  if (facts.properties === undefined) return allow({ warnings: own.value.warnings, plan: own.value });
+  const planned = planInjection(template, namespace, intent.value, workloadFacts);
+  if (planned.ok) return allow({ warnings: planned.value.warnings, plan: planned.value });
+  const later = planned.error.map((r) => `graft: ${r.message}; until then its pods are denied (${r.code})`);
+  return allow({ warnings: [...own.value.warnings, ...later], plan: own.value });
+}
+
+/**
+ * The pod a request asks graft to admit (a Pod being created), or the pod template of a workload
+ * being created or updated, with its namespace: what the facts step reads for. Else undefined.
+ */
+export function podUnderReview(
+  request: AdmissionRequest,
+): { pod: PodLike; namespace: string; workload: boolean } | undefined {
+  const object = request.object as PodLike | null | undefined;
+  if (!object || request.subResource) return undefined;
+  const { group, kind } = request.kind;
+  const namespace = namespaceOf(request, object);
+  if (group === "" && kind === "Pod") {
+    return request.operation === "CREATE" ? { pod: object, namespace, workload: false } : undefined;
+  }
+  if ((group === "apps" || group === "batch") && isWorkloadKind(kind)) {
+    if (request.operation !== "CREATE" && request.operation !== "UPDATE") return undefined;
+    const template = podTemplateOf(kind, object);
+    return template ? { pod: template, namespace, workload: true } : undefined;
+  }
+  return undefined;
 }
 
 function graftIntentOf(kind: WorkloadKind, workload: unknown): string {

@@ -103,6 +103,7 @@ describe("planInjection", () => {
       native: true,
       checks: { inline: [] },
       scrape: true,
+      port: 9464,
     });
   });
 

@@ -11,6 +11,7 @@ const params = (extra: Partial<AgentParams> = {}): AgentParams => ({
   native: true,
   checks: { inline: [{ name: "api", type: "http", url: "http://api:8080/healthz" }] },
   scrape: true,
+  port: 9464,
   ...extra,
 });
 
@@ -212,9 +213,55 @@ describe("planAgent", () => {
         {
           code: "port-taken",
           message:
-            'container "web" already uses port 9464, which graft-agent listens on: move that port, or set annotation "graft.pnda.io/health" to "false"',
+            'container "web" already uses port 9464, which graft-agent listens on: set annotation "graft.pnda.io/agent-port" to a free port for graft-agent, or set annotation "graft.pnda.io/health" to "false"',
         },
       ],
     });
+  });
+
+  it("listens on the pod's graft.pnda.io/agent-port, which takes the clash away", () => {
+    const pod = appPod();
+    pod.spec!.containers[0]!.ports = [{ containerPort: 9464 }];
+    const input = { ...planInput(pod), intent: { agentPort: 9500 } };
+    const plan = planAgent(input);
+    expect(plan).toMatchObject({ apply: { port: 9500, scrape: true } });
+    if (!("apply" in plan)) throw new Error("not applied");
+    renderAgent(pod, plan.apply);
+    const agent = pod.spec?.initContainers?.find((c) => c.name === "graft-agent");
+    expect(agent?.args).toEqual(["agent", "--port", "9500"]);
+    expect(agent?.ports).toEqual([{ name: "graft-metrics", containerPort: 9500, protocol: "TCP" }]);
+    // The probes and the PodMonitor name the port, so they follow it.
+    expect(agent?.readinessProbe?.httpGet?.port).toBe("graft-metrics");
+    expect(pod.metadata?.annotations?.["prometheus.io/port"]).toBe("9500");
+  });
+
+  it("listens on the config's agent.port when the pod says nothing", () => {
+    const input = planInput(appPod());
+    input.facts = {
+      ...input.facts,
+      config: { ...input.facts.config, agent: { ...input.facts.config.agent, port: 9600 } },
+    };
+    expect(planAgent(input)).toMatchObject({ apply: { port: 9600 } });
+  });
+
+  it("denies a clash with the annotation's port too, saying to change it", () => {
+    const pod = appPod();
+    pod.spec!.containers[0]!.ports = [{ containerPort: 9500 }];
+    expect(planAgent({ ...planInput(pod), intent: { agentPort: 9500 } })).toEqual({
+      deny: [
+        {
+          code: "port-taken",
+          message:
+            'container "web" already uses port 9500, which graft-agent listens on: change annotation "graft.pnda.io/agent-port" to a free port, or set annotation "graft.pnda.io/health" to "false"',
+        },
+      ],
+    });
+  });
+
+  it("does not warn about the scrape annotations graft wrote for another port", () => {
+    const pod = appPod();
+    renderAgent(pod, params({ port: 9500 }));
+    const plan = planAgent({ ...planInput(pod), intent: { agentPort: 9500 } });
+    expect(plan).toMatchObject({ apply: { scrape: true } });
   });
 });

@@ -40,11 +40,14 @@ export const AGENT_COMMAND = [
   "/app/bin/graft.js",
 ];
 
-export const SCRAPE_ANNOTATIONS = {
-  "prometheus.io/scrape": "true",
-  "prometheus.io/port": String(AGENT_PORT),
-  "prometheus.io/path": "/metrics",
-} as const;
+/** The prometheus.io annotations that point a scraper at an agent on `port`. */
+export function scrapeAnnotations(port: number): Record<string, string> {
+  return {
+    "prometheus.io/scrape": "true",
+    "prometheus.io/port": String(port),
+    "prometheus.io/path": "/metrics",
+  };
+}
 
 export type AgentParams = {
   image: string;
@@ -54,10 +57,12 @@ export type AgentParams = {
   checks: { inline: CheckSpec[] } | { configMap: string };
   /** Add the prometheus.io scrape annotations (false when the pod has its own). */
   scrape: boolean;
+  /** The port it listens on: `graft.pnda.io/agent-port`, else the config's `agent.port`. */
+  port: number;
 };
 
-function hasOwnScrapeAnnotations(annotations: Record<string, string> | undefined): boolean {
-  return Object.entries(SCRAPE_ANNOTATIONS).some(
+function hasOwnScrapeAnnotations(annotations: Record<string, string> | undefined, port: number): boolean {
+  return Object.entries(scrapeAnnotations(port)).some(
     ([key, value]) => annotations?.[key] !== undefined && annotations[key] !== value,
   );
 }
@@ -66,10 +71,10 @@ function hasOwnScrapeAnnotations(annotations: Record<string, string> | undefined
 export const SCRAPE_WARNING = `graft: pod has its own prometheus.io annotations, kept; scrape ${AGENT_CONTAINER} port ${AGENT_PORT_NAME} with a PodMonitor`;
 
 /** The app container (not graft's) that already claims the agent's port, if any: the agent could not bind it. */
-function portTakenBy(pod: PlanInput["pod"]): string | undefined {
+function portTakenBy(pod: PlanInput["pod"], agentPort: number): string | undefined {
   const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   return containers.find(
-    (c) => c.name !== AGENT_CONTAINER && (c.ports ?? []).some((port) => port.containerPort === AGENT_PORT),
+    (c) => c.name !== AGENT_CONTAINER && (c.ports ?? []).some((port) => port.containerPort === agentPort),
   )?.name;
 }
 
@@ -82,18 +87,23 @@ export function planAgent({ pod, intent, facts }: PlanInput): FeaturePlan<AgentP
     const warning = `graft: ${AGENT_CONTAINER} not injected: restartPolicy ${restartPolicy} needs native sidecars (Kubernetes ≥ 1.29)`;
     return { skip: reason("needs-native-sidecars", why), warnings: [warning] };
   }
-  const taken = portTakenBy(pod);
+  const port = intent.agentPort ?? facts.config.agent.port;
+  const taken = portTakenBy(pod, port);
   if (taken) {
+    const fix =
+      intent.agentPort === undefined
+        ? `set annotation "${ANNOTATION.agentPort}" to a free port for ${AGENT_CONTAINER}`
+        : `change annotation "${ANNOTATION.agentPort}" to a free port`;
     return {
       deny: [
         reason(
           "port-taken",
-          `container "${taken}" already uses port ${AGENT_PORT}, which ${AGENT_CONTAINER} listens on: move that port, or set annotation "${ANNOTATION.health}" to "false"`,
+          `container "${taken}" already uses port ${port}, which ${AGENT_CONTAINER} listens on: ${fix}, or set annotation "${ANNOTATION.health}" to "false"`,
         ),
       ],
     };
   }
-  const scrape = !hasOwnScrapeAnnotations(pod.metadata?.annotations);
+  const scrape = !hasOwnScrapeAnnotations(pod.metadata?.annotations, port);
   const { image, resources } = facts.config.agent;
   return {
     apply: {
@@ -105,6 +115,7 @@ export function planAgent({ pod, intent, facts }: PlanInput): FeaturePlan<AgentP
           ? { configMap: intent.checksConfigMap }
           : { inline: intent.checks ?? [] },
       scrape,
+      port,
     },
     ...(scrape ? {} : { warnings: [SCRAPE_WARNING] }),
   };
@@ -133,7 +144,7 @@ export function agentContainer(params: AgentParams): Container {
     args: [
       "agent",
       "--port",
-      String(AGENT_PORT),
+      String(params.port),
       ...(fromConfigMap ? ["--checks", `${AGENT_CHECKS_DIR}/${CHECKS_CONFIGMAP_KEY}`] : []),
     ],
     env: [
@@ -143,7 +154,7 @@ export function agentContainer(params: AgentParams): Container {
       fieldEnv("POD_NAME", "metadata.name"),
       fieldEnv("POD_NAMESPACE", "metadata.namespace"),
     ],
-    ports: [{ name: AGENT_PORT_NAME, containerPort: AGENT_PORT, protocol: "TCP" }],
+    ports: [{ name: AGENT_PORT_NAME, containerPort: params.port, protocol: "TCP" }],
     resources: { requests: { ...params.resources.requests }, limits: { ...params.resources.limits } },
     securityContext: {
       runAsNonRoot: true,
@@ -185,7 +196,8 @@ export function renderAgent(pod: Parameters<Feature<AgentParams>["render"]>[0], 
     });
   }
   if (params.scrape) {
-    for (const [key, value] of Object.entries(SCRAPE_ANNOTATIONS)) ensureAnnotation(pod, key, value);
+    for (const [key, value] of Object.entries(scrapeAnnotations(params.port)))
+      ensureAnnotation(pod, key, value);
   }
 }
 

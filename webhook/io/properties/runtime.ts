@@ -8,8 +8,7 @@ import type { Registry } from "prom-client";
 import { withDeadline } from "../../../core/deadline.js";
 import type { WebhookConfig } from "../../model/config.js";
 import type { AdmissionFacts } from "../../model/facts.js";
-import type { PodLike } from "../../model/kube.js";
-import type { AdmissionDecision } from "../../pipeline/admission.js";
+import { type AdmissionDecision, podUnderReview } from "../../pipeline/admission.js";
 import { decideOptIn } from "../../pipeline/plan.js";
 import type { AdmissionRequest } from "../../pipeline/review.js";
 import { kubernetesPropertiesApi, type PropertiesApi, PropertiesApiError } from "./api.js";
@@ -28,7 +27,7 @@ import { createPropertiesMetrics, type PropertiesMetrics } from "./properties-me
 export const START_TIMEOUT_MS = 10_000;
 
 export type PropertiesRuntime = {
-  /** Adds `facts.properties` for a pod being created that graft injects; never throws. */
+  /** Adds `facts.properties` for a pod being created, or a workload's template, that graft injects; never throws. */
   gatherFacts(request: AdmissionRequest, facts: AdmissionFacts): Promise<AdmissionFacts>;
   /** Ensures the properties ConfigMaps among `objects` exist and are owned; returns the other objects. */
   ensure(objects: KubernetesObject[]): Promise<KubernetesObject[]>;
@@ -79,9 +78,10 @@ export function createPropertiesRuntime(options: PropertiesRuntimeOptions): Prop
 
   return {
     async gatherFacts(request, facts) {
-      if (request.kind.kind !== "Pod" || request.operation !== "CREATE" || !request.object) return facts;
-      const pod = request.object as PodLike;
-      const namespace = request.namespace || pod.metadata?.namespace || "default";
+      // A pod being created, or a workload's pod template (its missing ConfigMap is then a warning).
+      const reviewed = podUnderReview(request);
+      if (!reviewed) return facts;
+      const { pod, namespace } = reviewed;
       // Nothing is read for a pod graft will not inject (an excluded namespace, a namespace
       // whose opt-in the Namespace cache did not confirm): a forged review reads nothing.
       if (!decideOptIn(pod, namespace, facts).inject) return facts;
