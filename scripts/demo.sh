@@ -145,6 +145,7 @@ if [ "$mode" = real ]; then
   echo "  JupyterHub + KubeSpawner spawning alice's server: docs/flows/jupyterhub.md (test/node/jupyterhub.node.test.ts)"
   echo "  Prometheus finding the agents through the Kubernetes API, the console reading it: docs/flows/jvm-and-monitoring.md"
   echo "  helm install/upgrade/uninstall of a PNDA-style chart (manifests/examples/pnda-app): docs/flows/helm.md (test/node/helm.node.test.ts)"
+  echo "  spark-submit --deploy-mode cluster of the wordcount, driver and executors injected: docs/flows/spark-submit.md (test/node/spark-submit.node.test.ts)"
   if $keep; then echo "console left running at http://127.0.0.1:$console_port/ (pid $console_pid)"; console_pid=""; fi
   exit 0
 fi
