@@ -67,6 +67,8 @@ if [ "$mode" = real ]; then
   step "Building graft's image from its Dockerfile and the demo's app images (buildah, no registry)"
   for what in build test-images; do
     bash scripts/image.sh "$what" | while read -r ref _ archive; do
+      # The Spark image (812 MB) is only for test/node/spark-submit.node.test.ts: not imported.
+      [ "$ref" = graft.local/spark:1 ] && continue
       echo "$ref"
       cluster ctr images import "$archive" >/dev/null
     done
@@ -144,6 +146,8 @@ if [ "$mode" = real ]; then
   step "More flows with real clients, each a test on this same real node (docs/flows/)"
   echo "  JupyterHub + KubeSpawner spawning alice's server: docs/flows/jupyterhub.md (test/node/jupyterhub.node.test.ts)"
   echo "  Prometheus finding the agents through the Kubernetes API, the console reading it: docs/flows/jvm-and-monitoring.md"
+  echo "  helm install/upgrade/uninstall of a PNDA-style chart (manifests/examples/pnda-app): docs/flows/helm.md (test/node/helm.node.test.ts)"
+  echo "  spark-submit --deploy-mode cluster of the wordcount, driver and executors injected: docs/flows/spark-submit.md (test/node/spark-submit.node.test.ts)"
   if $keep; then echo "console left running at http://127.0.0.1:$console_port/ (pid $console_pid)"; console_pid=""; fi
   exit 0
 fi

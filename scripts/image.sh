@@ -18,7 +18,9 @@
 #                                 destination prefix: docker://registry.example/team, oci:/dir
 #   scripts/image.sh test-images  the node tests' images from test/node/images/*/Dockerfile:
 #                                 graft.local/jupyter:1 (Debian + jupyter_server, jupyterhub
-#                                 from PyPI), graft.local/jvm:1 (Debian's OpenJDK 17 JRE);
+#                                 from PyPI), graft.local/jvm:1 (Debian's OpenJDK 17 JRE),
+#                                 graft.local/spark:1 (the JRE + pyspark from PyPI, for
+#                                 spark-submit's Kubernetes backend);
 #                                 cached by content key like the others, same output lines
 #   scripts/image.sh env          the environment that points buildah/podman at the storage
 #   scripts/image.sh key DOCKERFILE CONTEXT   the content key of one build context (no build)
@@ -164,7 +166,7 @@ cmd_test_images() {
   use_node
   base_images_build
   local image
-  for image in jupyter jvm; do
+  for image in jupyter jvm spark; do
     build_one "test-$image" "$GRAFT_REPO/test/node/images/$image/Dockerfile" \
       "$GRAFT_REPO/test/node/images/$image" "graft.local/$image:1"
   done
@@ -211,5 +213,5 @@ case "${1:-build}" in
     [ $# -eq 3 ] || { echo "usage: scripts/image.sh key DOCKERFILE CONTEXT" >&2; exit 2; }
     context_key "$2" "$3"
     ;;
-  *) sed -n '2,27p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,29p' "$0" >&2; exit 2 ;;
 esac

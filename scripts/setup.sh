@@ -41,7 +41,7 @@ fi
 image_pid=""
 if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
   log "building graft's images (log: $GRAFT_CACHE_DIR/image-build.log)"
-  # graft's images, then the node tests' workload images (test/node/images: Jupyter, JVM).
+  # graft's images, then the node tests' workload images (test/node/images: Jupyter, JVM, Spark).
   { bash scripts/image.sh build && bash scripts/image.sh test-images; } >"$GRAFT_CACHE_DIR/image-build.log" 2>&1 &
   image_pid=$!
 fi

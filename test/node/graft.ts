@@ -21,6 +21,7 @@ export const AGENT_PORT = 9464;
 /** The images `scripts/image.sh test-images` builds (test/node/images/*). */
 export const JUPYTER_IMAGE = "graft.local/jupyter:1";
 export const JVM_IMAGE = "graft.local/jvm:1";
+export const SPARK_IMAGE = "graft.local/spark:1";
 
 export function bash(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
   return run("bash", args, { cwd: repo, env: { GRAFT_CLUSTER_NODE: "real", ...env } });
@@ -61,13 +62,22 @@ export async function kubectl(args: string[], input?: string): Promise<Ran> {
   });
 }
 
-/** Builds (or reuses by content key) `scripts/image.sh COMMAND`'s images and imports them. */
-async function buildAndImport(tag: string, command: "build" | "test-images"): Promise<void> {
+/**
+ * Builds (or reuses by content key) `scripts/image.sh COMMAND`'s images and imports them (only
+ * the references in `only`, when given: each import of a big image costs seconds).
+ */
+async function buildAndImport(
+  tag: string,
+  command: "build" | "test-images",
+  only?: readonly string[],
+): Promise<void> {
   const built = await timed(tag, `scripts/image.sh ${command}`, () =>
     must(`scripts/image.sh ${command}`, bash([`${repo}scripts/image.sh`, command])),
   );
-  const archives = [...built.matchAll(/^\S+ \S+ (\S+\.tar)$/gm)].map((m) => m[1] ?? "");
-  if (archives.length < 2) throw new Error(`scripts/image.sh ${command} printed no images:\n${built}`);
+  const lines = [...built.matchAll(/^(\S+) \S+ (\S+\.tar)$/gm)];
+  const archives = lines.filter((m) => !only || only.includes(m[1] ?? "")).map((m) => m[2] ?? "");
+  if (archives.length < (only?.length ?? 2))
+    throw new Error(`scripts/image.sh ${command} printed no images (or not ${only?.join(", ")}):\n${built}`);
   await timed(tag, `ctr images import (${archives.length} images)`, async () => {
     for (const archive of archives)
       await must(
@@ -78,12 +88,15 @@ async function buildAndImport(tag: string, command: "build" | "test-images"): Pr
 }
 
 /**
- * graft's images (and, unless `testImages` is false, the test workloads') on the node, then graft
- * installed and rolled out.
+ * graft's images (and, unless `testImages` is false, the test workloads' — all, or the ones
+ * named) on the node, then graft installed and rolled out.
  */
-export async function installGraft(tag: string, { testImages = true } = {}): Promise<void> {
+export async function installGraft(
+  tag: string,
+  { testImages = true }: { testImages?: boolean | readonly string[] } = {},
+): Promise<void> {
   await buildAndImport(tag, "build");
-  if (testImages) await buildAndImport(tag, "test-images");
+  if (testImages) await buildAndImport(tag, "test-images", testImages === true ? undefined : testImages);
   const kubectlBinary = await kubectlPath();
   await timed(tag, "install.sh (to the webhook rolled out)", () =>
     must(
