@@ -42,6 +42,8 @@ export const WebhookConfigSchema = Type.Object(
     agent: Type.Object(
       {
         image: Type.String({ minLength: 1, default: "ghcr.io/graft/graft:0.1.0" }),
+        /** Where agents push PNDA events (GRAFT_PUSH_URL); else graft-platform's `metric_logger_url`. */
+        pushUrl: Type.Optional(Type.String({ pattern: "^https?://[^\\s]+$", description: "an http(s) URL" })),
         resources: Type.Object(
           {
             requests: Type.Object(ResourceList.properties, {

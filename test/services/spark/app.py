@@ -1,6 +1,8 @@
 """A tiny PySpark driver for the spark check's tests: runs a job that succeeds, then keeps its UI
 (and REST API) up on the port in argv[1] until it is stopped. When a file named `fail-a-job`
-appears in its working directory, it runs a job that fails."""
+appears in its working directory, it runs a job that fails. With argv[2] "streaming" it also runs
+a DStreams streaming job (5 s batches from a queue); once a file named `slow-batches` appears,
+each batch takes 15 s, so the job falls behind."""
 import os
 import sys
 import time
@@ -27,6 +29,21 @@ spark.range(100).count()
 def explode(_):
     raise RuntimeError("this job fails on purpose")
 
+
+if len(sys.argv) > 2 and sys.argv[2] == "streaming":
+    from pyspark.streaming import StreamingContext
+
+    ssc = StreamingContext(spark.sparkContext, 5)
+
+    def slow_when_asked(rdd):
+        if os.path.exists("slow-batches"):
+            time.sleep(15)
+        return rdd
+
+    ssc.queueStream([], default=spark.sparkContext.parallelize([1, 2, 3], 1)).transform(
+        slow_when_asked
+    ).count().foreachRDD(lambda rdd: rdd.collect())
+    ssc.start()
 
 print("graft-spark-app-ready", flush=True)
 while True:
