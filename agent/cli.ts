@@ -14,7 +14,10 @@ Runs health checks and serves /metrics, /status (PNDA events), /healthz and /rea
                    (else env GRAFT_PUSH_URL)
   --replica NAME   this replica's name in pushed metrics, <source>.<NAME>.health (else env
                    GRAFT_POD_NAME); without it, <source>.health
+Env GRAFT_APP and GRAFT_COMPONENT (set by the webhook) label every metric app and component.
 `;
+
+const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 
 type Loaded = { ok: true; checks: ResolvedCheck[] } | { ok: false; errors: string[] };
 
@@ -75,6 +78,22 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
+  const identity: { app?: string; component?: string } = {};
+  for (const [key, variable] of [
+    ["app", "GRAFT_APP"],
+    ["component", "GRAFT_COMPONENT"],
+  ] as const) {
+    const value = io.env[variable];
+    if (value === undefined || value === "") continue;
+    if (!LABEL_VALUE.test(value)) {
+      io.stderr(
+        `graft agent: ${variable} must be a Kubernetes label value (up to 63 letters, digits, '-', '_', '.'), got "${value}"\n`,
+      );
+      return 2;
+    }
+    identity[key] = value;
+  }
+
   const loaded = await loadChecks(values.checks, io.env);
   if (!loaded.ok) {
     io.stderr(`graft agent: invalid checks, not starting:\n${loaded.errors.map((e) => `  ${e}\n`).join("")}`);
@@ -89,6 +108,7 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
       host,
       ...(pushUrl ? { pushUrl } : {}),
       ...(replica ? { replica } : {}),
+      identity,
       env: io.env,
       log: (line) => io.stdout(`${line}\n`),
     });
