@@ -35,14 +35,17 @@ if len(sys.argv) > 2 and sys.argv[2] == "streaming":
 
     ssc = StreamingContext(spark.sparkContext, 5)
 
-    def slow_when_asked(rdd):
-        if os.path.exists("slow-batches"):
-            time.sleep(15)
-        return rdd
+    slow_flag = os.path.abspath("slow-batches")
 
-    ssc.queueStream([], default=spark.sparkContext.parallelize([1, 2, 3], 1)).transform(
+    def slow_when_asked(record):
+        # Runs in the batch's task, so the time counts as the batch's processing time.
+        if os.path.exists(slow_flag):
+            time.sleep(15)
+        return record
+
+    ssc.queueStream([], default=spark.sparkContext.parallelize([1], 1)).map(
         slow_when_asked
-    ).count().foreachRDD(lambda rdd: rdd.collect())
+    ).foreachRDD(lambda rdd: rdd.count())
     ssc.start()
 
 print("graft-spark-app-ready", flush=True)
