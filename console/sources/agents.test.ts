@@ -31,6 +31,18 @@ describe("agentEndpoints", () => {
     ]);
   });
 
+  it("reads the app and component the webhook passed the agent (GRAFT_APP, GRAFT_COMPONENT)", () => {
+    const labelled = pod("web-1");
+    const agent = labelled.spec!.containers[1]!;
+    agent.env = [
+      { name: "GRAFT_APP", value: "shop" },
+      { name: "GRAFT_COMPONENT", value: "web" },
+    ];
+    expect(agentEndpoints([labelled])).toEqual([
+      { namespace: "apps", pod: "web-1", url: "http://10.0.0.7:9464", app: "shop", component: "web" },
+    ]);
+  });
+
   it("skips pods not running, without an IP, or without a graft-metrics port", () => {
     expect(
       agentEndpoints([
