@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CliIo } from "../core/cli-io.js";
-import { runAgentCli } from "./cli.js";
+import { loadChecks, runAgentCli } from "./cli.js";
 
 function io(env: CliIo["env"] = {}) {
   const out = { stdout: "", stderr: "" };
@@ -42,6 +42,41 @@ describe("graft agent", () => {
     const { streams, out } = io();
     expect(await runAgentCli(["--checks", file, "--port", "0"], streams)).toBe(2);
     expect(out.stderr).toContain(`${file}: check "db": field "port"`);
+  });
+
+  it("runs the file's checks and adds the GRAFT_CHECKS defaults the file does not name", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "graft-agent-"));
+    const file = join(dir, "checks.yaml");
+    await writeFile(
+      file,
+      "- {name: db, type: tcp, host: db, port: 5432}\n- {name: spark-driver, type: tcp, host: s, port: 1}\n",
+    );
+    const env = {
+      GRAFT_CHECKS: JSON.stringify([
+        { name: "spark-driver", type: "spark", mode: "streaming", url: "http://127.0.0.1:4040" },
+        { name: "flink-jobmanager", type: "flink", url: "http://127.0.0.1:8081", requireRunningJob: true },
+      ]),
+    };
+    const loaded = await loadChecks(file, env);
+    expect(loaded.ok && loaded.checks.map((check) => [check.name, check.type])).toEqual([
+      ["db", "tcp"],
+      ["spark-driver", "tcp"],
+      ["flink-jobmanager", "flink"],
+    ]);
+    const bad = await loadChecks(file, { GRAFT_CHECKS: "[{name: x}]" });
+    expect(bad.ok).toBe(false);
+  });
+
+  it("refuses a GRAFT_APP or GRAFT_COMPONENT that is not a label value (they label every metric)", async () => {
+    for (const [variable, value] of [
+      ["GRAFT_APP", "a b"],
+      ["GRAFT_COMPONENT", "x".repeat(64)],
+      ["GRAFT_APP", 'a"}'],
+    ] as const) {
+      const { streams, out } = io({ [variable]: value, GRAFT_CHECKS: "[]" });
+      expect(await runAgentCli(["--port", "0"], streams)).toBe(2);
+      expect(out.stderr).toContain(`${variable} must be a Kubernetes label value`);
+    }
   });
 
   it("says where checks come from when none are given", async () => {

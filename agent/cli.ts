@@ -1,6 +1,6 @@
 /** `graft agent --port 9464 [--checks F] [--push-url URL]`; checks from the file, else env GRAFT_CHECKS. */
 import { readFile } from "node:fs/promises";
-import { parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
+import { MAX_CHECKS, parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
 import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../core/cli-io.js";
 import { errorMessage } from "../core/result.js";
 import { startAgent } from "./main.js";
@@ -8,35 +8,52 @@ import { startAgent } from "./main.js";
 export const USAGE = `Usage: graft agent [--port 9464] [--host 0.0.0.0] [--checks FILE] [--push-url URL] [--replica NAME]
 
 Runs health checks and serves /metrics, /status (PNDA events), /healthz and /readyz.
-  --checks FILE    the checks spec (YAML or JSON list); else the env var GRAFT_CHECKS
+  --checks FILE    the checks spec (YAML or JSON list); the env var GRAFT_CHECKS adds the checks
+                   the file does not name (without the file, GRAFT_CHECKS alone)
   --push-url URL   also POST PNDA events to a console data logger, PNDA's metric_logger_url
                    (else env GRAFT_PUSH_URL)
   --replica NAME   this replica's name in pushed metrics, <source>.<NAME>.health (else env
                    GRAFT_POD_NAME); without it, <source>.health
+Env GRAFT_APP and GRAFT_COMPONENT (set by the webhook) label every metric app and component.
 `;
 
-/** The checks from `--checks` or GRAFT_CHECKS, or the messages that say what to fix. */
-export async function loadChecks(
-  file: string | undefined,
-  env: CliIo["env"],
-): Promise<{ ok: true; checks: ResolvedCheck[] } | { ok: false; errors: string[] }> {
-  let text: string;
-  let origin: string;
-  if (file !== undefined) {
-    origin = file;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (error) {
-      return { ok: false, errors: [`cannot read ${file}: ${errorMessage(error)}`] };
-    }
-  } else if (env.GRAFT_CHECKS !== undefined) {
-    origin = "GRAFT_CHECKS";
-    text = env.GRAFT_CHECKS;
-  } else {
-    return { ok: false, errors: ["no checks given: pass --checks FILE or set GRAFT_CHECKS"] };
-  }
+const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+type Loaded = { ok: true; checks: ResolvedCheck[] } | { ok: false; errors: string[] };
+
+function parsedFrom(origin: string, text: string): Loaded {
   const parsed = parseChecksSpec(text);
   return parsed.ok ? parsed : { ok: false, errors: parsed.errors.map((error) => `${origin}: ${error}`) };
+}
+
+/**
+ * The checks from `--checks` and GRAFT_CHECKS, or the messages that say what to fix. With both
+ * (a checks ConfigMap and the component type's default checks, as the webhook injects them), the
+ * file's checks come first and GRAFT_CHECKS adds those the file does not name.
+ */
+export async function loadChecks(file: string | undefined, env: CliIo["env"]): Promise<Loaded> {
+  const fromEnv = env.GRAFT_CHECKS === undefined ? undefined : parsedFrom("GRAFT_CHECKS", env.GRAFT_CHECKS);
+  if (file === undefined) {
+    return fromEnv ?? { ok: false, errors: ["no checks given: pass --checks FILE or set GRAFT_CHECKS"] };
+  }
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    return { ok: false, errors: [`cannot read ${file}: ${errorMessage(error)}`] };
+  }
+  const fromFile = parsedFrom(file, text);
+  if (!fromFile.ok || fromEnv === undefined) return fromFile;
+  if (!fromEnv.ok) return fromEnv;
+  const named = new Set(fromFile.checks.map((check) => check.name));
+  const checks = [...fromFile.checks, ...fromEnv.checks.filter((check) => !named.has(check.name))];
+  if (checks.length > MAX_CHECKS) {
+    return {
+      ok: false,
+      errors: [`${file} and GRAFT_CHECKS: at most ${MAX_CHECKS} checks, got ${checks.length}`],
+    };
+  }
+  return { ok: true, checks };
 }
 
 export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
@@ -61,6 +78,22 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
+  const identity: { app?: string; component?: string } = {};
+  for (const [key, variable] of [
+    ["app", "GRAFT_APP"],
+    ["component", "GRAFT_COMPONENT"],
+  ] as const) {
+    const value = io.env[variable];
+    if (value === undefined || value === "") continue;
+    if (!LABEL_VALUE.test(value)) {
+      io.stderr(
+        `graft agent: ${variable} must be a Kubernetes label value (up to 63 letters, digits, '-', '_', '.'), got "${value}"\n`,
+      );
+      return 2;
+    }
+    identity[key] = value;
+  }
+
   const loaded = await loadChecks(values.checks, io.env);
   if (!loaded.ok) {
     io.stderr(`graft agent: invalid checks, not starting:\n${loaded.errors.map((e) => `  ${e}\n`).join("")}`);
@@ -75,6 +108,7 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
       host,
       ...(pushUrl ? { pushUrl } : {}),
       ...(replica ? { replica } : {}),
+      identity,
       env: io.env,
       log: (line) => io.stdout(`${line}\n`),
     });

@@ -56,3 +56,30 @@ describe("check runners", () => {
     await expect(loadRunner(checks()[1]!, {})).rejects.toThrow('check "b": type "dns" is not supported');
   });
 });
+
+describe("app and component labels", () => {
+  it("label every metric with the agent's app and component, one value each", async () => {
+    const port = await closedPort();
+    const parsed = parseChecksSpec(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`);
+    if (!parsed.ok) throw new Error(parsed.errors.join());
+    const agent = await startAgent({
+      checks: parsed.checks,
+      port: 0,
+      host: "127.0.0.1",
+      processMetrics: false,
+      identity: { app: "shop", component: "web" },
+    });
+    try {
+      await agent.ready;
+      const text = await (await fetch(`${agent.url}/metrics`)).text();
+      expect(text).toContain(
+        'graft_check_health{check="db",type="tcp",source="db",app="shop",component="web"} 2',
+      );
+      const samples = text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+      expect(samples.length).toBeGreaterThan(0);
+      for (const sample of samples) expect(sample).toContain('app="shop",component="web"');
+    } finally {
+      await agent.stop();
+    }
+  });
+});

@@ -30,6 +30,11 @@ export type AgentOptions = {
    * sends the aggregate `<source>.health`. Without it, `<source>.health` as PNDA named it.
    */
   replica?: string;
+  /**
+   * The app and component this agent's pod belongs to (GRAFT_APP, GRAFT_COMPONENT): labels on
+   * every metric, one value each per agent, so bounded by workloads (never pod names).
+   */
+  identity?: { app?: string; component?: string };
   env?: CheckContext["env"];
   clock?: Clock;
   runners?: RunnerLoaders;
@@ -55,6 +60,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   if (unsupported.length > 0) throw new Error(unsupported.join("\n"));
 
   const registry = options.registry ?? new Registry();
+  const { app, component } = options.identity ?? {};
+  if (app !== undefined || component !== undefined) {
+    registry.setDefaultLabels({
+      ...(app !== undefined ? { app } : {}),
+      ...(component !== undefined ? { component } : {}),
+    });
+  }
   const metrics = createAgentMetrics(registry, checks, { processMetrics: options.processMetrics ?? true });
   const pusher =
     options.pushUrl === undefined

@@ -114,6 +114,44 @@ describe("healthReport", () => {
   });
 
   it("is an empty, stale report when no agent reports", () => {
-    expect(healthReport([], NOW)).toEqual({ generatedAt: NOW, overall: "STALE", services: [] });
+    expect(healthReport([], NOW)).toEqual({
+      generatedAt: NOW,
+      overall: "STALE",
+      services: [],
+      applications: [],
+    });
+  });
+
+  it("lists applications, their components with the worst health of their pods, and the pods' checks", () => {
+    const report = healthReport(
+      [
+        result({ app: "shop", component: "web", pod: "web-1", health: "OK" }),
+        result({ app: "shop", component: "web", pod: "web-2", check: "db", source: "db", health: "WARN" }),
+        result({ app: "shop", component: "worker", pod: "worker-1", at: NOW - STALE_AFTER_MS - 1 }),
+        result({ app: "analytics", component: "wordcount", pod: "wc-1", health: "ERROR" }),
+        result({ pod: "legacy" }),
+      ],
+      NOW,
+    );
+    expect(
+      report.applications.map((a) => [a.app, a.shown, a.components.map((c) => [c.component, c.shown])]),
+    ).toEqual([
+      ["(no app)", "OK", [["(no component)", "OK"]]],
+      ["analytics", "ERROR", [["wordcount", "ERROR"]]],
+      [
+        "shop",
+        "WARN",
+        [
+          ["web", "WARN"],
+          ["worker", "STALE"],
+        ],
+      ],
+    ]);
+    const web = report.applications[2]!.components[0]!;
+    expect(web.pods.map((pod) => [pod.pod, pod.shown, pod.checks.map((check) => check.check)])).toEqual([
+      ["web-1", "OK", ["kafka"]],
+      ["web-2", "WARN", ["db"]],
+    ]);
+    expect(report.applications[2]!.components[1]!.pods[0]!.checks[0]!.staleReason).toBe("last run 3 min ago");
   });
 });

@@ -47,6 +47,9 @@ const CheckResultSchema = Type.Object({
   agentLastSeen: Type.Optional(Type.Number()),
   /** Why, as a reason code (core/health.ts), when the source knows (Prometheus' graft_check_reason). */
   reason: Type.Optional(Type.Union(REASON_CODES.map((code) => Type.Literal(code)))),
+  /** The agent's app and component (GRAFT_APP, GRAFT_COMPONENT: metric labels, or the pod's agent env). */
+  app: Type.Optional(Type.String()),
+  component: Type.Optional(Type.String()),
 });
 export type CheckResult = Static<typeof CheckResultSchema>;
 
@@ -74,12 +77,31 @@ const ServiceHealthSchema = Type.Object({
 });
 export type ServiceHealth = Static<typeof ServiceHealthSchema>;
 
+const ComponentHealthSchema = Type.Object({
+  component: Type.String(),
+  shown: ShownSchema,
+  pods: Type.Array(PodHealthSchema),
+});
+export type ComponentHealth = Static<typeof ComponentHealthSchema>;
+/** PNDA's Applications view: an app, its components and their worst health, their pods and checks. */
+const ApplicationHealthSchema = Type.Object({
+  app: Type.String(),
+  shown: ShownSchema,
+  components: Type.Array(ComponentHealthSchema),
+});
+export type ApplicationHealth = Static<typeof ApplicationHealthSchema>;
+
+/** Where a check of an agent without app (or component) is listed. */
+export const NO_APP = "(no app)";
+export const NO_COMPONENT = "(no component)";
+
 /** `/api/health`: the page's data, and the JSON for anything else that wants it. */
 export const HealthReportSchema = Type.Object({
   /** ms since the epoch */
   generatedAt: Type.Number(),
   overall: ShownSchema,
   services: Type.Array(ServiceHealthSchema),
+  applications: Type.Array(ApplicationHealthSchema),
 });
 export type HealthReport = Static<typeof HealthReportSchema>;
 
@@ -123,13 +145,36 @@ function byName<T>(key: (item: T) => string): (a: T, b: T) => number {
   return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 }
 
-/** Groups results into tiles (by source) and pods, sorted by name, with staleness as of `now`. */
+function addTo<K>(groups: Map<K, Map<string, CheckRow[]>>, key: K, row: CheckRow): void {
+  const pods = groups.get(key) ?? new Map<string, CheckRow[]>();
+  groups.set(key, pods);
+  const podKey = `${row.namespace}/${row.pod}`;
+  const checks = pods.get(podKey);
+  if (checks) checks.push(row);
+  else pods.set(podKey, [row]);
+}
+
+function podList(pods: Map<string, CheckRow[]>): PodHealth[] {
+  const list = [...pods.values()].map((checks) => ({
+    namespace: checks[0]!.namespace,
+    pod: checks[0]!.pod,
+    shown: worst(checks.map((check) => check.shown)),
+    checks: checks.sort(byName((check) => check.check)),
+  }));
+  return list.sort(byName((pod) => `${pod.namespace}/${pod.pod}`));
+}
+
+/**
+ * Groups results into tiles (by source) and pods, and into applications (by app, then
+ * component) and pods, sorted by name, with staleness as of `now`.
+ */
 export function healthReport(
   results: readonly CheckResult[],
   now: number,
   { staleAfterMs = STALE_AFTER_MS }: ReportOptions = {},
 ): HealthReport {
   const services = new Map<string, Map<string, CheckRow[]>>();
+  const components = new Map<string, Map<string, CheckRow[]>>();
   for (const result of results) {
     const ageMs = Math.max(0, now - result.at);
     const stale = staleReason(result, now, staleAfterMs);
@@ -137,27 +182,33 @@ export function healthReport(
       stale === undefined
         ? { ...result, ageMs, shown: result.health }
         : { ...result, ageMs, shown: "STALE", staleReason: stale };
-    const pods = services.get(result.source) ?? new Map<string, CheckRow[]>();
-    services.set(result.source, pods);
-    const podKey = `${result.namespace}/${result.pod}`;
-    const checks = pods.get(podKey);
-    if (checks) checks.push(row);
-    else pods.set(podKey, [row]);
+    addTo(services, result.source, row);
+    addTo(components, JSON.stringify([result.app ?? NO_APP, result.component ?? NO_COMPONENT]), row);
   }
   const serviceList: ServiceHealth[] = [...services].map(([source, pods]) => {
-    const podList: PodHealth[] = [...pods.values()].map((checks) => ({
-      namespace: checks[0]!.namespace,
-      pod: checks[0]!.pod,
-      shown: worst(checks.map((check) => check.shown)),
-      checks: checks.sort(byName((check) => check.check)),
-    }));
-    podList.sort(byName((pod) => `${pod.namespace}/${pod.pod}`));
-    return { source, shown: worst(podList.map((pod) => pod.shown)), pods: podList };
+    const list = podList(pods);
+    return { source, shown: worst(list.map((pod) => pod.shown)), pods: list };
   });
   serviceList.sort(byName((service) => service.source));
+  const apps = new Map<string, ComponentHealth[]>();
+  for (const [key, pods] of components) {
+    const [app, component] = JSON.parse(key) as [string, string];
+    const list = podList(pods);
+    const entry = { component, shown: worst(list.map((pod) => pod.shown)), pods: list };
+    const known = apps.get(app);
+    if (known) known.push(entry);
+    else apps.set(app, [entry]);
+  }
+  const applications: ApplicationHealth[] = [...apps].map(([app, list]) => ({
+    app,
+    shown: worst(list.map((component) => component.shown)),
+    components: list.sort(byName((component) => component.component)),
+  }));
+  applications.sort(byName((application) => application.app));
   return {
     generatedAt: now,
     overall: worst(serviceList.map((service) => service.shown)),
     services: serviceList,
+    applications,
   };
 }

@@ -28,6 +28,8 @@ export const pageHtml = (refreshMs: number): string => `<!doctype html>
 <p id="problem" role="alert" hidden></p>
 <main>
   <section id="tiles" aria-label="services"></section>
+  <h2 class="view">Applications</h2>
+  <section id="apps" aria-label="applications"></section>
   <section id="detail" aria-live="polite" hidden>
     <h2 id="detail-title"></h2>
     <table>
@@ -60,6 +62,12 @@ main { padding: 16px 20px; }
 .tile[aria-pressed="true"] { outline: 3px solid #333; }
 .tile .name { display: block; font-weight: 600; font-size: 16px; }
 .tile .state { display: block; }
+h2.view { margin-top: 20px; }
+#apps { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 12px; }
+.app { border: 1px solid #0002; border-radius: 6px; padding: 10px; }
+.app .name { font-weight: 600; font-size: 16px; margin-bottom: 6px; }
+.component { display: block; width: 100%; margin-top: 4px; border: 1px solid #0002; border-radius: 4px; padding: 6px 8px; text-align: left; font: inherit; cursor: pointer; }
+.component[aria-pressed="true"] { outline: 3px solid #333; }
 #detail { margin-top: 20px; background: #fff; border: 1px solid #ddd; padding: 12px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }

@@ -64,9 +64,16 @@ export const CHECK_SCHEMAS = {
   }),
   spark: check("spark", {
     url: Url,
-    mode: Type.Optional(Type.Union([Type.Literal("driver"), Type.Literal("master")])),
+    /** `streaming`: a driver whose application must be running with batches keeping up. */
+    mode: Type.Optional(
+      Type.Union([Type.Literal("driver"), Type.Literal("master"), Type.Literal("streaming")]),
+    ),
   }),
-  flink: check("flink", { url: Url }),
+  flink: check("flink", {
+    url: Url,
+    /** No RUNNING job is ERROR (a streaming job's own JobManager). */
+    requireRunningJob: Type.Optional(Type.Boolean()),
+  }),
   jupyterhub: check("jupyterhub", { url: Url, tokenEnv: Type.Optional(EnvVarName) }),
   hdfs: check("hdfs", { url: Url }),
   hbase: check("hbase", { url: Url }),

@@ -343,7 +343,13 @@ async function injectionCheck(core: k8s.CoreV1Api, options: CheckOptions): Promi
       namespace,
       dryRun: "All",
       body: {
-        metadata: { name: "graft-check" },
+        // A check, so graft injects an agent (a pod without checks gets none).
+        metadata: {
+          name: "graft-check",
+          annotations: {
+            "graft.pnda.io/checks": "[{name: graft-check, type: tcp, host: 127.0.0.1, port: 9}]",
+          },
+        },
         spec: { containers: [{ name: "main", image: "registry.invalid/graft-check:1" }] },
       },
     });

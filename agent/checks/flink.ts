@@ -1,6 +1,7 @@
 /**
  * `flink`: the JobManager's REST API. `/overview` for TaskManagers (none registered: ERROR),
- * `/jobs/overview` for jobs (failed, failing or restarting: WARN, naming them).
+ * `/jobs/overview` for jobs (failed, failing or restarting: WARN, naming them); with
+ * `requireRunningJob` (a `flinkStreaming` pod's default check), no RUNNING job is ERROR.
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { apiUrl, getJsonAs } from "./http-json.js";
@@ -26,8 +27,17 @@ export type JobsOverview = Static<typeof JobsOverview>;
 const TROUBLED_STATES = new Set(["FAILED", "FAILING", "RESTARTING"]);
 const MAX_NAMED_JOBS = 5;
 
-export function assessFlink(overview: ClusterOverview, jobs: JobsOverview, target: string): CheckResult {
+export function assessFlink(
+  overview: ClusterOverview,
+  jobs: JobsOverview,
+  target: string,
+  requireRunningJob = false,
+): CheckResult {
   const findings: Finding[] = [];
+  if (requireRunningJob && !jobs.jobs.some((job) => job.state === "RUNNING")) {
+    const states = jobs.jobs.slice(0, MAX_NAMED_JOBS).map((job) => `"${job.name}" ${job.state}`);
+    findings.push(error(`${target}: no job is RUNNING${states.length > 0 ? ` (${states.join(", ")})` : ""}`));
+  }
   if (overview.taskmanagers === 0) findings.push(error(`${target}: no TaskManager is registered`));
   const troubled = jobs.jobs.filter((job) => TROUBLED_STATES.has(job.state));
   if (troubled.length > 0) {
@@ -53,5 +63,5 @@ export const checkFlink: CheckRunner<"flink"> = async (spec, { signal, replyBudg
   ]);
   if (!overview.ok) return failedWith(overview);
   if (!jobs.ok) return failedWith(jobs);
-  return assessFlink(overview.value, jobs.value, spec.url);
+  return assessFlink(overview.value, jobs.value, spec.url, spec.requireRunningJob);
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assessApplications, assessMaster, type MasterState } from "./spark.js";
+import { assessApplications, assessMaster, assessStreaming, type MasterState } from "./spark.js";
 
 describe("assessApplications", () => {
   const app = { id: "app-1", name: "ingest", attempts: [{ completed: false }] };
@@ -73,5 +73,41 @@ describe("assessMaster", () => {
 
   it("is OK for a standby master, which has no workers by design", () => {
     expect(assessMaster(master("STANDBY", []), "m")).toMatchObject({ health: "OK", values: { standby: 1 } });
+  });
+});
+
+describe("assessStreaming (a sparkStreaming pod's default check)", () => {
+  const batch = (batchId: number, schedulingDelay: number, processingTime: number, status = "COMPLETED") => ({
+    batchId,
+    status,
+    schedulingDelay,
+    processingTime,
+  });
+
+  it("is nothing to report while the latest completed batch keeps up with the interval", () => {
+    expect(assessStreaming("wc", 5000, [batch(3, 10, 900), batch(2, 9000, 16000)], "http://d")).toEqual([]);
+  });
+
+  it("is WARN above the interval and ERROR above four intervals, judged by the latest completed batch", () => {
+    const findings = assessStreaming(
+      "wc",
+      5000,
+      [batch(4, 0, 0, "PROCESSING"), batch(3, 21000, 6000), batch(2, 0, 100)],
+      "http://d",
+    );
+    expect(findings.map((f) => [f.health, f.cause])).toEqual([
+      [
+        "ERROR",
+        'http://d: application "wc" is falling behind: the latest batch\'s scheduling delay was 21000 ms, batch interval 5000 ms',
+      ],
+      [
+        "WARN",
+        'http://d: application "wc" is falling behind: the latest batch\'s processing time was 6000 ms, batch interval 5000 ms',
+      ],
+    ]);
+  });
+
+  it("is nothing to report before the first batch completes", () => {
+    expect(assessStreaming("wc", 5000, [batch(1, 0, 0, "QUEUED")], "http://d")).toEqual([]);
   });
 });

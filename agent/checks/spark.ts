@@ -1,5 +1,8 @@
 /**
- * `spark`: mode `driver` (default) reads a driver's (or History Server's) REST API —
+ * `spark`: mode `streaming` is mode `driver` for a streaming app's own driver (the default check
+ * of a `sparkStreaming` pod): no running application is ERROR, and its DStreams statistics
+ * (`/streaming/statistics`) must show batches keeping up — a scheduling delay or processing time
+ * above the batch interval is WARN, above four intervals ERROR. Mode `driver` (default) reads a driver's (or History Server's) REST API —
  * `/api/v1/applications`, then the jobs and executors of each running application: a failed job
  * is WARN. Mode `master` reads a standalone master's `/json`: no alive worker is ERROR, dead
  * workers or a master recovering are WARN.
@@ -37,6 +40,55 @@ export const MasterState = Type.Object({
   activeapps: Type.Array(Type.Unknown()),
 });
 export type MasterState = Static<typeof MasterState>;
+
+/** `/api/v1/applications/<id>/streaming/statistics` (Spark ≥ 2.2): the batch interval. */
+export const StreamingStatistics = Type.Object({
+  batchDuration: Type.Integer({ minimum: 0 }),
+  numActiveBatches: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+export type StreamingStatistics = Static<typeof StreamingStatistics>;
+
+/** `/streaming/batches`: the retained batches (`spark.streaming.ui.retainedBatches`), newest first. */
+export const StreamingBatches = Type.Array(
+  Type.Object({
+    batchId: Type.Integer(),
+    status: Type.String(),
+    schedulingDelay: Type.Optional(Type.Number({ minimum: 0 })),
+    processingTime: Type.Optional(Type.Number({ minimum: 0 })),
+  }),
+);
+export type StreamingBatches = Static<typeof StreamingBatches>;
+
+/** Delays above this many batch intervals are ERROR (the job is only falling further behind). */
+export const FALLING_BEHIND_ERROR_FACTOR = 4;
+
+/**
+ * Whether one streaming application's batches keep up with its batch interval, judged by the
+ * latest completed batch (averages keep a slow start for ever): a scheduling delay or
+ * processing time above the interval is WARN, above four intervals ERROR.
+ */
+export function assessStreaming(
+  name: string,
+  interval: number,
+  batches: StreamingBatches,
+  target: string,
+): Finding[] {
+  const latest = batches
+    .filter((batch) => batch.status === "COMPLETED")
+    .reduce<StreamingBatches[number] | undefined>((a, b) => (a && a.batchId > b.batchId ? a : b), undefined);
+  if (!latest || interval === 0) return [];
+  const findings: Finding[] = [];
+  const delays: Array<[string, number | undefined]> = [
+    ["scheduling delay", latest.schedulingDelay],
+    ["processing time", latest.processingTime],
+  ];
+  for (const [what, ms] of delays) {
+    if (ms === undefined || ms <= interval) continue;
+    const cause = `${target}: application "${name}" is falling behind: the latest batch's ${what} was ${Math.round(ms)} ms, batch interval ${interval} ms`;
+    findings.push(ms > FALLING_BEHIND_ERROR_FACTOR * interval ? error(cause) : warn(cause));
+  }
+  return findings;
+}
 
 /** A History Server may list thousands of applications: only this many running ones are read. */
 const MAX_RUNNING_APPLICATIONS = 5;
@@ -95,6 +147,37 @@ export function assessMaster(master: MasterState, target: string): CheckResult {
   });
 }
 
+async function checkStreaming(url: string, request: JsonRequest): Promise<CheckResult> {
+  const applications = await getJsonAs(apiUrl(url, "/api/v1/applications"), Applications, request);
+  if (!applications.ok) return failedWith(applications);
+  const running = applications.value.filter((app) => app.attempts.some((attempt) => !attempt.completed));
+  if (running.length === 0) return resultOf([error(`${url}: no running Spark application`)]);
+  const findings: Finding[] = [];
+  const values: Record<string, number> = { running_applications: running.length };
+  for (const app of running.slice(0, MAX_RUNNING_APPLICATIONS)) {
+    const base = apiUrl(url, `/api/v1/applications/${encodeURIComponent(app.id)}/streaming`);
+    const stats = await getJsonAs(`${base}/statistics`, StreamingStatistics, request);
+    if (!stats.ok) {
+      if (/: HTTP 404\b/.test(stats.cause)) {
+        findings.push(
+          error(
+            `${url}: application "${app.name}" has no streaming context (HTTP 404 from /streaming/statistics)`,
+          ),
+        );
+        continue;
+      }
+      return failedWith(stats);
+    }
+    const batches = await getJsonAs(`${base}/batches`, StreamingBatches, request);
+    if (!batches.ok) return failedWith(batches);
+    findings.push(...assessStreaming(app.name, stats.value.batchDuration, batches.value, url));
+    values.batch_interval_ms = stats.value.batchDuration;
+    values.batches_completed = batches.value.filter((batch) => batch.status === "COMPLETED").length;
+    if (stats.value.numActiveBatches !== undefined) values.batches_active = stats.value.numActiveBatches;
+  }
+  return resultOf(findings, values);
+}
+
 async function checkDriver(url: string, request: JsonRequest): Promise<CheckResult> {
   const applications = await getJsonAs(apiUrl(url, "/api/v1/applications"), Applications, request);
   if (!applications.ok) return failedWith(applications);
@@ -122,5 +205,6 @@ export const checkSpark: CheckRunner<"spark"> = async (spec, { signal, replyBudg
     const master = await getJsonAs(apiUrl(spec.url, "/json/"), MasterState, request);
     return master.ok ? assessMaster(master.value, spec.url) : failedWith(master);
   }
+  if (spec.mode === "streaming") return checkStreaming(spec.url, request);
   return checkDriver(spec.url, request);
 };

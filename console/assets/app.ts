@@ -2,12 +2,14 @@
  * The health page's script, run by the browser (compiled by console/assets/tsconfig.json into
  * dist/console/assets/app.js and served as `/app.js`, so the page keeps
  * `Content-Security-Policy: default-src 'self'`). It polls `api/health` and draws a tile per
- * source and, for the selected tile, a row per pod and check. Text from the report only ever goes
+ * source, the Applications view (each app, its components and their worst health) and, for the
+ * selected tile or component, a row per pod and check. Text from the report only ever goes
  * in through `textContent` / text nodes. The refresh interval is the body's `data-refresh-ms`.
  */
 import type { HealthReport } from "../health.js";
 
 type Service = HealthReport["services"][number];
+type Pod = Service["pods"][number];
 
 function byId(id: string): HTMLElement {
   const node = document.getElementById(id);
@@ -16,7 +18,9 @@ function byId(id: string): HTMLElement {
 }
 
 const REFRESH_MS = Number(document.body.dataset.refreshMs) || 10_000;
+/** The selected tile's source, or the selected component as JSON [app, component]: one at a time. */
 let selected: string | null = null;
+let selectedComponent: string | null = null;
 let report: HealthReport | null = null;
 
 function el(tag: string, attributes: Record<string, string>, ...children: (Node | string)[]): HTMLElement {
@@ -46,8 +50,53 @@ function why(check: Service["pods"][number]["checks"][number]): string {
   return check.reason;
 }
 
-function selectedService(current: HealthReport): Service | undefined {
-  return current.services.find((service) => service.source === selected);
+/** What the detail table shows: the selected tile's pods, or the selected component's. */
+function selectedPods(current: HealthReport): { title: string; pods: Pod[] } | undefined {
+  if (selected !== null) {
+    const service = current.services.find((candidate) => candidate.source === selected);
+    return service && { title: service.source, pods: service.pods };
+  }
+  if (selectedComponent === null) return undefined;
+  const [app, component] = JSON.parse(selectedComponent) as [string, string];
+  const found = current.applications
+    .find((candidate) => candidate.app === app)
+    ?.components.find((candidate) => candidate.component === component);
+  return found && { title: `${app} / ${component}`, pods: found.pods };
+}
+
+function shownText(shown: string): string {
+  return shown === "STALE" ? "no recent update" : shown;
+}
+
+function drawApplications(current: HealthReport): void {
+  byId("apps").replaceChildren(
+    ...current.applications.map((application) =>
+      el(
+        "section",
+        { class: "app", "data-app": application.app, "data-shown": application.shown },
+        el("div", { class: "name" }, `${application.app} · ${shownText(application.shown)}`),
+        ...application.components.map((component) => {
+          const key = JSON.stringify([application.app, component.component]);
+          const button = el(
+            "button",
+            {
+              class: "component",
+              "data-component": component.component,
+              "data-shown": component.shown,
+              "aria-pressed": String(key === selectedComponent),
+            },
+            `${component.component} · ${shownText(component.shown)} · ${pods(component.pods.length)}`,
+          );
+          button.addEventListener("click", () => {
+            selectedComponent = selectedComponent === key ? null : key;
+            selected = null;
+            draw();
+          });
+          return button;
+        }),
+      ),
+    ),
+  );
 }
 
 function drawTiles(current: HealthReport): void {
@@ -62,14 +111,11 @@ function drawTiles(current: HealthReport): void {
           "aria-pressed": String(service.source === selected),
         },
         el("span", { class: "name" }, service.source),
-        el(
-          "span",
-          { class: "state" },
-          `${service.shown === "STALE" ? "no recent update" : service.shown} · ${pods(service.pods.length)}`,
-        ),
+        el("span", { class: "state" }, `${shownText(service.shown)} · ${pods(service.pods.length)}`),
       );
       tile.addEventListener("click", () => {
         selected = selected === service.source ? null : service.source;
+        selectedComponent = null;
         draw();
       });
       return tile;
@@ -83,13 +129,13 @@ let ageCells: HTMLElement[] = [];
 
 function drawDetail(current: HealthReport): void {
   const detail = byId("detail");
-  const service = selectedService(current);
-  detail.hidden = !service;
+  const shown = selectedPods(current);
+  detail.hidden = !shown;
   ageCells = [];
-  if (!service) return;
-  byId("detail-title").textContent = service.source;
+  if (!shown) return;
+  byId("detail-title").textContent = shown.title;
   const rows: HTMLElement[] = [];
-  for (const pod of service.pods) {
+  for (const pod of shown.pods) {
     for (const check of pod.checks) {
       const ageCell = el("td", { class: "age" }, age(check.ageMs));
       ageCells.push(ageCell);
@@ -113,26 +159,31 @@ function drawDetail(current: HealthReport): void {
 // What the tiles and rows show, ages aside: when it has not changed, only the ages are
 // rewritten, so a refresh keeps the focus, a hover and a text selection where they are.
 let drawn: string | null = null;
+function podsShape(pods: Pod[]): unknown {
+  return pods.map((p) => [
+    p.namespace,
+    p.pod,
+    p.checks.map((c) => [c.check, c.type, c.shown, c.causes, c.reason, c.staleReason]),
+  ]);
+}
 function shape(current: HealthReport): string {
   return JSON.stringify([
     selected,
-    current.services.map((s) => [
-      s.source,
-      s.shown,
-      s.pods.map((p) => [
-        p.namespace,
-        p.pod,
-        p.checks.map((c) => [c.check, c.type, c.shown, c.causes, c.reason, c.staleReason]),
-      ]),
+    selectedComponent,
+    current.services.map((s) => [s.source, s.shown, podsShape(s.pods)]),
+    current.applications.map((a) => [
+      a.app,
+      a.shown,
+      a.components.map((c) => [c.component, c.shown, podsShape(c.pods)]),
     ]),
   ]);
 }
 
 // Called only when shape() is unchanged: the rows are the report's pods and checks, in order.
 function updateAges(current: HealthReport): void {
-  const service = selectedService(current);
+  const shown = selectedPods(current);
   let index = 0;
-  for (const pod of service ? service.pods : []) {
+  for (const pod of shown ? shown.pods : []) {
     for (const check of pod.checks) {
       const cell = ageCells[index++];
       const text = age(check.ageMs);
@@ -154,6 +205,7 @@ function draw(): void {
   }
   drawn = now;
   drawTiles(current);
+  drawApplications(current);
   drawDetail(current);
 }
 
@@ -175,6 +227,11 @@ async function refresh(): Promise<void> {
         ...report,
         overall: "STALE",
         services: report.services.map((s) => ({ ...s, shown: "STALE" as const })),
+        applications: report.applications.map((a) => ({
+          ...a,
+          shown: "STALE" as const,
+          components: a.components.map((c) => ({ ...c, shown: "STALE" as const })),
+        })),
       };
       draw();
     }

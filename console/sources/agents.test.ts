@@ -36,6 +36,18 @@ describe("agentEndpoints", () => {
     ]);
   });
 
+  it("reads the app and component the webhook passed the agent (GRAFT_APP, GRAFT_COMPONENT)", () => {
+    const labelled = pod("web-1");
+    const agent = labelled.spec!.containers[1]!;
+    agent.env = [
+      { name: "GRAFT_APP", value: "shop" },
+      { name: "GRAFT_COMPONENT", value: "web" },
+    ];
+    expect(agentEndpoints([labelled])).toEqual([
+      { namespace: "apps", pod: "web-1", url: "http://10.0.0.7:9464", app: "shop", component: "web" },
+    ]);
+  });
+
   it("skips pods not running, without an IP, or without a graft-metrics port", () => {
     expect(
       agentEndpoints([
@@ -52,7 +64,10 @@ describe("agentEndpoints", () => {
         metadata: {
           name: "web",
           labels: { "graft.pnda.io/inject": "enabled" },
-          annotations: { "graft.pnda.io/agent-port": "9500" },
+          annotations: {
+            "graft.pnda.io/agent-port": "9500",
+            "graft.pnda.io/checks": '[{"name":"web","type":"tcp","host":"127.0.0.1","port":80}]',
+          },
         },
         spec: { containers: [{ name: "web", image: "nginx", ports: [{ containerPort: 9464 }] }] },
       },
@@ -61,7 +76,9 @@ describe("agentEndpoints", () => {
     );
     if (injected.kind !== "injected") throw new Error(`not injected: ${JSON.stringify(injected)}`);
     const running = { ...(injected.pod as V1Pod), status: { phase: "Running", podIP: "10.0.0.9" } };
-    expect(agentEndpoints([running])).toEqual([{ namespace: "", pod: "web", url: "http://10.0.0.9:9500" }]);
+    expect(agentEndpoints([running])).toEqual([
+      { namespace: "", pod: "web", component: "web", url: "http://10.0.0.9:9500" },
+    ]);
     // The PodMonitor selects the same port by its name, never by number.
     const monitor = parseYaml(
       await readFile(new URL("../../manifests/monitoring/podmonitor.yaml", import.meta.url), "utf8"),

@@ -19,7 +19,18 @@ import type { CheckResult } from "../health.js";
 import { fetchText, parseJson, SourceError } from "./error.js";
 
 /** Where one agent serves, and whose it is. */
-export type AgentEndpoint = { namespace: string; pod: string; url: string };
+export type AgentEndpoint = { namespace: string; pod: string; url: string; app?: string; component?: string };
+
+/** GRAFT_APP and GRAFT_COMPONENT as the webhook set them on the pod's agent container. */
+function agentIdentity(pod: V1Pod): { app?: string; component?: string } {
+  const agent = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
+    (container) => container.name === "graft-agent",
+  );
+  const value = (name: string) => agent?.env?.find((variable) => variable.name === name)?.value;
+  const app = value("GRAFT_APP");
+  const component = value("GRAFT_COMPONENT");
+  return { ...(app ? { app } : {}), ...(component ? { component } : {}) };
+}
 
 /** The source the console files agents it could not read under. */
 export const AGENT_SOURCE = "graft-agent";
@@ -40,6 +51,7 @@ export function agentEndpoints(pods: readonly V1Pod[]): AgentEndpoint[] {
       namespace: pod.metadata?.namespace ?? "",
       pod: pod.metadata?.name ?? "",
       url: `http://${host}:${port}`,
+      ...agentIdentity(pod),
     });
   }
   return endpoints;
@@ -87,6 +99,8 @@ export async function agentStatusResults(endpoint: AgentEndpoint, timeoutMs = 3_
       health: event.value as CheckResult["health"],
       at: event.timestamp,
       causes: event.causes,
+      ...(endpoint.app ? { app: endpoint.app } : {}),
+      ...(endpoint.component ? { component: endpoint.component } : {}),
     }));
 }
 
@@ -140,6 +154,8 @@ export async function kubernetesCheckResults(source: KubernetesSource): Promise<
         health: "ERROR" as const,
         at: now(),
         causes: [error.message],
+        ...(endpoint.app ? { app: endpoint.app } : {}),
+        ...(endpoint.component ? { component: endpoint.component } : {}),
       },
     ]),
   );

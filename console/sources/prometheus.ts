@@ -47,7 +47,7 @@ export type PrometheusSource = {
  */
 export const MAX_QUERY_BYTES = 32 * 1024 * 1024;
 /** Only the labels the console reads: Prometheus drops the rest (job, container, endpoint, …). */
-const KEPT_LABELS = "namespace, pod, instance, check, type, source";
+const KEPT_LABELS = "namespace, pod, instance, check, type, source, app, component";
 
 async function query(source: PrometheusSource, promql: string): Promise<Sample[]> {
   const endpoint = new URL("api/v1/query", source.url.endsWith("/") ? source.url : `${source.url}/`);
@@ -125,6 +125,8 @@ export async function prometheusCheckResults(source: PrometheusSource): Promise<
       source: metric.source ?? metric.check,
       health: level,
       at,
+      ...(metric.app ? { app: metric.app } : {}),
+      ...(metric.component ? { component: metric.component } : {}),
     });
   }
   return results;

@@ -325,7 +325,10 @@ spec:
         namespace: appNamespace,
         dryRun: "All",
         body: {
-          metadata: { name: `probe-${i}` },
+          metadata: {
+            name: `probe-${i}`,
+            annotations: { "graft.pnda.io/checks": "[{name: api, type: tcp, host: 127.0.0.1, port: 8080}]" },
+          },
           spec: { containers: [{ name: "main", image: "registry.invalid/app:1" }] },
         },
       });

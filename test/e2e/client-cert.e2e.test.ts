@@ -79,7 +79,12 @@ describe.skipIf(!presentsClientCert)(
           namespace,
           dryRun: "All",
           body: {
-            metadata: { name: "probe" },
+            metadata: {
+              name: "probe",
+              annotations: {
+                "graft.pnda.io/checks": "[{name: api, type: tcp, host: 127.0.0.1, port: 8080}]",
+              },
+            },
             spec: { containers: [{ name: "main", image: "registry.invalid/app:1" }] },
           },
         });

@@ -22,6 +22,8 @@ import { eventually, isStatus, kubeConfig, kubectl, uniqueName } from "./kube.js
 const AGENT = "graft-agent";
 const STATUS = "graft.pnda.io/status";
 const RUN_LABEL = "graft.pnda.io/e2e-run";
+/** A check, so a generic pod gets an agent (a pod without checks gets none). */
+const CHECKS = { "graft.pnda.io/checks": "[{name: api, type: tcp, host: 127.0.0.1, port: 8080}]" };
 
 type Pod = k8s.V1Pod;
 const agentOf = (pod: Pod) =>
@@ -90,7 +92,7 @@ describe("graft webhook through the kube-apiserver", () => {
           namespace: labelled,
           dryRun: "All",
           body: {
-            metadata: { name: "probe" },
+            metadata: { name: "probe", annotations: CHECKS },
             spec: { containers: [{ name: "probe", image: "registry.invalid/p:1" }] },
           },
         });
@@ -166,11 +168,73 @@ describe("graft webhook through the kube-apiserver", () => {
     });
   });
 
+  it("gives a plain nginx Deployment in an opted-in namespace no agent", async () => {
+    const plain = deployment("web");
+    plain.spec!.template.spec!.containers = [{ name: "nginx", image: "nginx" }];
+    const result = await kubectl(["apply", "-n", labelled, "-f", "-"], stringify(plain));
+    // Without graft annotations the workload webhook's matchConditions skip it: the "no checks"
+    // warning goes to the ReplicaSet's pod creation, not to kubectl.
+    expect(result.code, result.stderr).toBe(0);
+    for (const pod of await podsOf(labelled, "app=web", 1)) {
+      expect(agentOf(pod)).toBeUndefined();
+      expect(readStatus(pod)?.features).toEqual([]);
+    }
+  });
+
+  it('refuses at kubectl apply a Deployment with health "true" and no checks, naming the fix', async () => {
+    const workload = deployment("empty-health", { "graft.pnda.io/health": "true" });
+    // The template's own opt-in: this run's webhook has no Namespace cache to confirm the namespace's.
+    workload.spec!.template.metadata!.labels = { app: "empty-health", [LABEL_INJECT]: "enabled" };
+    const result = await kubectl(["apply", "-n", labelled, "-f", "-"], stringify(workload));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('"graft.pnda.io/health" is "true" but the pod has no checks');
+  });
+
+  it("gives a Spark-streaming Deployment an agent that checks its own driver", async () => {
+    await apps.createNamespacedDeployment({
+      namespace: labelled,
+      body: deployment("wordcount", { "graft.pnda.io/component-type": "sparkStreaming" }),
+    });
+    const [pod] = await podsOf(labelled, "app=wordcount", 1);
+    const env = agentOf(pod!)?.env ?? [];
+    expect(JSON.parse(env.find((e) => e.name === "GRAFT_CHECKS")?.value ?? "[]")).toEqual([
+      {
+        name: "spark-driver",
+        type: "spark",
+        mode: "streaming",
+        url: "http://127.0.0.1:4040",
+        source: "spark",
+      },
+    ]);
+    // The component is the owning Deployment's, never the ReplicaSet's (pod-template-hash) or the pod's.
+    expect(env.find((e) => e.name === "GRAFT_COMPONENT")?.value).toBe("wordcount");
+    expect(env.find((e) => e.name === "GRAFT_APP")?.value).toBe("wordcount");
+  });
+
+  it("gives a Helm-rendered Deployment the component its app.kubernetes.io/component label names", async () => {
+    const rendered = deployment("release-streaming", { "graft.pnda.io/component-type": "sparkStreaming" });
+    const labels = {
+      "app.kubernetes.io/instance": "release",
+      "app.kubernetes.io/name": "streaming",
+      "app.kubernetes.io/component": "stream-processor",
+      "app.kubernetes.io/managed-by": "Helm",
+    };
+    rendered.metadata!.labels = { ...labels, "helm.sh/chart": "streaming-0.3.1" };
+    rendered.spec!.selector = { matchLabels: { "app.kubernetes.io/instance": "release" } };
+    rendered.spec!.template.metadata!.labels = labels;
+    const result = await kubectl(["apply", "-n", labelled, "-f", "-"], stringify(rendered));
+    expect(result.code, result.stderr).toBe(0);
+    const [pod] = await podsOf(labelled, "app.kubernetes.io/instance=release", 1);
+    const env = agentOf(pod!)?.env ?? [];
+    expect(env.find((e) => e.name === "GRAFT_COMPONENT")?.value).toBe("stream-processor");
+    expect(env.find((e) => e.name === "GRAFT_APP")?.value).toBe("release");
+  });
+
   it("injects the agent as a native sidecar on this cluster (Kubernetes ≥ 1.29)", async () => {
     const pod = await core.createNamespacedPod({
       namespace: labelled,
       body: {
-        metadata: { name: "native" },
+        metadata: { name: "native", annotations: CHECKS },
         spec: { containers: [{ name: "main", image: "registry.invalid/app:1" }] },
       },
     });
@@ -204,7 +268,7 @@ describe("graft webhook through the kube-apiserver", () => {
     const pod = await core.createNamespacedPod({
       namespace: unlabelled,
       body: {
-        metadata: { name: "opted-in", labels: { [LABEL_INJECT]: "enabled" } },
+        metadata: { name: "opted-in", labels: { [LABEL_INJECT]: "enabled" }, annotations: CHECKS },
         spec: { containers: [{ name: "main", image: "registry.invalid/app:1" }] },
       },
     });
@@ -261,7 +325,7 @@ describe("graft webhook through the kube-apiserver", () => {
       metadata: {
         name: "dry",
         namespace: labelled,
-        annotations: { "graft.pnda.io/component-type": "generic" },
+        annotations: { "graft.pnda.io/component-type": "generic", ...CHECKS },
       },
       spec: { containers: [{ name: "main", image: "registry.invalid/app:1" }] },
     });
@@ -272,7 +336,7 @@ describe("graft webhook through the kube-apiserver", () => {
     expect(agentOf(JSON.parse(result.stdout) as Pod)).toBeDefined();
     const workload = await kubectl(
       ["apply", "--dry-run=server", "-n", labelled, "-f", "-"],
-      stringify(deployment("dry")),
+      stringify(deployment("dry", CHECKS)),
     );
     expect(workload.code, workload.stderr).toBe(0);
     await expect(core.readNamespacedPod({ name: "dry", namespace: labelled })).rejects.toSatisfy((e) =>
@@ -288,7 +352,7 @@ describe("graft webhook through the kube-apiserver", () => {
     const pod = await core.createNamespacedPod({
       namespace: labelled,
       body: {
-        metadata: { name: "meshed" },
+        metadata: { name: "meshed", annotations: CHECKS },
         spec: {
           initContainers: [
             { name: "setup", image: "registry.invalid/setup:1" },
@@ -316,6 +380,7 @@ describe("graft webhook through the kube-apiserver", () => {
             "prometheus.io/scrape": "true",
             "prometheus.io/port": "8080",
             "graft.pnda.io/app": "billing",
+            ...CHECKS,
           },
         },
         spec: {
@@ -368,7 +433,7 @@ describe("graft webhook through the kube-apiserver", () => {
         metadata: { name: "nightly" },
         spec: {
           template: {
-            metadata: { labels: { app: "nightly" } },
+            metadata: { labels: { app: "nightly" }, annotations: CHECKS },
             spec: { restartPolicy: "Never", containers: [{ name: "main", image: "registry.invalid/job:1" }] },
           },
         },

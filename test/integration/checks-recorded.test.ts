@@ -190,6 +190,25 @@ describe("degraded services (stored upstream responses)", () => {
     expect(noTaskManagers.values).toMatchObject({ taskmanagers: 0, slots_total: 0 });
   });
 
+  it("flink with requireRunningJob (a flinkStreaming pod's default): OK with a RUNNING job, ERROR without one", async () => {
+    const spec = (url: string) => ({
+      name: "flink-jobmanager",
+      type: "flink" as const,
+      url,
+      requireRunningJob: true,
+    });
+    const running = await runCheck(
+      checkFlink,
+      spec(await serve("flink", "overview", "jobs-overview-running")),
+    );
+    expect(running.health).toBe("OK");
+    await served?.stop();
+    const url = await serve("flink", "overview", "jobs-overview-none-running");
+    const none = await runCheck(checkFlink, spec(url));
+    expect(none.health).toBe("ERROR");
+    expect(none.causes[0]).toBe(`${url}: no job is RUNNING ("pnda-enrichment" FAILED)`);
+  });
+
   it("hdfs: a dead data node and under-replicated blocks are WARN; missing blocks and safe mode ERROR", async () => {
     const deadNode = await run(
       "hdfs",

@@ -6,7 +6,7 @@ import { type SparkDriver, type SparkMaster, startSparkDriver, startSparkMaster 
 import { waitFor } from "../services/spawn.js";
 import { ABORT_SLACK_MS, runCheck, type TimedResult } from "./run-check.js";
 
-const spec = (url: string, mode?: "driver" | "master") => ({
+const spec = (url: string, mode?: "driver" | "master" | "streaming") => ({
   name: "spark",
   type: "spark" as const,
   url,
@@ -31,6 +31,14 @@ describe("spark check against a real driver", () => {
     });
   });
 
+  it("in mode streaming (a sparkStreaming pod's default) is ERROR: the application has no streaming context", async () => {
+    const result = await runCheck(checkSpark, spec(driver.url, "streaming"));
+    expect(result.health).toBe("ERROR");
+    expect(result.causes).toEqual([
+      `${driver.url}: application "graft-spark-check" has no streaming context (HTTP 404 from /streaming/statistics)`,
+    ]);
+  });
+
   it("is WARN naming the application once one of its jobs failed", async () => {
     await driver.failAJob();
     const result = await runCheck(checkSpark, spec(driver.url));
@@ -48,6 +56,49 @@ describe("spark check against a real driver", () => {
       causes: [`${driver.url}/api/v1/applications: connection refused`],
     });
   });
+});
+
+describe("spark check in mode streaming against a real streaming driver (DStreams, 5 s batches)", () => {
+  let driver: SparkDriver;
+  beforeAll(async () => {
+    driver = await startSparkDriver({ streaming: true });
+  });
+  afterAll(async () => {
+    await driver?.stop();
+  });
+
+  it("is OK while batches keep up with the interval, and WARN or ERROR naming the delay once they fall behind", async () => {
+    let result: TimedResult | undefined;
+    // The first batches run while the JVM warms up, slower than the interval on a loaded machine.
+    await waitFor(
+      "a batch processed within the interval",
+      async () => {
+        result = await runCheck(checkSpark, spec(driver.url, "streaming"));
+        return (result.values?.batches_completed ?? 0) > 0 && result.health === "OK";
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(result).toMatchObject({
+      health: "OK",
+      causes: [],
+      values: { running_applications: 1, batch_interval_ms: 5000 },
+    });
+    await driver.slowBatches();
+    await waitFor(
+      "the streaming job to fall behind",
+      async () => {
+        result = await runCheck(checkSpark, spec(driver.url, "streaming"));
+        return result.health !== "OK";
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(["WARN", "ERROR"]).toContain(result?.health);
+    expect(result?.causes[0]).toMatch(
+      new RegExp(
+        `^${driver.url}: application "graft-spark-check" is falling behind: the latest batch's (scheduling delay|processing time) was \\d+ ms, batch interval 5000 ms$`,
+      ),
+    );
+  }, 240_000);
 });
 
 describe("spark check against a real standalone master", () => {

@@ -34,11 +34,15 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
     web = await startHttpTarget((_, response) => response.end("ok"));
     const closed = await stoppedPort();
     const kafkaApi = { name: "kafka-api", type: "http", url: `${web.url}/`, source: "kafka" };
-    driver = await startAgentWith([
-      { ...kafkaApi, interval: "1s", timeout: "500ms" },
-      tcpCheck("zk", closed, "zookeeper"),
-    ]);
-    jobManager = await startAgentWith([{ ...kafkaApi, interval: "1s", timeout: "500ms" }]);
+    // Their app and component as the webhook passes them (GRAFT_APP, GRAFT_COMPONENT): metric labels.
+    driver = await startAgentWith(
+      [{ ...kafkaApi, interval: "1s", timeout: "500ms" }, tcpCheck("zk", closed, "zookeeper")],
+      { app: "pipeline", component: "driver" },
+    );
+    jobManager = await startAgentWith([{ ...kafkaApi, interval: "1s", timeout: "500ms" }], {
+      app: "pipeline",
+      component: "jobmanager",
+    });
     prometheus = await startPrometheus([
       {
         job: "driver",
@@ -100,6 +104,30 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
     expect(zk?.ageMs).toBeLessThan(60_000);
   });
 
+  it("reports each application with its components, as bad as their worst pod, from the agents' app and component labels", async () => {
+    const health = await report();
+    expect(
+      health.applications.map((a) => [
+        a.app,
+        a.shown,
+        a.components.map((c) => [c.component, c.shown, c.pods.length]),
+      ]),
+    ).toEqual([
+      [
+        "pipeline",
+        "ERROR",
+        [
+          ["driver", "ERROR", 1],
+          ["jobmanager", "OK", 1],
+        ],
+      ],
+    ]);
+    expect(health.applications[0]?.components[0]?.pods[0]?.checks.map((c) => [c.check, c.shown])).toEqual([
+      ["kafka-api", "OK"],
+      ["zk", "ERROR"],
+    ]);
+  });
+
   describe("the page in headless Chromium", () => {
     let page: Page;
     const errors: string[] = [];
@@ -150,6 +178,40 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
       expect(await page.locator("#detail-title").innerText()).toBe("kafka");
     });
 
+    it("lists applications and their components in PNDA's colours, and drills down into a component", async () => {
+      const app = '#apps .app[data-app="pipeline"]';
+      await page.locator(app).waitFor();
+      expect(await background(app)).toBe(rgb(COLOURS.ERROR));
+      expect(await background(`${app} .component[data-component="driver"]`)).toBe(rgb(COLOURS.ERROR));
+      expect(await background(`${app} .component[data-component="jobmanager"]`)).toBe(rgb(COLOURS.OK));
+      expect(await page.locator(`${app} .component[data-component="jobmanager"]`).innerText()).toBe(
+        "jobmanager · OK · 1 pod",
+      );
+
+      await page.locator(`${app} .component[data-component="driver"]`).click();
+      await page.locator('#detail-rows tr[data-pod="apps/spark-driver"][data-check="zk"]').waitFor();
+      expect(await page.locator("#detail-title").innerText()).toBe("pipeline / driver");
+      const rows = await page
+        .locator("#detail-rows tr")
+        .evaluateAll((trs) =>
+          trs.map((tr) => [
+            (tr as unknown as { getAttribute: (n: string) => string }).getAttribute("data-check"),
+            (tr as unknown as { querySelector: (s: string) => { textContent: string } }).querySelector(
+              "td.health",
+            ).textContent,
+          ]),
+        );
+      expect(rows).toEqual([
+        ["kafka-api", "OK"],
+        ["zk", "ERROR"],
+      ]);
+      // Back to the tiles: selecting a tile replaces the component's drill-down.
+      await page.locator('.tile[data-source="kafka"]').click();
+      await expect(page.locator("#detail-title").innerText()).resolves.toBe("kafka");
+      expect(await page.locator('.component[aria-pressed="true"]').count()).toBe(0);
+      expect(errors, errors.join("\n")).toEqual([]);
+    });
+
     it("keeps the focus on a tile across refreshes while nothing it shows changes", async () => {
       await page.locator('.tile[data-source="kafka"]').focus();
       const focused = () =>
@@ -193,6 +255,11 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
       await page.locator("#problem").waitFor({ state: "visible", timeout: 5_000 });
       expect(await page.locator("#problem").innerText()).toContain("could not be queried");
       expect(await background('.tile[data-source="zookeeper"]')).toBe(rgb(COLOURS.STALE));
+      expect(await background('.app[data-app="pipeline"]')).toBe(rgb(COLOURS.STALE));
+      expect(await background('.component[data-component="driver"]')).toBe(rgb(COLOURS.STALE));
+      expect(await page.locator('.component[data-component="driver"]').innerText()).toContain(
+        "no recent update",
+      );
       expect(await background("#overall")).toBe(rgb(COLOURS.STALE));
       expect((await fetch(`${console.url}/healthz`)).status).toBe(200);
     });

@@ -10,10 +10,18 @@ import { AGENT_COMMAND } from "../../webhook/features/agent/agent.js";
 import { freePort, startProcess, waitFor } from "./spawn.js";
 
 /** Resolves once every check has reported once. */
-export async function startAgentWith(checks: unknown[]): Promise<Agent> {
+export async function startAgentWith(
+  checks: unknown[],
+  identity?: { app?: string; component?: string },
+): Promise<Agent> {
   const parsed = parseChecksSpec(checks);
   if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
-  const agent = await startAgent({ checks: parsed.checks, port: 0, host: "127.0.0.1" });
+  const agent = await startAgent({
+    checks: parsed.checks,
+    port: 0,
+    host: "127.0.0.1",
+    ...(identity ? { identity } : {}),
+  });
   await agent.ready;
   return agent;
 }

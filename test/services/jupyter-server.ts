@@ -23,14 +23,18 @@ function jupyterServerBinary(): string {
   return join(cache, "jupyter-server-venv", "bin", "jupyter-server");
 }
 
-export async function startJupyterServer(rootDir: string): Promise<JupyterServer> {
+/** `baseUrl` (e.g. "/user/alice/", as JupyterHub serves a user's server): `url` ends with it, less its last "/". */
+export async function startJupyterServer(
+  rootDir: string,
+  options: { baseUrl?: string } = {},
+): Promise<JupyterServer> {
   const binary = jupyterServerBinary();
   if (!existsSync(binary))
     throw new Error(`${binary} is missing: run test/services/jupyter-server/install.sh`);
   const dir = await mkdtemp(join(tmpdir(), "graft-jupyter-"));
   const port = await freePort();
   const token = randomBytes(16).toString("hex");
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${port}${(options.baseUrl ?? "/").replace(/\/$/, "")}`;
   let output = "";
   const server: ChildProcess = spawn(
     binary,
@@ -41,6 +45,7 @@ export async function startJupyterServer(rootDir: string): Promise<JupyterServer
       "--no-browser",
       `--ServerApp.root_dir=${rootDir}`,
       `--IdentityProvider.token=${token}`,
+      ...(options.baseUrl ? [`--ServerApp.base_url=${options.baseUrl}`] : []),
       ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
     ],
     {

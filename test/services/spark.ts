@@ -20,15 +20,22 @@ export type SparkDriver = {
   process: Started;
   /** Makes the driver run a job that fails, and resolves once it has. */
   failAJob: () => Promise<void>;
+  /** Streaming drivers: makes each batch take 15 s (the interval is 5 s), so the job falls behind. */
+  slowBatches: () => Promise<void>;
   stop: () => Promise<void>;
 };
 
 const PYTHON = path.join(cacheDir(), "spark", "venv", "bin", "python");
 
-export async function startSparkDriver(): Promise<SparkDriver> {
+/** `streaming`: the driver also runs a DStreams job with 5 s batches (spark/app.py). */
+export async function startSparkDriver(options: { streaming?: boolean } = {}): Promise<SparkDriver> {
   const port = await freePort();
   const work = await tempDir("spark");
-  const args = [path.join(import.meta.dirname, "spark", "app.py"), String(port)];
+  const args = [
+    path.join(import.meta.dirname, "spark", "app.py"),
+    String(port),
+    ...(options.streaming ? ["streaming"] : []),
+  ];
   const process = startProcess(PYTHON, args, {
     cwd: work.dir,
     env: { SPARK_LOCAL_DIRS: work.dir, SPARK_LOCAL_IP: "127.0.0.1", PYSPARK_PYTHON: PYTHON },
@@ -65,7 +72,8 @@ export async function startSparkDriver(): Promise<SparkDriver> {
       },
     );
   };
-  return { url: `http://127.0.0.1:${port}`, process, failAJob, stop };
+  const slowBatches = () => writeFile(path.join(work.dir, "slow-batches"), "");
+  return { url: `http://127.0.0.1:${port}`, process, failAJob, slowBatches, stop };
 }
 
 export type SparkMaster = {

@@ -50,6 +50,8 @@ export const WebhookConfigSchema = Type.Object(
           description: `a port number from ${AGENT_PORT_MIN} to ${AGENT_PORT_MAX}`,
           default: AGENT_PORT,
         }),
+        /** Where agents push PNDA events (GRAFT_PUSH_URL); else graft-platform's `metric_logger_url`. */
+        pushUrl: Type.Optional(Type.String({ pattern: "^https?://[^\\s]+$", description: "an http(s) URL" })),
         resources: Type.Object(
           {
             requests: Type.Object(ResourceList.properties, {

@@ -20,6 +20,7 @@ export const REASON_CODES = [
   "disabled",
   "off-by-default",
   "needs-native-sidecars",
+  "no-checks",
   "port-taken",
   "notebooks-target-invalid",
   "properties-names-missing",

@@ -25,6 +25,8 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: debug
+  annotations:
+    graft.pnda.io/checks: '[{name: dns, type: dns, hostname: kubernetes.default}]'
 spec:
   containers:
     - {name: shell, image: busybox}
@@ -74,6 +76,15 @@ describe("graft inject -f", () => {
     expect(stdout()).toContain("# http");
   });
 
+  it("gives a Pod without checks no agent, and says why on stderr", async () => {
+    const plain =
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: nginx}]}\n";
+    const { io, stdout, stderr } = fakeIO({}, plain);
+    expect(await run(["-f", "-", "--assume-opted-in"], io)).toBe(0);
+    expect(stdout()).not.toContain("graft-agent");
+    expect(stderr()).toContain("graft-agent not injected: no checks");
+  });
+
   it("reads stdin and leaves a pod labelled disabled untouched", async () => {
     const disabled =
       "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {graft.pnda.io/inject: disabled}}\nspec: {containers: [{name: c, image: i}]}\n";
@@ -121,7 +132,10 @@ describe("graft inject -f", () => {
         {
           apiVersion: "v1",
           kind: "Pod",
-          metadata: { name: "a" },
+          metadata: {
+            name: "a",
+            annotations: { "graft.pnda.io/checks": "[{name: t, type: tcp, host: t, port: 1}]" },
+          },
           spec: { containers: [{ name: "c", image: "i" }] },
         },
         { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "b" }, data: { k: "v" } },
@@ -137,7 +151,7 @@ describe("graft inject -f", () => {
   it("names the document that is not valid YAML", async () => {
     const { io, stderr } = fakeIO({ "bad.yaml": "kind: Pod\n---\nkind: [unclosed\n" });
     expect(await run(["-f", "bad.yaml", "--assume-opted-in"], io)).toBe(1);
-    expect(stderr()).toMatch(/^error: document 2: not valid YAML or JSON: /);
+    expect(stderr()).toMatch(/^error: document 2: not valid YAML or JSON: /m);
   });
 
   it("injects nothing into a namespace the input does not hold, and says why, unless --assume-opted-in", async () => {

@@ -1,6 +1,6 @@
 import { applyPatch } from "rfc6902";
 import { describe, expect, it } from "vitest";
-import { SCRAPE_WARNING } from "../features/agent/agent.js";
+import { NO_CHECKS_WARNING, SCRAPE_WARNING } from "../features/agent/agent.js";
 import { defaultWebhookConfig, type WebhookConfig } from "../model/config.js";
 import type { AdmissionFacts } from "../model/facts.js";
 import { admit } from "./admission.js";
@@ -28,10 +28,17 @@ function request(object: Obj, extra: Partial<AdmissionRequest> = {}): AdmissionR
   };
 }
 
+/** A check, so the agent has something to run (a pod without checks gets no agent). */
+const CHECKS = { "graft.pnda.io/checks": "[{name: api, type: tcp, host: api, port: 80}]" };
+
 const pod = (metadata: Record<string, unknown> = {}, spec: object = {}): Obj => ({
   apiVersion: "v1",
   kind: "Pod",
-  metadata: { generateName: "web-7d9f-", ...metadata },
+  metadata: {
+    generateName: "web-7d9f-",
+    ...metadata,
+    annotations: { ...CHECKS, ...(metadata.annotations as Record<string, string> | undefined) },
+  },
   spec: { containers: [{ name: "web", image: "nginx" }], ...spec },
 });
 
@@ -56,6 +63,18 @@ function patched(object: Obj, patch: unknown[]): Obj {
 }
 
 describe("admit: pods", () => {
+  it("gives a plain opted-in pod without checks no agent, with a warning that says why", () => {
+    const plain: Obj = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { generateName: "web-" },
+      spec: { containers: [{ name: "web", image: "nginx" }] },
+    };
+    const decision = admit(request(plain), optedIn);
+    expect(decision).toMatchObject({ allowed: true, warnings: [NO_CHECKS_WARNING] });
+    expect(JSON.stringify(decision.patch)).not.toContain("graft-agent");
+  });
+
   it("injects the agent into an opted-in pod, records the status, and a second pass changes nothing", () => {
     const original = pod();
     const first = admit(request(original), optedIn);
@@ -220,10 +239,18 @@ describe("admit: workloads", () => {
 
   it("admits a valid workload without a patch, with the warnings its pods will get", () => {
     const decision = admit(
-      request(deployment({ "graft.pnda.io/health": "true", "prometheus.io/scrape": "false" })),
+      request(deployment({ ...CHECKS, "graft.pnda.io/health": "true", "prometheus.io/scrape": "false" })),
       optedIn,
     );
     expect(decision).toMatchObject({ allowed: true, patch: [], warnings: [SCRAPE_WARNING] });
+  });
+
+  it('denies at apply a workload with health "true" and no checks, naming the fix', () => {
+    const decision = admit(request(deployment({ "graft.pnda.io/health": "true" })), optedIn);
+    expect(decision.allowed).toBe(false);
+    expect(decision.message).toContain(
+      'annotation "graft.pnda.io/health" is "true" but the pod has no checks: add "graft.pnda.io/checks"',
+    );
   });
 
   it("admits a workload without graft annotations, and one whose template is labelled disabled", () => {

@@ -82,9 +82,11 @@ describe("decideOptIn", () => {
   });
 });
 
+const checks = [{ name: "api", type: "tcp" as const, host: "api", port: 80 }];
+
 describe("planInjection", () => {
   it("plans the agent with its parameters, and defaults app, component and type", () => {
-    const result = planInjection(pod({ "app.kubernetes.io/name": "shop-web" }), "shop", {}, facts());
+    const result = planInjection(pod({ "app.kubernetes.io/name": "shop-web" }), "shop", { checks }, facts());
     expect(result).toMatchObject({
       ok: true,
       value: {
@@ -101,10 +103,42 @@ describe("planInjection", () => {
       image: "ghcr.io/graft/graft:0.1.0",
       resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
       native: true,
-      checks: { inline: [] },
+      checks: { inline: checks },
       scrape: true,
       port: 9464,
+      app: "shop-web",
+      component: "app",
     });
+  });
+
+  it("defaults component to app.kubernetes.io/component, then the owning workload, then the first container", () => {
+    const component = (p: PodLike, f = facts()) => {
+      const result = planInjection(p, "shop", { checks }, f);
+      return result.ok ? result.value.component : undefined;
+    };
+    const owned = (labels: Record<string, string>): PodLike => ({
+      metadata: {
+        labels,
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-7d9f", uid: "u", controller: true },
+        ],
+      },
+      spec: { containers: [{ name: "nginx" }] },
+    });
+    expect(component(owned({ "app.kubernetes.io/component": "frontend", "pod-template-hash": "7d9f" }))).toBe(
+      "frontend",
+    );
+    expect(component(owned({ "pod-template-hash": "7d9f" }))).toBe("web");
+    expect(component(owned({}))).toBe("web-7d9f");
+    expect(component(owned({}), facts({ ownerName: "shop-web" }))).toBe("shop-web");
+    expect(component(pod())).toBe("app");
+    const annotated = planInjection(
+      owned({ "app.kubernetes.io/component": "x" }),
+      "shop",
+      { checks, component: "scorer" },
+      facts(),
+    );
+    expect(annotated.ok && annotated.value.component).toBe("scorer");
   });
 
   it("takes app and component from the annotations first", () => {
@@ -121,6 +155,8 @@ describe("planInjection", () => {
       },
     };
     expect(defaultApp(owned, facts())).toBe("web-7d9f");
+    const hashed = { metadata: { ...owned.metadata, labels: { "pod-template-hash": "7d9f" } } };
+    expect(defaultApp(hashed, facts())).toBe("web");
     expect(defaultApp(owned, facts({ ownerName: "web" }))).toBe("web");
   });
 
@@ -137,7 +173,7 @@ describe("planInjection", () => {
 
   it("skips the agent of a pod that must complete when only regular containers are possible", () => {
     const job = pod({}, { containers: [{ name: "batch" }], restartPolicy: "Never" });
-    const result = planInjection(job, "shop", {}, facts({ nativeSidecars: false }));
+    const result = planInjection(job, "shop", { checks }, facts({ nativeSidecars: false }));
     const message =
       "the pod's restartPolicy is Never and native sidecars are off: a regular graft-agent container would keep it from completing";
     expect(result.ok && agentSkips(result.value)).toEqual([
@@ -147,7 +183,7 @@ describe("planInjection", () => {
       "graft: graft-agent not injected: restartPolicy Never needs native sidecars (Kubernetes ≥ 1.29)",
     ]);
     expect(
-      planInjection(job, "shop", {}, facts()).ok && planInjection(job, "shop", {}, facts()),
+      planInjection(job, "shop", { checks }, facts()).ok && planInjection(job, "shop", { checks }, facts()),
     ).toMatchObject({
       value: { features: { agent: { native: true } } },
     });
@@ -155,6 +191,9 @@ describe("planInjection", () => {
 
   it("points the agent at a checks ConfigMap instead of inline checks", () => {
     const result = planInjection(pod(), "shop", { checksConfigMap: "shop-checks" }, facts());
-    expect(result.ok && result.value.features.agent?.checks).toEqual({ configMap: "shop-checks" });
+    expect(result.ok && result.value.features.agent?.checks).toEqual({
+      configMap: "shop-checks",
+      defaults: [],
+    });
   });
 });

@@ -98,14 +98,31 @@ export function defaultApp(pod: PodLike, facts: AdmissionFacts): string | undefi
     labels["app.kubernetes.io/instance"] ??
     labels["app.kubernetes.io/name"] ??
     labels.app ??
-    facts.ownerName ??
-    controllerName(pod)
+    ownerWorkloadName(pod, facts)
   );
 }
 
-/** `component` defaults to the first app container's name. */
-export function defaultComponent(pod: PodLike): string | undefined {
-  return appContainers(pod)[0]?.name;
+/**
+ * The owning workload's name: the facts' (a workload admitted), else the pod's controller, less
+ * the ReplicaSet's pod-template-hash (so a Deployment's pods name the Deployment, not a rollout).
+ */
+export function ownerWorkloadName(pod: PodLike, facts: AdmissionFacts): string | undefined {
+  if (facts.ownerName !== undefined) return facts.ownerName;
+  const controller = controllerName(pod);
+  const hash = pod.metadata?.labels?.["pod-template-hash"];
+  return hash && controller?.endsWith(`-${hash}`) ? controller.slice(0, -hash.length - 1) : controller;
+}
+
+/**
+ * `component` defaults to `app.kubernetes.io/component`, then the owning workload's name, then the
+ * first app container's name (docs/design.md).
+ */
+export function defaultComponent(pod: PodLike, facts: AdmissionFacts): string | undefined {
+  return (
+    pod.metadata?.labels?.["app.kubernetes.io/component"] ??
+    ownerWorkloadName(pod, facts) ??
+    appContainers(pod)[0]?.name
+  );
 }
 
 /** Plans the injection into an opted-in pod whose annotations parsed into `intent`. */
@@ -121,7 +138,7 @@ export function planInjection(
     intent,
     componentType: intent.componentType ?? "generic",
     app: intent.app ?? defaultApp(pod, facts),
-    component: intent.component ?? defaultComponent(pod),
+    component: intent.component ?? defaultComponent(pod, facts),
     facts,
   };
   const plan: Plan = {

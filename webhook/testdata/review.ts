@@ -71,13 +71,16 @@ export type PodOptions = {
   containers?: Array<Record<string, unknown>>;
 };
 
-/** A Pod as a ReplicaSet creates it: generateName "ingest-", one container. */
+/** The default pod's annotations: one check, so an opted-in pod gets an agent (none without checks). */
+export const POD_CHECKS = { "graft.pnda.io/checks": "[{name: kafka, type: tcp, host: kafka, port: 9092}]" };
+
+/** A Pod as a ReplicaSet creates it: generateName "ingest-", one container, one check (unless `annotations`). */
 export function pod(options: PodOptions = {}): Record<string, unknown> {
   const metadata: Record<string, unknown> = options.name
     ? { name: options.name }
     : { generateName: options.generateName ?? "ingest-" };
   metadata.labels = options.labels ?? {};
-  metadata.annotations = options.annotations ?? {};
+  metadata.annotations = options.annotations ?? { ...POD_CHECKS };
   return {
     apiVersion: "v1",
     kind: "Pod",

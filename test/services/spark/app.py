@@ -1,6 +1,8 @@
 """A tiny PySpark driver for the spark check's tests: runs a job that succeeds, then keeps its UI
 (and REST API) up on the port in argv[1] until it is stopped. When a file named `fail-a-job`
-appears in its working directory, it runs a job that fails."""
+appears in its working directory, it runs a job that fails. With argv[2] "streaming" it also runs
+a DStreams streaming job (5 s batches from a queue); once a file named `slow-batches` appears,
+each batch takes 15 s, so the job falls behind."""
 import os
 import sys
 import time
@@ -27,6 +29,24 @@ spark.range(100).count()
 def explode(_):
     raise RuntimeError("this job fails on purpose")
 
+
+if len(sys.argv) > 2 and sys.argv[2] == "streaming":
+    from pyspark.streaming import StreamingContext
+
+    ssc = StreamingContext(spark.sparkContext, 5)
+
+    slow_flag = os.path.abspath("slow-batches")
+
+    def slow_when_asked(record):
+        # Runs in the batch's task, so the time counts as the batch's processing time.
+        if os.path.exists(slow_flag):
+            time.sleep(15)
+        return record
+
+    ssc.queueStream([], default=spark.sparkContext.parallelize([1], 1)).map(
+        slow_when_asked
+    ).foreachRDD(lambda rdd: rdd.count())
+    ssc.start()
 
 print("graft-spark-app-ready", flush=True)
 while True:

@@ -3,7 +3,14 @@ import { parseChecksSpec } from "../../../core/checks.js";
 import { defaultWebhookConfig } from "../../model/config.js";
 import type { PlanInput } from "../../model/feature.js";
 import type { PodLike } from "../../model/kube.js";
-import { type AgentParams, agentContainer, planAgent, renderAgent, SCRAPE_WARNING } from "./agent.js";
+import {
+  type AgentParams,
+  agentContainer,
+  NO_CHECKS_WARNING,
+  planAgent,
+  renderAgent,
+  SCRAPE_WARNING,
+} from "./agent.js";
 
 const params = (extra: Partial<AgentParams> = {}): AgentParams => ({
   image: "ghcr.io/graft/graft:0.1.0",
@@ -23,11 +30,13 @@ const appPod = (): PodLike => ({
   },
 });
 
+const apiCheck = { name: "api", type: "http" as const, url: "http://api:8080/healthz" };
+
 function planInput(pod: PodLike, nativeSidecars = true): PlanInput {
   return {
     pod,
     namespace: "shop",
-    intent: {},
+    intent: { checks: [apiCheck] },
     componentType: "generic",
     app: undefined,
     component: undefined,
@@ -103,7 +112,7 @@ describe("agentContainer", () => {
   });
 
   it("reads checks from a mounted ConfigMap file instead of the environment", () => {
-    const container = agentContainer(params({ checks: { configMap: "shop-checks" } }));
+    const container = agentContainer(params({ checks: { configMap: "shop-checks", defaults: [] } }));
     expect(container.args).toEqual(["agent", "--port", "9464", "--checks", "/etc/graft-agent/checks.yaml"]);
     expect(container.env?.map((e) => e.name)).toEqual(["POD_NAME", "POD_NAMESPACE"]);
     expect(container.volumeMounts).toEqual([
@@ -142,7 +151,7 @@ describe("renderAgent", () => {
 
   it("mounts the checks ConfigMap as a volume", () => {
     const pod = appPod();
-    renderAgent(pod, params({ checks: { configMap: "shop-checks" } }));
+    renderAgent(pod, params({ checks: { configMap: "shop-checks", defaults: [] } }));
     expect(pod.spec?.volumes).toEqual([{ name: "graft-agent-checks", configMap: { name: "shop-checks" } }]);
   });
 
@@ -222,7 +231,7 @@ describe("planAgent", () => {
   it("listens on the pod's graft.pnda.io/agent-port, which takes the clash away", () => {
     const pod = appPod();
     pod.spec!.containers[0]!.ports = [{ containerPort: 9464 }];
-    const input = { ...planInput(pod), intent: { agentPort: 9500 } };
+    const input = { ...planInput(pod), intent: { checks: [apiCheck], agentPort: 9500 } };
     const plan = planAgent(input);
     expect(plan).toMatchObject({ apply: { port: 9500, scrape: true } });
     if (!("apply" in plan)) throw new Error("not applied");
@@ -247,7 +256,7 @@ describe("planAgent", () => {
   it("denies a clash with the annotation's port too, saying to change it", () => {
     const pod = appPod();
     pod.spec!.containers[0]!.ports = [{ containerPort: 9500 }];
-    expect(planAgent({ ...planInput(pod), intent: { agentPort: 9500 } })).toEqual({
+    expect(planAgent({ ...planInput(pod), intent: { checks: [apiCheck], agentPort: 9500 } })).toEqual({
       deny: [
         {
           code: "port-taken",
@@ -261,7 +270,199 @@ describe("planAgent", () => {
   it("does not warn about the scrape annotations graft wrote for another port", () => {
     const pod = appPod();
     renderAgent(pod, params({ port: 9500 }));
-    const plan = planAgent({ ...planInput(pod), intent: { agentPort: 9500 } });
+    const plan = planAgent({ ...planInput(pod), intent: { checks: [apiCheck], agentPort: 9500 } });
     expect(plan).toMatchObject({ apply: { scrape: true } });
+  });
+});
+
+describe("planAgent: default checks by component type", () => {
+  const input = (extra: Partial<PlanInput>, pod: PodLike = appPod()): PlanInput => ({
+    ...planInput(pod),
+    intent: {},
+    ...extra,
+  });
+  const inline = (plan: ReturnType<typeof planAgent>) =>
+    "apply" in plan && "inline" in plan.apply.checks ? plan.apply.checks.inline : undefined;
+
+  it("gives no agent to a generic pod without checks, with a warning that says why", () => {
+    const plan = planAgent(input({}));
+    expect(plan).toMatchObject({ skip: { code: "no-checks" }, warnings: [NO_CHECKS_WARNING] });
+    expect(NO_CHECKS_WARNING.length).toBeLessThanOrEqual(120);
+  });
+
+  it('denies health "true" without checks, naming the fix', () => {
+    const plan = planAgent(input({ intent: { health: true } }));
+    expect(plan).toEqual({
+      deny: [
+        {
+          code: "no-checks",
+          message:
+            'annotation "graft.pnda.io/health" is "true" but the pod has no checks: add "graft.pnda.io/checks" or "graft.pnda.io/checks-configmap", or set "graft.pnda.io/component-type" to a type with default checks (sparkStreaming, flinkStreaming, jupyter)',
+        },
+      ],
+    });
+  });
+
+  it("checks a sparkStreaming pod's own driver, and the annotation's checks add to it", () => {
+    const plan = planAgent(input({ componentType: "sparkStreaming", intent: { checks: [apiCheck] } }));
+    expect(inline(plan)).toEqual([
+      {
+        name: "spark-driver",
+        type: "spark",
+        mode: "streaming",
+        url: "http://127.0.0.1:4040",
+        source: "spark",
+      },
+      apiCheck,
+    ]);
+  });
+
+  it("lets an annotation check named as a default replace it", () => {
+    const own = {
+      name: "spark-driver",
+      type: "spark" as const,
+      mode: "streaming" as const,
+      url: "http://127.0.0.1:4041",
+    };
+    const plan = planAgent(input({ componentType: "sparkStreaming", intent: { checks: [own] } }));
+    expect(inline(plan)).toEqual([own]);
+  });
+
+  it("checks a flinkStreaming pod's JobManager for a RUNNING job", () => {
+    expect(inline(planAgent(input({ componentType: "flinkStreaming" })))).toEqual([
+      {
+        name: "flink-jobmanager",
+        type: "flink",
+        url: "http://127.0.0.1:8081",
+        requireRunningJob: true,
+        source: "flink",
+      },
+    ]);
+  });
+
+  it("checks a jupyter pod's single-user server under JupyterHub's service prefix and port", () => {
+    const pod: PodLike = {
+      spec: {
+        containers: [
+          {
+            name: "notebook",
+            env: [
+              { name: "JUPYTERHUB_SERVICE_PREFIX", value: "/user/alice/" },
+              { name: "JUPYTERHUB_SERVICE_URL", value: "http://0.0.0.0:8890/user/alice/" },
+            ],
+          },
+        ],
+      },
+    };
+    expect(inline(planAgent(input({ componentType: "jupyter" }, pod)))).toEqual([
+      {
+        name: "jupyter-server",
+        type: "http",
+        url: "http://127.0.0.1:8890/user/alice/api",
+        expectStatus: [200],
+        bodyMatch: '"version"',
+        source: "jupyter",
+      },
+    ]);
+  });
+
+  it("reads a hostile service prefix as the root, never into the URL", () => {
+    const pod: PodLike = {
+      spec: {
+        containers: [
+          { name: "nb", env: [{ name: "JUPYTERHUB_SERVICE_PREFIX", value: "//evil.example/ x" }] },
+        ],
+      },
+    };
+    expect(inline(planAgent(input({ componentType: "jupyter" }, pod)))?.[0]).toMatchObject({
+      url: "http://127.0.0.1:8888/api",
+    });
+  });
+
+  it("with a checks ConfigMap, keeps the defaults beside it for the agent to add", () => {
+    const plan = planAgent(
+      input({ componentType: "flinkStreaming", intent: { checksConfigMap: "app-checks" } }),
+    );
+    expect(plan).toMatchObject({
+      apply: { checks: { configMap: "app-checks", defaults: [{ name: "flink-jobmanager" }] } },
+    });
+    const generic = planAgent(input({ intent: { checksConfigMap: "app-checks" } }));
+    expect(generic).toMatchObject({ apply: { checks: { configMap: "app-checks", defaults: [] } } });
+  });
+});
+
+describe("planAgent: app, component and push", () => {
+  const fieldRef = (fieldPath: string) => ({ fieldRef: { apiVersion: "v1", fieldPath } });
+  const envOf = (input: PlanInput) => {
+    const plan = planAgent(input);
+    if (!("apply" in plan)) throw new Error("expected the agent to apply");
+    return agentContainer(plan.apply).env ?? [];
+  };
+
+  it("passes the app and component to the agent", () => {
+    const env = envOf({ ...planInput(appPod()), app: "shop", component: "web" });
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: "GRAFT_APP", value: "shop" },
+        { name: "GRAFT_COMPONENT", value: "web" },
+      ]),
+    );
+  });
+
+  it("pushes to graft-platform's metric_logger_url, naming the replica by the pod's name", () => {
+    const base = planInput(appPod());
+    const facts = {
+      ...base.facts,
+      properties: {
+        platform: new Map([["metric_logger_url", "http://console:3001/metrics"]]),
+        configMaps: new Map(),
+      },
+    };
+    const env = envOf({ ...base, facts });
+    expect(env.slice(-2)).toEqual([
+      { name: "GRAFT_PUSH_URL", value: "http://console:3001/metrics" },
+      { name: "GRAFT_POD_NAME", valueFrom: fieldRef("metadata.name") },
+    ]);
+  });
+
+  it("prefers config agent.pushUrl to the platform variable", () => {
+    const base = planInput(appPod());
+    const config = defaultWebhookConfig();
+    config.agent.pushUrl = "https://logger.example/metrics";
+    const facts = {
+      ...base.facts,
+      config,
+      properties: {
+        platform: new Map([["metric_logger_url", "http://console:3001/metrics"]]),
+        configMaps: new Map(),
+      },
+    };
+    expect(envOf({ ...base, facts })).toContainEqual({
+      name: "GRAFT_PUSH_URL",
+      value: "https://logger.example/metrics",
+    });
+  });
+
+  it("does not push, and warns, when metric_logger_url is not an http(s) URL (the agent would refuse to start)", () => {
+    const base = planInput(appPod());
+    const facts = {
+      ...base.facts,
+      properties: { platform: new Map([["metric_logger_url", "console:3001"]]), configMaps: new Map() },
+    };
+    const plan = planAgent({ ...base, facts });
+    expect(plan).toMatchObject({
+      warnings: [
+        "graft: graft-agent does not push: graft-platform's metric_logger_url is not an http(s) URL",
+      ],
+    });
+    expect(envOf({ ...base, facts }).map((e) => e.name)).not.toContain("GRAFT_PUSH_URL");
+  });
+
+  it("does not push without a push URL", () => {
+    expect(envOf(planInput(appPod())).map((e) => e.name)).toEqual([
+      "GRAFT_CHECKS",
+      "POD_NAME",
+      "POD_NAMESPACE",
+    ]);
   });
 });

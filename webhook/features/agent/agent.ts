@@ -16,6 +16,7 @@ import {
 } from "../../model/feature.js";
 import type { Container } from "../../model/kube.js";
 import { reason } from "../../model/reasons.js";
+import { defaultChecks, withDefaults } from "./defaults.js";
 
 export { AGENT_PORT, AGENT_PORT_NAME };
 
@@ -54,12 +55,25 @@ export type AgentParams = {
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   /** An init container with `restartPolicy: Always`, else a regular container. */
   native: boolean;
-  checks: { inline: CheckSpec[] } | { configMap: string };
+  /**
+   * Inline: the defaults and the annotation's checks, as GRAFT_CHECKS. From a ConfigMap: its file,
+   * and the defaults (GRAFT_CHECKS) the agent adds unless the file names them too.
+   */
+  checks: { inline: CheckSpec[] } | { configMap: string; defaults: CheckSpec[] };
   /** Add the prometheus.io scrape annotations (false when the pod has its own). */
   scrape: boolean;
   /** The port it listens on: `graft.pnda.io/agent-port`, else the config's `agent.port`. */
   port: number;
+  /** The app and component the agent's metrics are labelled with (GRAFT_APP, GRAFT_COMPONENT). */
+  app?: string;
+  component?: string;
+  /** PNDA's data logger (GRAFT_PUSH_URL), with the pod's name as the replica (GRAFT_POD_NAME). */
+  pushUrl?: string;
 };
+
+/** The platform variable PNDA's deployment manager handed apps as the console's data logger. */
+export const PLATFORM_PUSH_URL = "metric_logger_url";
+const HTTP_URL = /^https?:\/\/[^\s]+$/;
 
 function hasOwnScrapeAnnotations(annotations: Record<string, string> | undefined, port: number): boolean {
   return Object.entries(scrapeAnnotations(port)).some(
@@ -78,7 +92,28 @@ function portTakenBy(pod: PlanInput["pod"], agentPort: number): string | undefin
   )?.name;
 }
 
-export function planAgent({ pod, intent, facts }: PlanInput): FeaturePlan<AgentParams> {
+/** Where the agents push: config `agent.pushUrl`, else graft-platform's `metric_logger_url` when it is an http(s) URL. */
+function pushUrlOf(facts: PlanInput["facts"]): { url?: string; warning?: string } {
+  if (facts.config.agent.pushUrl !== undefined) return { url: facts.config.agent.pushUrl };
+  const platform = facts.properties?.platform.get(PLATFORM_PUSH_URL);
+  if (platform === undefined || platform === "") return {};
+  if (HTTP_URL.test(platform)) return { url: platform };
+  return {
+    warning: `graft: ${AGENT_CONTAINER} does not push: graft-platform's ${PLATFORM_PUSH_URL} is not an http(s) URL`,
+  };
+}
+
+/** Kubernetes advises warnings of at most 120 characters. */
+export const NO_CHECKS_WARNING = `graft: ${AGENT_CONTAINER} not injected: no checks (component type generic, no ${ANNOTATION.checks})`;
+
+export function planAgent({
+  pod,
+  intent,
+  facts,
+  componentType,
+  app,
+  component,
+}: PlanInput): FeaturePlan<AgentParams> {
   if (intent.health === false)
     return { skip: reason("disabled", `annotation "${ANNOTATION.health}" is "false"`) };
   const restartPolicy = pod.spec?.restartPolicy ?? "Always";
@@ -103,21 +138,45 @@ export function planAgent({ pod, intent, facts }: PlanInput): FeaturePlan<AgentP
       ],
     };
   }
+  const defaults = defaultChecks(componentType, pod);
+  const checks: AgentParams["checks"] =
+    intent.checksConfigMap !== undefined
+      ? { configMap: intent.checksConfigMap, defaults }
+      : { inline: withDefaults(defaults, intent.checks ?? []) };
+  if ("inline" in checks && checks.inline.length === 0) {
+    const fix = `add "${ANNOTATION.checks}" or "${ANNOTATION.checksConfigMap}", or set "${ANNOTATION.componentType}" to a type with default checks (sparkStreaming, flinkStreaming, jupyter)`;
+    if (intent.health === true) {
+      return {
+        deny: [
+          reason(
+            "no-checks",
+            `annotation "${ANNOTATION.health}" is "true" but the pod has no checks: ${fix}`,
+          ),
+        ],
+      };
+    }
+    return {
+      skip: reason("no-checks", `no checks to run (component type ${componentType}): ${fix}`),
+      warnings: [NO_CHECKS_WARNING],
+    };
+  }
   const scrape = !hasOwnScrapeAnnotations(pod.metadata?.annotations, port);
+  const push = pushUrlOf(facts);
+  const warnings = [...(scrape ? [] : [SCRAPE_WARNING]), ...(push.warning ? [push.warning] : [])];
   const { image, resources } = facts.config.agent;
   return {
     apply: {
       image,
       resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
       native: facts.nativeSidecars,
-      checks:
-        intent.checksConfigMap !== undefined
-          ? { configMap: intent.checksConfigMap }
-          : { inline: intent.checks ?? [] },
+      checks,
       scrape,
       port,
+      ...(app !== undefined ? { app } : {}),
+      ...(component !== undefined ? { component } : {}),
+      ...(push.url !== undefined ? { pushUrl: push.url } : {}),
     },
-    ...(scrape ? {} : { warnings: [SCRAPE_WARNING] }),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 
@@ -150,9 +209,16 @@ export function agentContainer(params: AgentParams): Container {
     env: [
       ...("inline" in params.checks
         ? [{ name: "GRAFT_CHECKS", value: JSON.stringify(params.checks.inline) }]
-        : []),
+        : params.checks.defaults.length > 0
+          ? [{ name: "GRAFT_CHECKS", value: JSON.stringify(params.checks.defaults) }]
+          : []),
       fieldEnv("POD_NAME", "metadata.name"),
       fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+      ...(params.app !== undefined ? [{ name: "GRAFT_APP", value: params.app }] : []),
+      ...(params.component !== undefined ? [{ name: "GRAFT_COMPONENT", value: params.component }] : []),
+      ...(params.pushUrl !== undefined
+        ? [{ name: "GRAFT_PUSH_URL", value: params.pushUrl }, fieldEnv("GRAFT_POD_NAME", "metadata.name")]
+        : []),
     ],
     ports: [{ name: AGENT_PORT_NAME, containerPort: params.port, protocol: "TCP" }],
     resources: { requests: { ...params.resources.requests }, limits: { ...params.resources.limits } },
