@@ -33,9 +33,10 @@ await build({
   banner: {
     js: "import { createRequire as __graftRequire } from 'node:module'; const require = __graftRequire(import.meta.url);",
   },
-  // tr46 (node-fetch 2 → whatwg-url 5) requires the deprecated punycode built-in, which warns
-  // when called from outside node_modules: load it from node_modules as before.
-  external: ["tr46"],
+  // Node warns of deprecated built-ins (punycode, url.parse) only when called from outside
+  // node_modules: node-fetch 2 (client-node's) calls url.parse on every request and its tr46
+  // requires punycode, so both are loaded from node_modules, as before, not bundled.
+  external: ["node-fetch", "tr46"],
   legalComments: "none",
   logLevel: "warning",
 });
