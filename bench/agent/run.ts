@@ -26,7 +26,8 @@ import { freePort } from "../../test/services/spawn.js";
 import { cpuMicros, median, memoryMiB, writeSection } from "../lib/measure.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CLI = path.join(ROOT, "bin/graft.js");
+// As the image ships it: the bundle (npm run bundle, scripts/bundle.mjs).
+const CLI = path.join(ROOT, "bundle/bin/graft.js");
 const BUILT = path.join(ROOT, "dist/cli/main.js");
 const DOC = path.join(ROOT, "docs/benchmarks.md");
 const START = "<!-- bench:agent:start -->";

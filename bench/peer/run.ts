@@ -159,7 +159,8 @@ function startGraft(setup: Setup, port: number): ChildProcess {
   return spawn(
     process.execPath,
     [
-      "bin/graft.js",
+      // As the image ships it: the bundle (npm run bundle, scripts/bundle.mjs).
+      "bundle/bin/graft.js",
       "webhook",
       ...["--host", "127.0.0.1", "--port", String(port), "--drain-delay", "0", "--log-level", "warn"],
       ...["--tls-cert", path.join(setup.dir, "tls.crt"), "--tls-key", path.join(setup.dir, "tls.key")],

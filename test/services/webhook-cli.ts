@@ -47,6 +47,8 @@ export async function startWebhookCli(options: {
   config: string;
   args?: string[];
   env?: Record<string, string>;
+  /** The CLI to run, relative to the repository or absolute: bin/graft.js unless given (a bundle). */
+  bin?: string;
 }): Promise<WebhookCli> {
   buildCli();
   const now = new Date();
@@ -59,7 +61,7 @@ export async function startWebhookCli(options: {
   const child = spawn(
     process.execPath,
     [
-      "bin/graft.js",
+      options.bin ?? "bin/graft.js",
       "webhook",
       ...["--host", "127.0.0.1", "--port", "0"],
       ...["--tls-cert", join(dir, "tls.crt"), "--tls-key", join(dir, "tls.key")],

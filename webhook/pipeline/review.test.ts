@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { admissionReview } from "../testdata/review.js";
-import { parseAdmissionReview, RESPONSE_LIMITS, reviewResponse } from "./review.js";
+import { parseAdmissionReview, RESPONSE_LIMITS, reviewResponse, reviewResponseText } from "./review.js";
 
 const review = (request: object = {}) =>
   admissionReview({
@@ -114,5 +114,22 @@ describe("reviewResponse", () => {
     const allowed = reviewResponse("u1", { allowed: true, warnings }).response.warnings!;
     expect(allowed).toHaveLength(RESPONSE_LIMITS.warnings);
     for (const warning of allowed) expect(warning).toHaveLength(RESPONSE_LIMITS.warning);
+  });
+});
+
+describe("reviewResponseText", () => {
+  const outcomes = [
+    { allowed: true, patch: [], warnings: [] },
+    {
+      allowed: true,
+      patch: [{ op: "add" as const, path: "/metadata/annotations/a~1b", value: 'say "hi" \u2028 é 🙂\n' }],
+      warnings: ['quote " and \\ backslash'],
+    },
+    { allowed: false, message: 'bad "value" </script>', code: 400 },
+    { allowed: true, patch: [{ op: "remove" as const, path: "/spec/x" }] },
+  ];
+
+  it.each(outcomes)("is the JSON of reviewResponse, byte for byte (%#)", (outcome) => {
+    expect(reviewResponseText('u-"1', outcome)).toBe(JSON.stringify(reviewResponse('u-"1', outcome)));
   });
 });

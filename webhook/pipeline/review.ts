@@ -153,3 +153,17 @@ export function reviewResponse(uid: string, outcome: ReviewOutcome): AdmissionRe
   }
   return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response };
 }
+
+/**
+ * The reply as the JSON text the server sends, serialised once: the base64 patch (which needs no
+ * escaping) is put in as it is, not escaped again as a string inside the whole reply. The same
+ * JSON as `JSON.stringify(reviewResponse(uid, outcome))`.
+ */
+export function reviewResponseText(uid: string, outcome: ReviewOutcome): string {
+  const reply = reviewResponse(uid, outcome);
+  const patch = reply.response.patch;
+  if (patch === undefined) return JSON.stringify(reply);
+  // An empty placeholder in the patch's place; a `"patch":""` inside a string would be escaped.
+  const text = JSON.stringify({ ...reply, response: { ...reply.response, patch: "" } });
+  return text.replace('"patch":""', () => `"patch":"${patch}"`);
+}

@@ -197,6 +197,22 @@ describe("malformed AdmissionReviews", () => {
   });
 });
 
+describe("the admission reply", () => {
+  it("is sent as the one JSON string graft built: fastify never serialises it (or its patch) again", async () => {
+    const app = server();
+    let serialised = 0;
+    app.setReplySerializer((payload) => {
+      serialised += 1;
+      return JSON.stringify(payload);
+    });
+    const reply = await post(app, ADMISSION_PATHS.namespacePods, podReview());
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers["content-type"]).toMatch(/^application\/json/);
+    expect(patchOf(reply.json()).length).toBeGreaterThan(0);
+    expect(serialised).toBe(0);
+  });
+});
+
 describe("/healthz, /readyz, /metrics", () => {
   it("report healthy and ready", async () => {
     const app = server();

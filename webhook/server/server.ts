@@ -19,7 +19,7 @@ import { jsonTextDepth } from "../../core/limits.js";
 import { errorMessage } from "../../core/result.js";
 import { ADMISSION_PATHS, type AdmissionRoute } from "../model/routes.js";
 import type { AdmissionDecision } from "../pipeline/admission.js";
-import { type AdmissionRequest, parseAdmissionReview, reviewResponse } from "../pipeline/review.js";
+import { type AdmissionRequest, parseAdmissionReview, reviewResponseText } from "../pipeline/review.js";
 import type { AdmissionService } from "../service/admission-service.js";
 import { type ClientAuth, clientCertificateTlsOptions, requireClientCertificate } from "./client-auth.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, trackConnectionsForDrain } from "./drain.js";
@@ -204,7 +204,8 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
         { ...describe(review), path, outcome, ms: ms(seconds()), ...(code && { code }), ...warnings },
         "review",
       );
-      return reviewResponse(review.uid, result);
+      // One string, sent as it is: fastify does not serialise the reply (and its patch) again.
+      return reply.type("application/json; charset=utf-8").send(reviewResponseText(review.uid, result));
     });
   }
 

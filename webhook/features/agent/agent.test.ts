@@ -176,6 +176,31 @@ describe("renderAgent", () => {
     expect(pod).toEqual(defaulted);
   });
 
+  it("mounts the ServiceAccount token as the API server's plugin would, so the plugin changes nothing after graft", () => {
+    const token = {
+      name: "kube-api-access-x7k2p",
+      readOnly: true,
+      mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+    };
+    const pod = appPod();
+    pod.spec!.containers[0]!.volumeMounts = [token];
+    renderAgent(pod, params({ checks: { configMap: "shop-checks" } }));
+    const agent = pod.spec?.initContainers?.find((c) => c.name === "graft-agent");
+    expect(agent?.volumeMounts).toEqual([
+      { name: "graft-agent-checks", mountPath: "/etc/graft-agent", readOnly: true },
+      token,
+    ]);
+    const again = structuredClone(pod);
+    renderAgent(again, params({ checks: { configMap: "shop-checks" } }));
+    expect(again).toEqual(pod);
+
+    const opted = appPod();
+    opted.spec!.automountServiceAccountToken = false;
+    opted.spec!.containers[0]!.volumeMounts = [token];
+    renderAgent(opted, params());
+    expect(opted.spec?.initContainers?.find((c) => c.name === "graft-agent")?.volumeMounts).toBeUndefined();
+  });
+
   it("replaces an outdated agent in place and moves one from the wrong list", () => {
     const pod = appPod();
     renderAgent(pod, params({ native: false }));

@@ -247,7 +247,7 @@ export function agentContainer(params: AgentParams): Container {
  * other, its checks volume is there, and the scrape annotations are set.
  */
 export function renderAgent(pod: Parameters<Feature<AgentParams>["render"]>[0], params: AgentParams): void {
-  const wanted = agentContainer(params);
+  const wanted = withServiceAccountToken(pod, agentContainer(params));
   const [target, other] = params.native
     ? (["initContainers", "containers"] as const)
     : (["containers", "initContainers"] as const);
@@ -265,6 +265,29 @@ export function renderAgent(pod: Parameters<Feature<AgentParams>["render"]>[0], 
     for (const [key, value] of Object.entries(scrapeAnnotations(params.port)))
       ensureAnnotation(pod, key, value);
   }
+}
+
+/** Where the API server's ServiceAccount admission plugin mounts the pod's token. */
+export const SERVICE_ACCOUNT_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/**
+ * The agent with the ServiceAccount token mounted as the API server's ServiceAccount plugin would
+ * mount it, when the plugin has already mounted it into the pod's own containers (it runs before
+ * the webhooks). The plugin then changes nothing after graft, so the API server does not call
+ * graft again (reinvocationPolicy IfNeeded), and a pass over the stored pod leaves the agent be.
+ */
+function withServiceAccountToken(
+  pod: Parameters<Feature<AgentParams>["render"]>[0],
+  agent: Container,
+): Container {
+  const spec = pod.spec;
+  const token = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]
+    .filter((c) => c.name !== AGENT_CONTAINER)
+    .flatMap((c) => c.volumeMounts ?? [])
+    .find((m) => m.mountPath === SERVICE_ACCOUNT_TOKEN_PATH && m.name.startsWith("kube-api-access-"));
+  if (!token || spec?.automountServiceAccountToken === false) return agent;
+  const mount = { name: token.name, readOnly: true, mountPath: SERVICE_ACCOUNT_TOKEN_PATH };
+  return { ...agent, volumeMounts: [...(agent.volumeMounts ?? []), mount] };
 }
 
 export const agentFeature: Feature<AgentParams> = {

@@ -44,6 +44,7 @@ describe("renderPropertiesMount", () => {
           configMap: {
             name: "graft-props-traffic-aggregator-c87ea52211",
             items: [{ key: "application.properties", path: "application.properties" }],
+            defaultMode: 0o644,
           },
         },
       ],

@@ -19,6 +19,8 @@ export const PROPERTIES_VOLUME = "graft-properties";
 export const DEFAULT_MOUNT_PATH = "/etc/graft";
 export const ENV_PROPERTIES_FILE = "GRAFT_PROPERTIES_FILE";
 export const ENV_JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
+/** 0644: what the API server puts into a configMap volume that gives no defaultMode. */
+export const CONFIGMAP_DEFAULT_MODE = 0o644;
 
 export type MountSpec = {
   configMapName: string;
@@ -47,9 +49,15 @@ export function renderPropertiesMount(pod: PodLike, spec: MountSpec): string[] {
   const mountPath = spec.mountPath.replace(/\/+$/, "");
 
   podSpec.volumes ??= [];
+  // defaultMode as the API server would default it: rendered without it, the stored pod has it
+  // and a second pass (the API server's reinvocation) would remove it again.
   const volume = {
     name: PROPERTIES_VOLUME,
-    configMap: { name: spec.configMapName, items: [{ key: PROPERTIES_KEY, path: PROPERTIES_KEY }] },
+    configMap: {
+      name: spec.configMapName,
+      items: [{ key: PROPERTIES_KEY, path: PROPERTIES_KEY }],
+      defaultMode: CONFIGMAP_DEFAULT_MODE,
+    },
   };
   const existing = podSpec.volumes.findIndex((v) => v.name === PROPERTIES_VOLUME);
   if (existing >= 0) podSpec.volumes[existing] = volume;

@@ -79,6 +79,7 @@ describe("the properties feature", () => {
       configMap: {
         name: configMap?.metadata?.name,
         items: [{ key: "application.properties", path: "application.properties" }],
+        defaultMode: 0o644,
       },
     });
     expect(pod.spec.containers[0]?.env).toContainEqual({

@@ -1,0 +1,86 @@
+// `graft webhook` start → ready and idle RSS, dist/ (bin/graft.js) against the bundle
+// (bundle/bin/graft.js, `npm run bundle`), alternating in one run. No cluster: readiness here is
+// the server's own (certificates loaded, config valid). npx tsx bench/webhook/startup.ts [runs]
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createAuthority, issueServingCert } from "../../certs/authority.js";
+
+const RUNS = Number(process.argv[2] ?? 5);
+const now = new Date();
+const authority = createAuthority({ now });
+const serving = issueServingCert(authority, { ipAddresses: ["127.0.0.1"], now });
+const dir = await mkdtemp(path.join(tmpdir(), "graft-startup-"));
+await writeFile(path.join(dir, "tls.crt"), serving.cert);
+await writeFile(path.join(dir, "tls.key"), serving.key);
+await writeFile(path.join(dir, "config.yaml"), "nativeSidecars: never\n");
+
+function ready(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: "127.0.0.1", port, path: "/readyz", ca: authority.cert, agent: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on("error", () => resolve(false));
+    req.end();
+  });
+}
+
+async function once(bin: string, port: number): Promise<{ ms: number; rss: number; cpu: number }> {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      "webhook",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--tls-cert",
+      path.join(dir, "tls.crt"),
+      "--tls-key",
+      path.join(dir, "tls.key"),
+      "--config",
+      path.join(dir, "config.yaml"),
+      "--log-level",
+      "warn",
+    ],
+    { stdio: "ignore" },
+  );
+  let exited = false;
+  child.on("exit", () => {
+    exited = true;
+  });
+  while (!(await ready(port))) {
+    if (exited || performance.now() - started > 60_000)
+      throw new Error(`${bin} exited or was not ready in 60 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const ms = performance.now() - started;
+  await new Promise((r) => setTimeout(r, 3000));
+  const status = await readFile(`/proc/${child.pid}/status`, "utf8");
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+  const stat = (await readFile(`/proc/${child.pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  const cpu = ((Number(stat[11]) + Number(stat[12])) / 100) * 1000;
+  child.kill("SIGKILL");
+  return { ms, rss, cpu };
+}
+
+const rows: Record<string, Array<{ ms: number; rss: number; cpu: number }>> = { dist: [], bundle: [] };
+let port = 18443;
+for (let i = 0; i < RUNS; i += 1) {
+  rows.dist!.push(await once("bin/graft.js", port++));
+  rows.bundle!.push(await once("bundle/bin/graft.js", port++));
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const [name, r] of Object.entries(rows)) {
+  console.log(
+    `${name}: start→ready median ${median(r.map((x) => x.ms)).toFixed(0)} ms (${r.map((x) => x.ms.toFixed(0)).join(", ")}), CPU to 3 s idle ${median(r.map((x) => x.cpu)).toFixed(0)} ms, idle RSS ${median(r.map((x) => x.rss)).toFixed(1)} MiB`,
+  );
+}

@@ -1,0 +1,81 @@
+// The CLI as the image ships it (Dockerfile): bundled by scripts/bundle.mjs into graft.js and its
+// chunks. The bundle must do what dist/ does: `graft inject` gives the golden output byte for
+// byte, and `graft webhook` serves and patches. And it must load less than dist/ does.
+import { execFile, spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCli, startWebhookCli, type WebhookCli } from "../services/webhook-cli.js";
+import { podReview, post } from "./webhook-client.js";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const GOLDEN = path.join(ROOT, "webhook/testdata/inject");
+
+let dir: string;
+let bundle: string;
+
+beforeAll(async () => {
+  buildCli();
+  // Beside node_modules, as /app/bin is in the image: tr46 is loaded from there (scripts/bundle.mjs).
+  await mkdir(path.join(ROOT, "bundle"), { recursive: true });
+  dir = await mkdtemp(path.join(ROOT, "bundle", "test-"));
+  const built = spawnSync(process.execPath, ["scripts/bundle.mjs", dir], { cwd: ROOT, encoding: "utf8" });
+  if (built.status !== 0) throw new Error(`scripts/bundle.mjs failed:\n${built.stdout}${built.stderr}`);
+  bundle = path.join(dir, "graft.js");
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("the bundled CLI", () => {
+  it.each(["spark-deployment", "kubespawner-pod"])(
+    "graft inject %s: the golden output byte for byte, and no warning",
+    async (name) => {
+      const folder = path.join(GOLDEN, name);
+      const args = await readFile(path.join(folder, "args"), "utf8").then(
+        (text) => text.trim().split(/\s+/),
+        () => [],
+      );
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [bundle, "inject", "-f", "input.yaml", ...args],
+        {
+          cwd: folder,
+        },
+      );
+      expect(stdout).toBe(await readFile(path.join(folder, "output.yaml"), "utf8"));
+      expect(stderr).not.toMatch(/Warning/);
+    },
+    60_000,
+  );
+
+  it("is a few files: one entry and its chunks, each command in its own", async () => {
+    const files = (await readdir(dir)).filter((f) => f.endsWith(".js"));
+    expect(files).toContain("graft.js");
+    expect(files.length).toBeLessThan(100);
+  });
+
+  describe("graft webhook", () => {
+    let webhook: WebhookCli;
+    beforeAll(async () => {
+      webhook = await startWebhookCli({ config: "nativeSidecars: never\n", bin: bundle });
+    }, 60_000);
+    afterAll(async () => {
+      await webhook?.cleanup();
+    });
+
+    it("serves, is ready, and patches an opted-in pod", async () => {
+      const ready = await post(`${webhook.base}/mutate/namespace`, JSON.stringify(podReview("u-bundle")), {
+        ca: webhook.ca,
+      });
+      expect(ready.status).toBe(200);
+      const body = ready.json() as { response: { uid: string; allowed: boolean; patch?: string } };
+      expect(body.response).toMatchObject({ uid: "u-bundle", allowed: true });
+      expect(body.response.patch).toBeDefined();
+    });
+  });
+});
