@@ -184,14 +184,14 @@ describe("renderAgent", () => {
     };
     const pod = appPod();
     pod.spec!.containers[0]!.volumeMounts = [token];
-    renderAgent(pod, params({ checks: { configMap: "shop-checks" } }));
+    renderAgent(pod, params({ checks: { configMap: "shop-checks", defaults: [] } }));
     const agent = pod.spec?.initContainers?.find((c) => c.name === "graft-agent");
     expect(agent?.volumeMounts).toEqual([
       { name: "graft-agent-checks", mountPath: "/etc/graft-agent", readOnly: true },
       token,
     ]);
     const again = structuredClone(pod);
-    renderAgent(again, params({ checks: { configMap: "shop-checks" } }));
+    renderAgent(again, params({ checks: { configMap: "shop-checks", defaults: [] } }));
     expect(again).toEqual(pod);
 
     const opted = appPod();
