@@ -5,14 +5,4 @@
 # test/services/hive.ts runs it with `java -cp`. Cost: see test/services/README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dest="${GRAFT_CACHE_DIR:-$HOME/.cache/graft}/hive"
-stamp="$dest/.complete-$(cat "$here/pom.xml" "$here/MiniHive.java" | sha256sum | cut -c1-12)"
-[ -e "$stamp" ] && exit 0
-source "$here/../../../scripts/lib/apt.sh"
-apt_install maven default-jdk-headless
-rm -rf "$dest"
-mkdir -p "$dest"
-mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies \
-  -DincludeScope=runtime -DoutputDirectory="$dest/libs"
-javac -nowarn -d "$dest/classes" -cp "$dest/libs/*" "$here/MiniHive.java"
-touch "$stamp"
+exec bash "$here/../maven-install.sh" hive "$here" MiniHive.java
