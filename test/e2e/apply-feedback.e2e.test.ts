@@ -173,9 +173,14 @@ describe("kubectl apply of a workload: graft's feedback at apply time", () => {
   });
 
   it("denies at apply a Deployment whose container uses the agent's port, naming the annotation that fixes it", async () => {
-    const clash = deployment("metrics-app", { "graft.pnda.io/component-type": "generic" }, [
-      { name: "metrics", containerPort: 9464 },
-    ]);
+    const clash = deployment(
+      "metrics-app",
+      {
+        "graft.pnda.io/component-type": "generic",
+        "graft.pnda.io/checks": '[{"name":"web","type":"tcp","host":"127.0.0.1","port":80}]',
+      },
+      [{ name: "metrics", containerPort: 9464 }],
+    );
     const denied = await apply(labelled, clash);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toContain(`${VALIDATOR} denied the request`);

@@ -32,7 +32,7 @@ describe("hbase check against a real master, region servers and REST server", ()
   let hbase: Hbase;
   beforeAll(async () => {
     hbase = await startHbase({ regionServers: 2 });
-  }, 300_000);
+  }, 480_000);
   afterAll(async () => {
     await hbase?.stop();
   });

@@ -31,7 +31,7 @@ export async function startHbase(options: { regionServers?: number } = {}): Prom
       "-Dorg.apache.hbase.thirdparty.io.netty.tryReflectionSetAccessible=true",
     ],
     args: (work) => [work, String(port), String(options.regionServers ?? 2)],
-    timeoutMs: 240_000,
+    timeoutMs: 420_000, // 37–62 s alone; a CI run with every project at once took over 240 s
   });
   return {
     url: `http://127.0.0.1:${port}`,

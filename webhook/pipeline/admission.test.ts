@@ -303,7 +303,10 @@ describe("admit: workloads", () => {
   });
 
   it("denies a workload in an opted-in namespace whose container uses the agent's port, with the fix", () => {
-    const clash = deployment({ "graft.pnda.io/component-type": "generic" });
+    const clash = deployment({
+      "graft.pnda.io/component-type": "generic",
+      "graft.pnda.io/checks": '[{"name":"web","type":"tcp","host":"127.0.0.1","port":80}]',
+    });
     (clash.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers = [
       { name: "web", ports: [{ containerPort: 9464 }] },
     ];
@@ -317,6 +320,14 @@ describe("admit: workloads", () => {
       moved.spec as { template: { metadata: { annotations: Record<string, string> } } }
     ).template.metadata.annotations["graft.pnda.io/agent-port"] = "9465";
     expect(admit(request(moved), optedIn).allowed).toBe(true);
+  });
+
+  it("admits a plain workload on the agent's port: without checks it gets no agent to clash with", () => {
+    const plain = deployment({ "graft.pnda.io/component-type": "generic" });
+    (plain.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers = [
+      { name: "exporter", ports: [{ containerPort: 9464 }] },
+    ];
+    expect(admit(request(plain), optedIn).allowed).toBe(true);
   });
 
   it("admits objects graft does not handle untouched", () => {

@@ -122,22 +122,6 @@ export function planAgent({
     const warning = `graft: ${AGENT_CONTAINER} not injected: restartPolicy ${restartPolicy} needs native sidecars (Kubernetes ≥ 1.29)`;
     return { skip: reason("needs-native-sidecars", why), warnings: [warning] };
   }
-  const port = intent.agentPort ?? facts.config.agent.port;
-  const taken = portTakenBy(pod, port);
-  if (taken) {
-    const fix =
-      intent.agentPort === undefined
-        ? `set annotation "${ANNOTATION.agentPort}" to a free port for ${AGENT_CONTAINER}`
-        : `change annotation "${ANNOTATION.agentPort}" to a free port`;
-    return {
-      deny: [
-        reason(
-          "port-taken",
-          `container "${taken}" already uses port ${port}, which ${AGENT_CONTAINER} listens on: ${fix}, or set annotation "${ANNOTATION.health}" to "false"`,
-        ),
-      ],
-    };
-  }
   const defaults = defaultChecks(componentType, pod);
   const checks: AgentParams["checks"] =
     intent.checksConfigMap !== undefined
@@ -158,6 +142,23 @@ export function planAgent({
     return {
       skip: reason("no-checks", `no checks to run (component type ${componentType}): ${fix}`),
       warnings: [NO_CHECKS_WARNING],
+    };
+  }
+  const port = intent.agentPort ?? facts.config.agent.port;
+  // Only a pod that gets an agent can clash with it.
+  const taken = portTakenBy(pod, port);
+  if (taken) {
+    const fix =
+      intent.agentPort === undefined
+        ? `set annotation "${ANNOTATION.agentPort}" to a free port for ${AGENT_CONTAINER}`
+        : `change annotation "${ANNOTATION.agentPort}" to a free port`;
+    return {
+      deny: [
+        reason(
+          "port-taken",
+          `container "${taken}" already uses port ${port}, which ${AGENT_CONTAINER} listens on: ${fix}, or set annotation "${ANNOTATION.health}" to "false"`,
+        ),
+      ],
     };
   }
   const scrape = !hasOwnScrapeAnnotations(pod.metadata?.annotations, port);
