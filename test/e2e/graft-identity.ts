@@ -15,7 +15,7 @@ export type GraftIdentity = {
 };
 
 /** manifests/base/rbac.yaml in `namespace`, cluster-scoped names suffixed; returns their names. */
-async function applyManifestRbac(admin: k8s.KubeConfig, namespace: string, suffix: string) {
+export async function applyManifestRbac(admin: k8s.KubeConfig, namespace: string, suffix: string) {
   const objects = k8s.KubernetesObjectApi.makeApiClient(admin);
   const text = await readFile(new URL("../../manifests/base/rbac.yaml", import.meta.url), "utf8");
   const clusterScoped: string[] = [];

@@ -1,13 +1,8 @@
-// application.properties through the real kube-apiserver, controller-manager (ReplicaSets,
-// garbage collector) and kwok: the webhook runs in this process with ONLY the RBAC of
-// manifests/base/rbac.yaml (a token of its ServiceAccount), registered by URL.
-import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
 import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
@@ -17,13 +12,12 @@ import { createPropertiesRuntime, type PropertiesRuntime } from "../../webhook/i
 import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
-import { tokenKubeConfig } from "./graft-identity.js";
+import { applyManifestRbac, tokenKubeConfig } from "./graft-identity.js";
 import { eventually, isStatus, kubeConfig, uniqueName } from "./kube.js";
 
 const admin = kubeConfig();
 const core = admin.makeApiClient(k8s.CoreV1Api);
 const apps = admin.makeApiClient(k8s.AppsV1Api);
-const objects = k8s.KubernetesObjectApi.makeApiClient(admin);
 
 const graftNamespace = uniqueName("graft-sys");
 const namespace = uniqueName("graft-props");
@@ -38,23 +32,6 @@ let server: FastifyInstance;
 let graftClient: k8s.CoreV1Api;
 /** graft's ServiceAccount, with manifests/base/rbac.yaml and nothing more. */
 let graftKubeConfig: k8s.KubeConfig;
-
-/** manifests/base/rbac.yaml, moved to this run's graft namespace (cluster-scoped names suffixed). */
-async function applyManifestRbac(): Promise<k8s.KubernetesObject[]> {
-  const text = await readFile(new URL("../../manifests/base/rbac.yaml", import.meta.url), "utf8");
-  const docs = parseAllDocuments(text).map(
-    (doc) => doc.toJS() as k8s.KubernetesObject & Record<string, unknown>,
-  );
-  for (const doc of docs) {
-    if (doc.metadata?.namespace) doc.metadata.namespace = graftNamespace;
-    if (doc.kind === "ClusterRole" || doc.kind === "ClusterRoleBinding") doc.metadata!.name += `-${suffix}`;
-    const binding = doc as unknown as k8s.V1RoleBinding;
-    if (doc.kind === "ClusterRoleBinding") binding.roleRef.name += `-${suffix}`;
-    for (const subject of binding.subjects ?? []) subject.namespace = graftNamespace;
-    await objects.create(doc);
-  }
-  return docs;
-}
 
 /** A client that is graft's ServiceAccount and nothing more. */
 /** The webhook in this process, as `graft webhook` wires it, on 127.0.0.1 with its own CA. */
@@ -178,7 +155,7 @@ beforeAll(async () => {
       metadata: { name: namespace, labels: { "graft.pnda.io/inject": "enabled", [RUN_LABEL]: suffix } },
     },
   });
-  await applyManifestRbac();
+  await applyManifestRbac(admin, graftNamespace, suffix);
   await setPlatform({ kafka_brokers: "kafka-a:9092", zookeeper_quorum: "zk" });
   await eventually("ServiceAccount default", () =>
     core.readNamespacedServiceAccount({ name: "default", namespace }).then(() => true),

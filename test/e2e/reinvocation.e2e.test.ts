@@ -1,16 +1,8 @@
-// Idempotence against the real kube-apiserver (issue 10, item 1): what graft renders must be what
-// the API server stores, so that a second pass over the stored pod (defaults applied, the
-// ServiceAccount token mounted, as the API server sends it on reinvocation) changes nothing.
-// The offline idempotency tests cannot see this: only the API server's defaulting shows it.
-// The webhook runs in this process with ONLY the RBAC of manifests/base/rbac.yaml; every review
-// the API server sends is recorded with graft's answer.
-import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { ANNOTATION } from "../../core/annotations.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
@@ -21,12 +13,11 @@ import type { AdmissionDecision } from "../../webhook/pipeline/admission.js";
 import type { AdmissionRequest } from "../../webhook/pipeline/review.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { type AdmissionService, createAdmissionService } from "../../webhook/service/admission-service.js";
-import { tokenKubeConfig } from "./graft-identity.js";
+import { applyManifestRbac, tokenKubeConfig } from "./graft-identity.js";
 import { eventually, kubeConfig, uniqueName } from "./kube.js";
 
 const admin = kubeConfig();
 const core = admin.makeApiClient(k8s.CoreV1Api);
-const objects = k8s.KubernetesObjectApi.makeApiClient(admin);
 
 const graftNamespace = uniqueName("graft-sys");
 const namespace = uniqueName("graft-reinv");
@@ -42,21 +33,6 @@ let registry: Registry;
 let runtime: PropertiesRuntime;
 let server: FastifyInstance;
 let service: AdmissionService;
-
-async function applyManifestRbac(): Promise<void> {
-  const text = await readFile(new URL("../../manifests/base/rbac.yaml", import.meta.url), "utf8");
-  const docs = parseAllDocuments(text).map(
-    (doc) => doc.toJS() as k8s.KubernetesObject & Record<string, unknown>,
-  );
-  for (const doc of docs) {
-    if (doc.metadata?.namespace) doc.metadata.namespace = graftNamespace;
-    if (doc.kind === "ClusterRole" || doc.kind === "ClusterRoleBinding") doc.metadata!.name += `-${suffix}`;
-    const binding = doc as unknown as k8s.V1RoleBinding;
-    if (doc.kind === "ClusterRoleBinding") binding.roleRef.name += `-${suffix}`;
-    for (const subject of binding.subjects ?? []) subject.namespace = graftNamespace;
-    await objects.create(doc);
-  }
-}
 
 async function startWebhook(kc: k8s.KubeConfig): Promise<{ url: string; ca: string }> {
   const now = new Date();
@@ -97,7 +73,7 @@ beforeAll(async () => {
       metadata: { name: namespace, labels: { "graft.pnda.io/inject": "enabled", [RUN_LABEL]: suffix } },
     },
   });
-  await applyManifestRbac();
+  await applyManifestRbac(admin, graftNamespace, suffix);
   await core.createNamespacedConfigMap({
     namespace: graftNamespace,
     body: {
