@@ -9,14 +9,13 @@
  * two do not share an event loop. Writes its figures to docs/benchmarks.md between the webhook
  * markers, leaving other sections.
  */
-import { spawn } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-script.js";
 import { load, memoryMiB, sideBySide, writeSection } from "../lib/measure.js";
 import { bigPodReview, jupyterReview, sparkDriverReview } from "./reviews.js";
+import { startBenchServer } from "./server-process.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DOC = path.join(ROOT, "docs/benchmarks.md");
@@ -28,24 +27,6 @@ const ROUNDS = 5;
 const CONNECTIONS = 8;
 const GRAFT_PATH = "/mutate/namespace";
 const BASELINE_PATH = "/baseline";
-
-async function startServer(): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench/webhook/server.ts")], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    child.once("exit", (code) => reject(new Error(`bench server exited ${code} before listening`)));
-  });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
-  return { port, pid: child.pid!, stop };
-}
 
 /** graft's route and the baseline's in the same server, alternating slices (bench/lib/measure.ts). */
 function sideBySideRoutes(
@@ -67,7 +48,7 @@ function sideBySideRoutes(
 const fixed = (n: number, digits = 1) => n.toFixed(digits);
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await startBenchServer(ROOT);
   const reviews = [
     { name: "Spark driver (properties + agent)", body: JSON.stringify(sparkDriverReview()) },
     { name: "JupyterHub single-user (notebooks + agent)", body: JSON.stringify(jupyterReview()) },
