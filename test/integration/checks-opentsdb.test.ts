@@ -38,7 +38,7 @@ describe("opentsdb check against a real TSD storing into a real HBase", () => {
   beforeAll(async () => {
     hbase = await startHbase({ regionServers: 1 });
     tsd = await startOpentsdb(hbase);
-  }, 600_000);
+  }, 700_000); // hbase (up to 420 s), its tables, then the TSD (up to 150 s)
   afterAll(async () => {
     await tsd?.stop();
     await hbase?.stop();

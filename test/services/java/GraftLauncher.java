@@ -84,8 +84,8 @@ public final class GraftLauncher {
 
   /** Ends the JVM when its standard input closes (the test's process is gone or let it go). */
   private void exitWithStandardInput() {
-    // A descriptor of our own on that pipe: a library that closes System.in (OpenTSDB's TSD
-    // leaves descriptor 0 on /dev/null) does not close it.
+    // A descriptor of our own on that pipe, which a library that closes System.in does not
+    // close (in the TSD's JVM, descriptor 0 was seen reopened on /dev/null while it ran).
     InputStream opened;
     try {
       opened = new FileInputStream("/proc/self/fd/0");
