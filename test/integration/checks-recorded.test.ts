@@ -1,14 +1,13 @@
 /**
  * The URL checks against stored upstream responses (test/fixtures/recorded) served by a local
- * HTTP server, plus a stopped, a silent and a garbage target. The HDFS, Flink and HBase responses
- * were captured from the real servers of test/services (test/fixtures/recorded/capture.ts; the
- * same servers are checked live in checks-hdfs, checks-flink and checks-hbase.test.ts). The other
- * files are authored from the documentation page each names, and say so, for: Elasticsearch,
- * which cannot run here (its distribution is on none of the registries this machine reaches;
- * the org.elasticsearch:elasticsearch jar alone lacks the modules a node needs); OpenTSDB and
- * PNDA's deployment manager, which were not tried (OpenTSDB would need its HBase tables made by
- * its own scripts and asynchbase against the HBase mini cluster; the deployment manager is
- * Python 2 with Ansible and Hadoop distribution clients).
+ * HTTP server, plus a stopped, a silent and a garbage target. The HDFS, Flink, HBase and OpenTSDB
+ * responses were captured from the real servers of test/services
+ * (test/fixtures/recorded/capture.ts; the same servers are checked live in checks-hdfs,
+ * checks-flink, checks-hbase and checks-opentsdb.test.ts). The other files are authored from the
+ * documentation page each names, and say so, for: Elasticsearch, which cannot run here (its
+ * distribution is on none of the registries this machine reaches; the
+ * org.elasticsearch:elasticsearch jar alone lacks the modules a node needs); PNDA's deployment
+ * manager, which was not tried (it is Python 2 with Ansible and Hadoop distribution clients).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { checkDeploymentManager } from "../../agent/checks/deployment-manager.js";
@@ -92,8 +91,9 @@ const HEALTHY_VALUES: Record<UrlCheck, Record<string, number>> = {
     capacity_remaining_bytes: 211_919_192_064,
     active: 1,
   },
-  // stats: tsd.connectionmgr.connections type=open, tsd.datapoints.added, tsd.rpc.errors hbase_errors, …
-  opentsdb: { connections: 4, datapoints_added: 5120, hbase_errors: 2, rpc_exceptions: 0 },
+  // stats: tsd.connectionmgr.connections type=open (the capture's own), tsd.datapoints.added (the
+  // 5 points it wrote), tsd.rpc.errors type=hbase_errors, tsd.rpc.exceptions.
+  opentsdb: { connections: 1, datapoints_added: 5, hbase_errors: 0, rpc_exceptions: 0 },
   // one package in the repository, one deployed, one application.
   "deployment-manager": { packages_available: 1, packages_deployed: 1, applications: 1 },
 };

@@ -1,8 +1,11 @@
 /**
  * A mini cluster run by a small Java launcher of ours (test/services/<name>/<Main>.java, compiled
- * by <name>/install.sh against jars from Maven Central): the launcher prints `graft-<name>-ready`
- * once up, and takes commands as empty files written to `<work dir>/commands`, answering each
- * with `graft-<name>-done <command>` on stdout.
+ * by <name>/install.sh against jars from Maven Central, with java/GraftLauncher.java): the
+ * launcher prints `graft-<name>-ready` once up, and takes commands as empty files written to
+ * `<work dir>/commands`, answering each with `graft-<name>-done <command>` on stdout (or
+ * `-unknown <command>`, or `-failed <command>: <exception>`, which make `command` throw). Any
+ * other exception ends its JVM; so does the end of its standard input, a pipe held by this
+ * process: the JVM cannot outlive the test, even one killed before its teardown.
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -11,10 +14,26 @@ import { cacheDir, type Started, startProcess, tempDir, waitFor } from "./spawn.
 export type JavaLauncher = {
   process: Started;
   work: string;
-  /** Sends one command and resolves once the launcher has carried it out. */
+  /** The marker lines (`graft-…`) printed so far. */
+  printed: () => string[];
+  /** Sends one command; resolves once the launcher has carried it out, throws if it could not. */
   command: (name: string) => Promise<void>;
   stop: () => Promise<void>;
 };
+
+/** The launcher's answer to a command, once it has printed one. */
+function answerTo(lines: string[], name: string, command: string): "done" | Error | undefined {
+  for (const line of lines) {
+    if (line === `graft-${name}-done ${command}`) return "done";
+    if (line === `graft-${name}-unknown ${command}`) {
+      return new Error(`the ${name} launcher does not know the command "${command}"`);
+    }
+    if (line.startsWith(`graft-${name}-failed ${command}: `)) {
+      return new Error(`the ${name} launcher could not do ${command}: ${line.slice(line.indexOf(": ") + 2)}`);
+    }
+  }
+  return undefined;
+}
 
 /** Java 17 closes the JDK internals Flink's and HBase's libraries reach into; their scripts open these. */
 export const JDK17_OPENS = [
@@ -78,32 +97,51 @@ export async function startJavaLauncher(options: {
       options.main,
       ...options.args(work.dir),
     ],
-    { cwd: work.dir },
+    { cwd: work.dir, stdin: "pipe" },
   );
   const printed = markers(process);
   const stop = async () => {
     await process.stop(20_000);
     await work.remove();
   };
+  const failed = `graft-${options.name}-failed: `;
+  let failure: string | undefined;
   try {
     await waitFor(
       `the ${options.name} launcher to be ready`,
-      async () => printed().includes(`graft-${options.name}-ready`),
+      async () => {
+        failure = printed().find((line) => line.startsWith(failed));
+        return failure !== undefined || printed().includes(`graft-${options.name}-ready`);
+      },
       { process, timeoutMs: options.timeoutMs ?? 150_000 },
     );
   } catch (caught) {
     await stop();
     throw caught;
   }
+  if (failure !== undefined) {
+    const output = process.output();
+    await stop();
+    throw new Error(
+      `the ${options.name} launcher failed to start: ${failure.slice(failed.length)}\n${output}`,
+    );
+  }
   const command = async (name: string) => {
-    const done = `graft-${options.name}-done ${name}`;
-    const before = printed().filter((line) => line === done).length;
+    // Commands are file names in the launcher's folder: nothing that could name another path.
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+      throw new Error(`not a launcher command: ${JSON.stringify(name)}`);
+    const before = printed().length;
     await writeFile(path.join(work.dir, "commands", name), "");
+    let answer: "done" | Error | undefined;
     await waitFor(
       `the ${options.name} launcher to do ${name}`,
-      async () => printed().filter((line) => line === done).length > before,
+      async () => {
+        answer = answerTo(printed().slice(before), options.name, name);
+        return answer !== undefined;
+      },
       { process },
     );
+    if (answer instanceof Error) throw answer;
   };
-  return { process, work: work.dir, command, stop };
+  return { process, work: work.dir, printed, command, stop };
 }

@@ -1,8 +1,8 @@
 /**
  * Stored upstream responses served by a local HTTP server (test/fixtures/recorded/<service>/*.json):
- * captured from the real HDFS and Flink of test/services, or, for services that cannot run here
- * (Elasticsearch, OpenTSDB, PNDA's deployment manager), authored from the documentation page each
- * file names. Also the misbehaving targets every check is tested against: one that accepts and
+ * captured from the real HDFS, Flink, HBase and OpenTSDB of test/services, or, for services that
+ * do not run here (Elasticsearch, PNDA's deployment manager), authored from the documentation page
+ * each file names. Also the misbehaving targets every check is tested against: one that accepts and
  * never answers, and one that answers garbage.
  */
 import { readFile } from "node:fs/promises";

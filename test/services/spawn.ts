@@ -32,18 +32,47 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Starts `command` in its own process group, so stopping it also stops what it started. */
+/** The process groups started here and not yet exited: killed when this process exits. */
+const running = new Set<number>();
+let killOnExit = false;
+
+function killRunningGroups(): void {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/**
+ * Starts `command` in its own process group, so stopping it also stops what it started. A
+ * group still running when this process exits (a test file that failed before its teardown, a
+ * worker ended early) is killed then. With `stdin: "pipe"` the child's standard input is a pipe
+ * this process holds open until it exits, however it exits: a child that watches for its end
+ * (test/services/java/GraftLauncher.java) goes even when this process is killed outright.
+ */
 export function startProcess(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: "pipe" } = {},
 ): Started {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
     detached: true,
   });
+  if (child.pid !== undefined) {
+    const pid = child.pid;
+    running.add(pid);
+    child.once("exit", () => running.delete(pid));
+    if (!killOnExit) {
+      killOnExit = true;
+      process.once("exit", killRunningGroups);
+    }
+  }
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-KEPT_OUTPUT);

@@ -3,17 +3,15 @@
 // streaming job. Usage: java -cp <libs>/*:<classes> MiniFlink <work dir> <REST port>
 // Prints "graft-flink-ready" once the job is RUNNING. Commands arrive as empty files in
 // <work dir>/commands (the test writes them); each is answered on stdout with
-// "graft-flink-done <command>":
+// "graft-flink-done <command>" (or -unknown, or -failed with the exception: see
+// ../java/GraftLauncher.java, which also ends the JVM on any other exception):
 //   submit-failing-job  submits "graft-failing": its map throws on the first record, and the
 //                       fixed-delay restart strategy restarts it 3 times, 3 s apart (RESTARTING
 //                       in between), before it is FAILED for good.
 //   stop-taskmanager    terminates the one TaskManager (its slots and jobs with it).
-import java.io.File;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.Arrays;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.functions.FilterFunction;
@@ -64,11 +62,29 @@ public final class MiniFlink {
     return graph.getJobGraph();
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
     Path work = Paths.get(args[0]);
-    int restPort = Integer.parseInt(args[1]);
-    Path commands = Files.createDirectories(work.resolve("commands"));
+    MiniCluster[] cluster = new MiniCluster[1];
+    Configuration restarting = new Configuration();
+    restarting.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+    restarting.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+    restarting.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(3));
+    new GraftLauncher("flink").run(work.resolve("commands"), () -> {
+      cluster[0] = start(work, Integer.parseInt(args[1]));
+    }, (name) -> {
+      if (name.equals("submit-failing-job")) {
+        cluster[0].submitJob(job("graft-failing", new Broken(), restarting)).get();
+      } else if (name.equals("stop-taskmanager")) {
+        cluster[0].terminateTaskManager(0).get();
+      } else {
+        return false;
+      }
+      return true;
+    });
+  }
 
+  /** Starts the MiniCluster and its job "graft-running"; returns once the job is RUNNING. */
+  private static MiniCluster start(Path work, int restPort) throws Exception {
     Configuration conf = new Configuration();
     conf.set(RestOptions.ADDRESS, "127.0.0.1");
     conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
@@ -85,34 +101,8 @@ public final class MiniFlink {
     cluster.start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> cluster.closeAsync().join()));
 
-    Configuration healthy = new Configuration();
-    JobID running = cluster.submitJob(job("graft-running", new Slow(), healthy)).get().getJobID();
+    JobID running = cluster.submitJob(job("graft-running", new Slow(), new Configuration())).get().getJobID();
     while (cluster.getJobStatus(running).get() != JobStatus.RUNNING) Thread.sleep(100);
-    System.out.println("graft-flink-ready");
-
-    Configuration restarting = new Configuration();
-    restarting.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-    restarting.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-    restarting.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(3));
-    for (;;) {
-      File[] pending = commands.toFile().listFiles();
-      if (pending != null) {
-        Arrays.sort(pending);
-        for (File command : pending) {
-          String name = command.getName();
-          Files.delete(command.toPath());
-          if (name.equals("submit-failing-job")) {
-            cluster.submitJob(job("graft-failing", new Broken(), restarting)).get();
-          } else if (name.equals("stop-taskmanager")) {
-            cluster.terminateTaskManager(0).get();
-          } else {
-            System.out.println("graft-flink-unknown " + name);
-            continue;
-          }
-          System.out.println("graft-flink-done " + name);
-        }
-      }
-      Thread.sleep(100);
-    }
+    return cluster;
   }
 }

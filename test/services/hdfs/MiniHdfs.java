@@ -3,12 +3,11 @@
 // Usage: java -cp <libs>/*:<classes> MiniHdfs <work dir> <NameNode HTTP port> <data nodes>
 // Prints "graft-hdfs-ready" once the file is written. Commands arrive as empty files in
 // <work dir>/commands (the test writes them); each is done once and answered on stdout with
-// "graft-hdfs-done <command>":
+// "graft-hdfs-done <command>" (or -unknown, or -failed with the exception: see
+// ../java/GraftLauncher.java, which also ends the JVM on any other exception):
 //   stop-datanode-<i>  stops DataNode i (the NameNode declares it dead after ~12 s)
 //   safemode-enter     puts the NameNode into safe mode by hand
-import java.io.File;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
@@ -21,12 +20,25 @@ import org.apache.hadoop.hdfs.protocol.HdfsConstants;
 public final class MiniHdfs {
   private static final int MIB = 1024 * 1024;
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
     Path work = Paths.get(args[0]);
-    int httpPort = Integer.parseInt(args[1]);
-    int dataNodes = Integer.parseInt(args[2]);
-    Path commands = Files.createDirectories(work.resolve("commands"));
+    MiniDFSCluster[] cluster = new MiniDFSCluster[1];
+    new GraftLauncher("hdfs").run(work.resolve("commands"), () -> {
+      cluster[0] = start(work, Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+    }, (name) -> {
+      if (name.startsWith("stop-datanode-")) {
+        int index = Integer.parseInt(name.substring("stop-datanode-".length()));
+        if (cluster[0].stopDataNode(index) == null) throw new IllegalArgumentException("no DataNode " + index);
+      } else if (name.equals("safemode-enter")) {
+        cluster[0].getNameNodeRpc().setSafeMode(HdfsConstants.SafeModeAction.SAFEMODE_ENTER, false);
+      } else {
+        return false;
+      }
+      return true;
+    });
+  }
 
+  private static MiniDFSCluster start(Path work, int httpPort, int dataNodes) throws Exception {
     Configuration conf = new HdfsConfiguration();
     conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, work.resolve("data").toString());
     conf.set("dfs.namenode.http-address", "127.0.0.1:" + httpPort);
@@ -51,27 +63,6 @@ public final class MiniHdfs {
     try (OutputStream out = fs.create(file, (short) dataNodes)) {
       for (int i = 0; i < 3; i++) out.write(block);
     }
-    System.out.println("graft-hdfs-ready");
-
-    for (;;) {
-      File[] pending = commands.toFile().listFiles();
-      if (pending != null) {
-        Arrays.sort(pending);
-        for (File command : pending) {
-          String name = command.getName();
-          Files.delete(command.toPath());
-          if (name.startsWith("stop-datanode-")) {
-            cluster.stopDataNode(Integer.parseInt(name.substring("stop-datanode-".length())));
-          } else if (name.equals("safemode-enter")) {
-            cluster.getNameNodeRpc().setSafeMode(HdfsConstants.SafeModeAction.SAFEMODE_ENTER, false);
-          } else {
-            System.out.println("graft-hdfs-unknown " + name);
-            continue;
-          }
-          System.out.println("graft-hdfs-done " + name);
-        }
-      }
-      Thread.sleep(100);
-    }
+    return cluster;
   }
 }

@@ -2,25 +2,27 @@
 // its Thrift port (binary transport, SASL PLAIN with authentication NONE) on 127.0.0.1, an
 // embedded metastore on Derby, no web UI.
 // Usage: java -cp <libs>/*:<classes> MiniHive <work dir> <Thrift port>
-// Prints "graft-hive-ready" once HiveServer2 has started.
+// Prints "graft-hive-ready" once HiveServer2 has started. It takes no commands (one written to
+// <work dir>/commands is answered "graft-hive-unknown <command>"); ../java/GraftLauncher.java ends
+// the JVM on any exception.
 //
 // The metastore's schema is not complete: datanucleus.schema.autoCreateAll creates tables as
 // they are used, but not all that HiveServer2 reads at start (`Required table missing:
 // "FUNCS"`), and the schema tool's SQL scripts ship only in Hive's binary distribution, which is
 // not on Maven Central. HiveServer2 logs those errors at start and still serves sessions, which
 // is what the hive check opens and closes; queries that need the metastore would fail.
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import org.apache.hadoop.hive.conf.HiveConf;
 import org.apache.hive.service.server.HiveServer2;
 
 public final class MiniHive {
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
     Path work = Paths.get(args[0]);
-    String thriftPort = args[1];
-    Files.createDirectories(work.resolve("commands"));
+    new GraftLauncher("hive").run(work.resolve("commands"), () -> start(work, args[1]), (name) -> false);
+  }
 
+  private static void start(Path work, String thriftPort) {
     HiveConf conf = new HiveConf();
     conf.set("javax.jdo.option.ConnectionURL",
         "jdbc:derby:;databaseName=" + work.resolve("metastore_db") + ";create=true");
@@ -47,7 +49,5 @@ public final class MiniHive {
     server.init(conf);
     server.start();
     Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
-    System.out.println("graft-hive-ready");
-    Thread.currentThread().join();
   }
 }
