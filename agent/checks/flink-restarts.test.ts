@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   asRestartMemory,
+  JOB_ID,
   type JobRestarts,
   judgeRestarts,
   MAX_CLIMBS,
@@ -142,6 +143,19 @@ describe("restartsOf and asRestartMemory", () => {
       [null, 7],
     ]) {
       expect(restartsOf(garbage)).toBeUndefined();
+    }
+  });
+
+  it("puts only a Flink JobID into a URL path, never what a hostile JobManager names a job", () => {
+    expect(JOB_ID.test("7f0e3c9a5b1d2e4f6a8b0c1d2e3f4a5b")).toBe(true);
+    for (const jid of [
+      "../../overview",
+      "7f0e3c9a5b1d2e4f6a8b0c1d2e3f4a5b?x=1",
+      "",
+      "A".repeat(32),
+      "a".repeat(33),
+    ]) {
+      expect(JOB_ID.test(jid), jid).toBe(false);
     }
   });
 
