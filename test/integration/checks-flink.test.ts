@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkFlink } from "../../agent/checks/flink.js";
 import type { RestartMemory } from "../../agent/checks/flink-restarts.js";
 import type { CheckMemory } from "../../agent/checks/types.js";
+import { startAgent } from "../../agent/main.js";
+import type { PndaEvents } from "../../agent/status.js";
+import { parseChecksSpec } from "../../core/checks.js";
 import { type Flink, startFlink } from "../services/flink.js";
 import { waitFor } from "../services/spawn.js";
 import { runCheck, type TimedResult } from "./run-check.js";
@@ -123,6 +126,31 @@ describe("flink check against a real JobManager and TaskManager", () => {
 
     // Without a memory (each run alone), the same job is OK: only the memory saw it restart.
     expect((await runCheck(checkFlink, windowed)).health).toBe("OK");
+
+    // The agent itself, its scheduler holding the memory: /status goes WARN on a crash, then OK.
+    const parsed = parseChecksSpec([{ ...windowed, interval: "1s", timeout: "900ms" }]);
+    if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
+    const agent = await startAgent({
+      checks: parsed.checks,
+      port: 0,
+      host: "127.0.0.1",
+      processMetrics: false,
+    });
+    try {
+      const health = async () => {
+        const status = (await (await fetch(`${agent.url}/status`)).json()) as PndaEvents;
+        return status.data.find((event) => event.metric === "flink.health");
+      };
+      await waitFor("the agent's first run (the baseline)", async () => (await health())?.value === "OK");
+      await flink.crashFlakyJob();
+      await waitFor("the agent to report the restarts", async () =>
+        ((await health())?.causes ?? []).some((cause) => cause.includes('job "graft-flaky" restarted')),
+      );
+      expect((await health())?.value).toBe("WARN");
+      await waitFor("the agent to be OK again", async () => (await health())?.value === "OK");
+    } finally {
+      await agent.stop();
+    }
     await flink.cancelFlakyJob();
   }, 120_000);
 
