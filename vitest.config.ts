@@ -9,7 +9,10 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{cli,core,webhook,agent,console,certs}/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: [
+            "{cli,core,webhook,agent,console,certs,install-check}/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+          ],
         },
       },
       {

@@ -208,4 +208,34 @@ describe("startScheduler", () => {
     expect(of("named")[0]!.result.reason).toBe("http_status");
     expect(of("unnamed")[0]!.result.reason).toBe("unhealthy");
   });
+
+  it("hands each check its own memory, kept from one run to the next (a run that threw included)", async () => {
+    vi.useFakeTimers();
+    try {
+      const seen: Record<string, unknown[]> = { a: [], b: [] };
+      const counting =
+        (name: "a" | "b", throwOn?: number): Job["run"] =>
+        async ({ memory }) => {
+          const runs = (memory?.value as number | undefined) ?? 0;
+          seen[name]!.push(memory?.value);
+          if (runs === throwOn) {
+            // A run that fails before judging leaves the memory as it was.
+            throwOn = undefined;
+            throw new Error("target gone");
+          }
+          if (memory) memory.value = runs + 1;
+          return OK;
+        };
+      start([job("a", counting("a", 1), 40), job("b", counting("b"), 40)]);
+      await vi.advanceTimersByTimeAsync(170);
+      expect(seen.a).toEqual([undefined, 1, 1, 2, 3]);
+      expect(seen.b).toEqual([undefined, 1, 2, 3, 4]);
+    } finally {
+      const stopping = scheduler?.stop();
+      await vi.advanceTimersByTimeAsync(1000);
+      await stopping;
+      scheduler = undefined;
+      vi.useRealTimers();
+    }
+  });
 });

@@ -98,6 +98,8 @@ export function startScheduler({
   let stopped = false;
   const timers = new Set<unknown>();
   const inFlight = new Map<string, { controller: AbortController; settled: Promise<unknown> }>();
+  // One memory per check, kept across its runs; runs of one check never overlap, so never raced.
+  const memories = new Map(jobs.map((job) => [job.name, { value: undefined as unknown }]));
   let pendingFirst = jobs.length;
   let markFirstRound: () => void = () => {};
   const firstRound = new Promise<void>((resolve) => {
@@ -164,6 +166,7 @@ export function startScheduler({
         env,
         now: clock.now,
         ...(replyBudget ? { replyBudget } : {}),
+        memory: memories.get(job.name) ?? { value: undefined },
       });
     } catch (error) {
       running = Promise.reject(error);

@@ -73,6 +73,8 @@ export const CHECK_SCHEMAS = {
     url: Url,
     /** No RUNNING job is ERROR (a streaming job's own JobManager). */
     requireRunningJob: Type.Optional(Type.Boolean()),
+    /** A job whose restart count went up within this long is WARN (default 5m). */
+    restartWindow: Type.Optional(Duration),
   }),
   jupyterhub: check("jupyterhub", { url: Url, tokenEnv: Type.Optional(EnvVarName) }),
   hdfs: check("hdfs", { url: Url }),

@@ -7,6 +7,8 @@
  */
 import { X509Certificate } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
+import { excerpt } from "../agent/checks/outcome.js";
+import { describeRequestError, type HttpResponse, httpRequest } from "../agent/http-request.js";
 import { errorMessage, isRecord } from "../core/result.js";
 
 export type CheckResult = { name: string; ok: boolean; detail: string; fix?: string };
@@ -24,6 +26,8 @@ export type CheckOptions = {
   timeoutMs?: number;
   /** A Prometheus that should scrape every running agent (the PodMonitor's job); absent: not checked. */
   prometheusUrl?: string;
+  /** How long and how many bytes that Prometheus' answer may take (default PROMETHEUS_LIMITS). */
+  prometheusLimits?: PrometheusLimits;
 };
 
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -268,7 +272,11 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
     ),
   );
   if (options.prometheusUrl)
-    results.push(await attempt(SCRAPED, SCRAPED_FIX, () => scrapeCheck(core, options.prometheusUrl!)));
+    results.push(
+      await attempt(SCRAPED, SCRAPED_FIX, () =>
+        scrapeCheck(core, options.prometheusUrl!, options.prometheusLimits ?? PROMETHEUS_LIMITS),
+      ),
+    );
   return results;
 }
 
@@ -279,7 +287,11 @@ const SCRAPED_FIX =
   "or the chart's monitoring.labels); and the agents' port must be reachable from Prometheus (NetworkPolicies)";
 
 /** Every running pod with a graft-agent container has an `up == 1` series in Prometheus. */
-async function scrapeCheck(core: k8s.CoreV1Api, prometheusUrl: string): Promise<CheckResult> {
+async function scrapeCheck(
+  core: k8s.CoreV1Api,
+  prometheusUrl: string,
+  limits: PrometheusLimits,
+): Promise<CheckResult> {
   const pods = await core.listPodForAllNamespaces({ fieldSelector: "status.phase=Running" });
   const agents = pods.items
     .filter((pod) =>
@@ -288,21 +300,7 @@ async function scrapeCheck(core: k8s.CoreV1Api, prometheusUrl: string): Promise<
       ),
     )
     .map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`);
-  const url = new URL("api/v1/query", prometheusUrl.endsWith("/") ? prometheusUrl : `${prometheusUrl}/`);
-  url.searchParams.set("query", 'up{container="graft-agent"}');
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  const body: unknown = await response.json();
-  const series =
-    isRecord(body) && isRecord(body.data) && Array.isArray(body.data.result) ? body.data.result : undefined;
-  if (!response.ok || !series)
-    throw new Error(`Prometheus at ${prometheusUrl} answered HTTP ${response.status} without a result`);
-  const up = new Set(
-    series.flatMap((one: unknown) => {
-      if (!isRecord(one) || !isRecord(one.metric) || !Array.isArray(one.value) || one.value[1] !== "1")
-        return [];
-      return [`${one.metric.namespace}/${one.metric.pod}`];
-    }),
-  );
+  const up = await agentsUp(prometheusUrl, limits);
   const missing = agents.filter((agent) => !up.has(agent));
   if (missing.length === 0)
     return {
@@ -318,6 +316,62 @@ async function scrapeCheck(core: k8s.CoreV1Api, prometheusUrl: string): Promise<
     detail: `${agents.length - missing.length}/${agents.length} running agents up in Prometheus; not scraped: ${shown}`,
     fix: SCRAPED_FIX,
   };
+}
+
+export type PrometheusLimits = {
+  /** For the whole answer, body included: a server that stops sending fails the item then. */
+  timeoutMs: number;
+  /** The most bytes of body read; more (announced or streamed) fails the item, naming the cap. */
+  maxBytes: number;
+};
+
+/**
+ * `up{container="graft-agent"}` is a few hundred bytes a series: 16 MiB is ~50,000 agents, and
+ * a reply larger than that is not from a Prometheus answering this query.
+ */
+export const PROMETHEUS_LIMITS: PrometheusLimits = { timeoutMs: 10_000, maxBytes: 16 * 1024 * 1024 };
+
+/**
+ * The agents (`namespace/pod`) Prometheus sees up, read with the agent's capped reader
+ * (agent/http-request.ts): bounded in bytes and, body included, in time. Anything else — refused,
+ * silent, too large, not JSON, not a query result — throws an error saying which.
+ */
+export async function agentsUp(prometheusUrl: string, limits: PrometheusLimits): Promise<Set<string>> {
+  const url = new URL("api/v1/query", prometheusUrl.endsWith("/") ? prometheusUrl : `${prometheusUrl}/`);
+  url.searchParams.set("query", 'up{container="graft-agent"}');
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  let response: HttpResponse;
+  try {
+    response = await httpRequest(url.href, {
+      signal,
+      headers: { accept: "application/json" },
+      maxBodyBytes: limits.maxBytes,
+    });
+  } catch (error) {
+    const why = signal.aborted
+      ? `no whole answer within ${limits.timeoutMs / 1000}s`
+      : describeRequestError(error, signal);
+    throw new Error(`Prometheus at ${prometheusUrl} could not be queried: ${why}`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    body = undefined;
+  }
+  const series =
+    isRecord(body) && isRecord(body.data) && Array.isArray(body.data.result) ? body.data.result : undefined;
+  if (response.status !== 200 || !series)
+    throw new Error(
+      `Prometheus at ${prometheusUrl} answered HTTP ${response.status} without a query result: ${excerpt(response.body)}`,
+    );
+  return new Set(
+    series.flatMap((one: unknown) => {
+      if (!isRecord(one) || !isRecord(one.metric) || !Array.isArray(one.value) || one.value[1] !== "1")
+        return [];
+      return [`${one.metric.namespace}/${one.metric.pod}`];
+    }),
+  );
 }
 
 /** A server-side dry-run pod in a namespace of its own, labelled inject=enabled, comes back injected. */

@@ -22,6 +22,12 @@ export type CheckResult = {
   values?: Record<string, number>;
 };
 
+/**
+ * What a check keeps from one run to its next (e.g. the flink check's restart counts): one per
+ * check, held by the scheduler for as long as the agent runs; the check bounds what it puts in.
+ */
+export type CheckMemory = { value: unknown };
+
 export type CheckContext = {
   /** Aborted when the check's timeout elapses; every network call must honour it. */
   signal: AbortSignal;
@@ -30,6 +36,8 @@ export type CheckContext = {
   now: () => number;
   /** The agent's budget for reply bodies being received, shared by every check (none: unbounded). */
   replyBudget?: ReplyBudget;
+  /** This check's memory of its previous runs (none: the check judges each run alone). */
+  memory?: CheckMemory;
 };
 
 export type CheckRunner<K extends CheckType> = (

@@ -236,6 +236,28 @@ export function chartValuesSchema(): Schema {
             description: "a label value",
           },
         },
+        agentNetworkPolicy: object({
+          namespaces: {
+            type: "array",
+            items: string({ pattern: DNS_LABEL, description: "a namespace name" }),
+            maxItems: 1000,
+          },
+          isolated: boolean,
+          prometheus: object({
+            namespace: string({ pattern: DNS_LABEL, description: "a namespace name" }),
+            podLabels: {
+              type: "object",
+              propertyNames: {
+                pattern: "^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+              },
+              additionalProperties: {
+                type: "string",
+                pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$",
+                description: "a label value",
+              },
+            },
+          }),
+        }),
       }),
       console: object({
         enabled: boolean,

@@ -35,7 +35,7 @@ const check = { namespace: "apps", pod: "spark-driver-0", check: "kafka", source
 const checkSeries = `{namespace="apps",pod="spark-driver-0",check="kafka",source="kafka",type="kafka"}`;
 const checkDescription = (health: string, minutes: number) =>
   `The graft-agent check kafka has reported ${health} for more than ${minutes} minutes. ` +
-  "Its causes are in the agent's /status (port 9464) and on graft's console.";
+  "Its causes are in the agent's /status (its port graft-metrics, 9464 unless moved) and on graft's console.";
 
 /** One promtool test case: the input series and what must (not) fire when. */
 const cases: Record<string, { series: { series: string; values: string }[]; alerts: AlertTest[] }> = {

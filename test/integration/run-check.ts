@@ -1,6 +1,6 @@
 /** Runs one check the way the agent does: a signal aborted at the timeout, a real clock. */
 
-import type { CheckResult, CheckRunner } from "../../agent/checks/types.js";
+import type { CheckMemory, CheckResult, CheckRunner } from "../../agent/checks/types.js";
 import type { CheckSpecOf, CheckType } from "../../core/checks.js";
 
 export type TimedResult = CheckResult & { elapsedMs: number };
@@ -14,7 +14,12 @@ export const ABORT_SLACK_MS = 2_500;
 export async function runCheck<K extends CheckType>(
   runner: CheckRunner<K>,
   spec: CheckSpecOf<K>,
-  options: { timeoutMs?: number; env?: Record<string, string | undefined> } = {},
+  options: {
+    timeoutMs?: number;
+    env?: Record<string, string | undefined>;
+    /** The check's memory of its previous runs, as the scheduler keeps it (none: each run alone). */
+    memory?: CheckMemory;
+  } = {},
 ): Promise<TimedResult> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const startedAt = Date.now();
@@ -28,7 +33,12 @@ export async function runCheck<K extends CheckType>(
     const result = await Promise.race([
       runner(
         { ...spec, timeoutMs },
-        { signal: AbortSignal.timeout(timeoutMs), env: options.env ?? {}, now: Date.now },
+        {
+          signal: AbortSignal.timeout(timeoutMs),
+          env: options.env ?? {},
+          now: Date.now,
+          ...(options.memory ? { memory: options.memory } : {}),
+        },
       ),
       overdue,
     ]);

@@ -16,6 +16,12 @@ export type Flink = {
    * then FAILED.
    */
   submitFailingJob: () => Promise<void>;
+  /** Submits "graft-flaky" (the second slot) and resolves once it is RUNNING. */
+  submitFlakyJob: () => Promise<void>;
+  /** Makes "graft-flaky" throw twice: restarted twice (1 s apart), then RUNNING again. */
+  crashFlakyJob: () => Promise<void>;
+  /** Cancels "graft-flaky", freeing its slot. */
+  cancelFlakyJob: () => Promise<void>;
   /** Terminates the one TaskManager. */
   stopTaskManager: () => Promise<void>;
   stop: () => Promise<void>;
@@ -33,6 +39,9 @@ export async function startFlink(): Promise<Flink> {
     url: `http://127.0.0.1:${port}`,
     process: launcher.process,
     submitFailingJob: () => launcher.command("submit-failing-job"),
+    submitFlakyJob: () => launcher.command("submit-flaky-job"),
+    crashFlakyJob: () => launcher.command("crash-flaky-job"),
+    cancelFlakyJob: () => launcher.command("cancel-flaky-job"),
     stopTaskManager: () => launcher.command("stop-taskmanager"),
     stop: async () => {
       await launcher.stop();

@@ -12,6 +12,11 @@ export type PrometheusServer = {
   port: number;
   /** Runs an instant query; resolves with the result vector. */
   query: (promql: string) => Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /**
+   * Scrapes these targets from now on, as service discovery does when pods come and go (the
+   * config rewritten, then SIGHUP); resolves once Prometheus' target list is exactly these.
+   */
+  retarget: (targets: ScrapeTarget[]) => Promise<void>;
   stop: () => Promise<void>;
 };
 
@@ -19,12 +24,20 @@ export type PrometheusServer = {
 export type ScrapeTarget = { job: string; address: string; labels?: Record<string, string> };
 
 export function prometheusConfig(targets: ScrapeTarget[]): string {
-  const jobs = targets.map(
-    ({ job, address, labels }) => `  - job_name: ${JSON.stringify(job)}
+  // Targets of one job share it, as a PodMonitor's pods share theirs: one static config each.
+  const byJob = new Map<string, ScrapeTarget[]>();
+  for (const target of targets) byJob.set(target.job, [...(byJob.get(target.job) ?? []), target]);
+  const jobs = [...byJob].map(
+    ([job, members]) => `  - job_name: ${JSON.stringify(job)}
     scrape_interval: 1s
     scrape_timeout: 900ms
     static_configs:
-      - targets: [${JSON.stringify(address)}]${labels ? `\n        labels: ${JSON.stringify(labels)}` : ""}`,
+${members
+  .map(
+    ({ address, labels }) =>
+      `      - targets: [${JSON.stringify(address)}]${labels ? `\n        labels: ${JSON.stringify(labels)}` : ""}`,
+  )
+  .join("\n")}`,
   );
   return `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${jobs.join("\n")}\n`;
 }
@@ -63,6 +76,23 @@ export async function startPrometheus(targets: ScrapeTarget[]): Promise<Promethe
       };
       if (body.status !== "success") throw new Error(`query ${promql}: ${body.error ?? response.status}`);
       return body.data?.result ?? [];
+    },
+    retarget: async (targets) => {
+      await writeFile(config, prometheusConfig(targets));
+      started.child.kill("SIGHUP");
+      const wanted = targets.map((target) => target.address).sort();
+      await waitFor(
+        "prometheus to scrape the new targets",
+        async () => {
+          const response = await fetch(`${url}/api/v1/targets?state=active`);
+          const body = (await response.json()) as {
+            data: { activeTargets: { discoveredLabels: Record<string, string> }[] };
+          };
+          const active = body.data.activeTargets.map((t) => t.discoveredLabels.__address__ ?? "").sort();
+          return JSON.stringify(active) === JSON.stringify(wanted);
+        },
+        { process: started, timeoutMs: 30_000 },
+      );
     },
     stop: async () => {
       await started.stop();

@@ -66,7 +66,7 @@ export function defaultChecks(componentType: ComponentType, pod: Readonly<PodLik
         },
       ];
     case "jupyter": {
-      // /api/status needs the user's token, which the agent does not hold; /api answers without one.
+      // /api/status needs the user's token, which the agent is not given (docs/agent.md says why); /api answers without one.
       const prefix = servicePrefix(envValue(containers, "JUPYTERHUB_SERVICE_PREFIX"));
       return [
         {
