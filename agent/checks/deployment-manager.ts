@@ -30,10 +30,10 @@ export const checkDeploymentManager: CheckRunner<"deployment-manager"> = async (
   const findings: Finding[] = [];
   const values: Record<string, number> = {};
   if (available.ok) values.packages_available = available.value.length;
-  else findings.push(error(available.cause, available.reason));
+  else findings.push(error(available.error.cause, available.error.reason));
   if (deployed.ok) values.packages_deployed = deployed.value.length;
-  else findings.push(error(deployed.cause, deployed.reason));
+  else findings.push(error(deployed.error.cause, deployed.error.reason));
   if (applications.ok) values.applications = applications.value.length;
-  else findings.push(error(applications.cause, applications.reason));
+  else findings.push(error(applications.error.cause, applications.error.reason));
   return resultOf(findings, values);
 };

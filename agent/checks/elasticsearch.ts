@@ -44,7 +44,7 @@ export const checkElasticsearch: CheckRunner<"elasticsearch"> = async (
 ) => {
   const url = apiUrl(spec.url, "/_cluster/health");
   const auth = basicAuthFromEnv(spec, env);
-  if (!auth.ok) return failedWith(`${spec.url}: ${auth.cause}`, "config");
+  if (!auth.ok) return failedWith(`${spec.url}: ${auth.error.cause}`, "config");
   // 408: the health API's own wait timed out; its body still says how the cluster is.
   const reply = await getJsonAs(url, ClusterHealth, {
     signal,
@@ -52,5 +52,5 @@ export const checkElasticsearch: CheckRunner<"elasticsearch"> = async (
     replyBudget,
     acceptStatus: [200, 408],
   });
-  return reply.ok ? assessClusterHealth(reply.value, spec.url) : failedWith(reply);
+  return reply.ok ? assessClusterHealth(reply.value, spec.url) : failedWith(reply.error);
 };

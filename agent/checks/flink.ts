@@ -79,8 +79,8 @@ export const checkFlink: CheckRunner<"flink"> = async (spec, { signal, replyBudg
     getJsonAs(apiUrl(spec.url, "/overview"), ClusterOverview, request),
     getJsonAs(apiUrl(spec.url, "/jobs/overview"), JobsOverview, request),
   ]);
-  if (!overview.ok) return failedWith(overview);
-  if (!jobs.ok) return failedWith(jobs);
+  if (!overview.ok) return failedWith(overview.error);
+  if (!jobs.ok) return failedWith(jobs.error);
   let restarts: RestartVerdict | undefined;
   if (memory) {
     const live = jobs.value.jobs

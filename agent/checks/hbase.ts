@@ -46,5 +46,5 @@ export const checkHbase: CheckRunner<"hbase"> = async (spec, { signal, replyBudg
     timeoutMs: spec.timeoutMs,
     replyBudget,
   });
-  return reply.ok ? assessClusterStatus(reply.value, spec.url) : failedWith(reply.cause);
+  return reply.ok ? assessClusterStatus(reply.value, spec.url) : failedWith(reply.error.cause);
 };

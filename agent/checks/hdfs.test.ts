@@ -30,7 +30,9 @@ describe("parseNodeMap", () => {
   it("fails naming the field when the string is not JSON or not a map", () => {
     expect(parseNodeMap("{oops", "LiveNodes", "nn")).toEqual({
       ok: false,
-      cause: "nn: NameNodeInfo.LiveNodes is not JSON-encoded",
+      error: {
+        cause: "nn: NameNodeInfo.LiveNodes is not JSON-encoded",
+      },
     });
     expect(parseNodeMap("[1]", "DeadNodes", "nn").ok).toBe(false);
   });

@@ -39,7 +39,7 @@ export function parseNodeMap(text: string, field: string, target: string): Reply
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { ok: false, cause: `${target}: NameNodeInfo.${field} is not JSON-encoded` };
+    return { ok: false, error: { cause: `${target}: NameNodeInfo.${field} is not JSON-encoded` } };
   }
   const nodes = decodeReply(NodeMap, parsed, `${target}: NameNodeInfo.${field}`);
   return nodes.ok ? { ok: true, value: Object.keys(nodes.value) } : nodes;
@@ -47,9 +47,9 @@ export function parseNodeMap(text: string, field: string, target: string): Reply
 
 export function assessNameNode(info: NameNodeInfo, fs: FSNamesystem, target: string): CheckResult {
   const live = parseNodeMap(info.LiveNodes, "LiveNodes", target);
-  if (!live.ok) return failedWith(live);
+  if (!live.ok) return failedWith(live.error);
   const dead = parseNodeMap(info.DeadNodes, "DeadNodes", target);
-  if (!dead.ok) return failedWith(dead);
+  if (!dead.ok) return failedWith(dead.error);
 
   const findings: Finding[] = [];
   const missing = Math.max(fs.MissingBlocks, info.NumberOfMissingBlocks);
@@ -84,7 +84,7 @@ function firstBean<T>(reply: Reply<{ beans: T[] }>, name: string, url: string): 
   if (!reply.ok) return reply;
   const bean = reply.value.beans[0];
   return bean === undefined
-    ? { ok: false, cause: `${url}: no ${name} bean (is this a NameNode?)` }
+    ? { ok: false, error: { cause: `${url}: no ${name} bean (is this a NameNode?)` } }
     : { ok: true, value: bean };
 }
 
@@ -98,7 +98,7 @@ export const checkHdfs: CheckRunner<"hdfs"> = async (spec, { signal, replyBudget
     ),
     getJsonAs(fsUrl, Beans(FSNamesystem), request).then((reply) => firstBean(reply, "FSNamesystem", fsUrl)),
   ]);
-  if (!info.ok) return failedWith(info);
-  if (!fs.ok) return failedWith(fs);
+  if (!info.ok) return failedWith(info.error);
+  if (!fs.ok) return failedWith(fs.error);
   return assessNameNode(info.value, fs.value, spec.url);
 };

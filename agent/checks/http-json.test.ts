@@ -16,16 +16,20 @@ describe("decodeReply", () => {
     const reply = decodeReply(Shape, { status: "purple" }, "http://es:9200/_cluster/health");
     expect(reply).toEqual({
       ok: false,
-      cause: expect.stringMatching(/^http:\/\/es:9200\/_cluster\/health: unexpected reply: field "status"/),
-      reason: "protocol",
+      error: {
+        cause: expect.stringMatching(/^http:\/\/es:9200\/_cluster\/health: unexpected reply: field "status"/),
+        reason: "protocol",
+      },
     });
   });
 
   it("says the reply itself is wrong when it is not an object", () => {
     expect(decodeReply(Shape, [1], "u")).toEqual({
       ok: false,
-      cause: expect.stringMatching(/^u: unexpected reply: reply/),
-      reason: "protocol",
+      error: {
+        cause: expect.stringMatching(/^u: unexpected reply: reply/),
+        reason: "protocol",
+      },
     });
   });
 });
@@ -56,8 +60,10 @@ describe("basicAuthFromEnv", () => {
   it("names the env var that is not set", () => {
     expect(basicAuthFromEnv({ usernameEnv: "U", passwordEnv: "P" }, { U: "x" })).toEqual({
       ok: false,
-      cause: "env var P (passwordEnv) is not set",
-      reason: "config",
+      error: {
+        cause: "env var P (passwordEnv) is not set",
+        reason: "config",
+      },
     });
   });
 });

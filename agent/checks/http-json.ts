@@ -4,11 +4,13 @@
  */
 import type { Static, TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import type { Result } from "../../core/result.js";
 import { httpRequest } from "../http-request.js";
 import type { ReplyBudget } from "../reply-budget.js";
 import { excerpt, type Failure, networkFailure } from "./outcome.js";
 
-export type Reply<T> = { ok: true; value: T } | ({ ok: false } & Failure);
+/** A reply read and understood, or why not (the cause names the URL, the reason says what kind). */
+export type Reply<T> = Result<T, Failure>;
 
 export type JsonRequest = {
   signal: AbortSignal;
@@ -47,27 +49,34 @@ export async function getJson(url: string, request: JsonRequest): Promise<Reply<
       ...(request.replyBudget ? { budget: request.replyBudget } : {}),
     });
   } catch (error) {
-    return { ok: false, ...networkFailure(url, error, request.signal, request.timeoutMs) };
+    return { ok: false, error: networkFailure(url, error, request.signal, request.timeoutMs) };
   }
   const accepted = request.acceptStatus ?? [200];
   if (!accepted.includes(response.status)) {
     return {
       ok: false,
-      cause: `${url}: HTTP ${response.status}${statusDetail(response.body)}`,
-      reason: "http_status",
+      error: {
+        cause: `${url}: HTTP ${response.status}${statusDetail(response.body)}`,
+        reason: "http_status",
+      },
     };
   }
   if (exceedsContainers(response.body, MAX_CONTAINERS)) {
     return {
       ok: false,
-      cause: `${url}: reply has more than the cap of ${MAX_CONTAINERS} objects and arrays`,
-      reason: "protocol",
+      error: {
+        cause: `${url}: reply has more than the cap of ${MAX_CONTAINERS} objects and arrays`,
+        reason: "protocol",
+      },
     };
   }
   try {
     return { ok: true, value: { status: response.status, body: JSON.parse(response.body) } };
   } catch {
-    return { ok: false, cause: `${url}: reply is not JSON: ${excerpt(response.body)}`, reason: "protocol" };
+    return {
+      ok: false,
+      error: { cause: `${url}: reply is not JSON: ${excerpt(response.body)}`, reason: "protocol" },
+    };
   }
 }
 
@@ -90,8 +99,10 @@ export function decodeReply<S extends TSchema>(schema: S, body: unknown, where: 
   const field = first?.path ? `field "${first.path.slice(1).replaceAll("/", ".")}"` : "reply";
   return {
     ok: false,
-    cause: `${where}: unexpected reply: ${field} ${first?.message ?? "is invalid"}`,
-    reason: "protocol",
+    error: {
+      cause: `${where}: unexpected reply: ${field} ${first?.message ?? "is invalid"}`,
+      reason: "protocol",
+    },
   };
 }
 
@@ -143,7 +154,7 @@ export function basicAuthFromEnv(
   ] as const) {
     const value = name === undefined ? (otherwise ?? "") : env[name];
     if (value === undefined)
-      return { ok: false, cause: `env var ${name} (${field}) is not set`, reason: "config" };
+      return { ok: false, error: { cause: `env var ${name} (${field}) is not set`, reason: "config" } };
     parts.push(value);
   }
   return { ok: true, value: { authorization: `Basic ${Buffer.from(parts.join(":")).toString("base64")}` } };

@@ -31,7 +31,7 @@ export function assessUsers(users: Users): CheckResult {
 export const checkJupyterhub: CheckRunner<"jupyterhub"> = async (spec, { signal, env, replyBudget }) => {
   const request = { signal, timeoutMs: spec.timeoutMs, replyBudget };
   const hub = await getJsonAs(apiUrl(spec.url, "/hub/api"), HubInfo, request);
-  if (!hub.ok) return failedWith(hub);
+  if (!hub.ok) return failedWith(hub.error);
   if (spec.tokenEnv === undefined) return resultOf([]);
   const token = env[spec.tokenEnv];
   if (token === undefined || token === "") {
@@ -43,8 +43,11 @@ export const checkJupyterhub: CheckRunner<"jupyterhub"> = async (spec, { signal,
     headers: { authorization: `token ${token}` },
   });
   if (users.ok) return assessUsers(users.value);
-  const denied = /: HTTP (401|403)\b/.test(users.cause);
+  const denied = /: HTTP (401|403)\b/.test(users.error.cause);
   if (denied)
-    return failedWith(`${users.cause} (the token in ${spec.tokenEnv} needs the list:users scope)`, "config");
-  return failedWith(users);
+    return failedWith(
+      `${users.error.cause} (the token in ${spec.tokenEnv} needs the list:users scope)`,
+      "config",
+    );
+  return failedWith(users.error);
 };

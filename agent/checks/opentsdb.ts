@@ -49,7 +49,7 @@ export const checkOpentsdb: CheckRunner<"opentsdb"> = async (spec, { signal, rep
     getJsonAs(apiUrl(spec.url, "/api/version"), Version, request),
     getJsonAs(apiUrl(spec.url, "/api/stats"), Stats, request),
   ]);
-  if (!version.ok) return failedWith(version);
-  if (!stats.ok) return failedWith(stats);
+  if (!version.ok) return failedWith(version.error);
+  if (!stats.ok) return failedWith(stats.error);
   return assessStats(stats.value);
 };

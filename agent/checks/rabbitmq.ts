@@ -71,7 +71,7 @@ export function assessBroker(overview: Overview, nodes: Nodes, alarms: Alarms, t
 
 export const checkRabbitmq: CheckRunner<"rabbitmq"> = async (spec, { signal, env, replyBudget }) => {
   const auth = basicAuthFromEnv(spec, env, { username: "guest", password: "guest" });
-  if (!auth.ok) return failedWith(`${spec.url}: ${auth.cause}`, "config");
+  if (!auth.ok) return failedWith(`${spec.url}: ${auth.error.cause}`, "config");
   const request = { signal, timeoutMs: spec.timeoutMs, headers: auth.value, replyBudget };
   const [overview, nodes, alarms] = await Promise.all([
     getJsonAs(apiUrl(spec.url, "/api/overview"), Overview, request),
@@ -82,9 +82,9 @@ export const checkRabbitmq: CheckRunner<"rabbitmq"> = async (spec, { signal, env
       acceptStatus: [200, 503],
     }),
   ]);
-  if (!overview.ok) return failedRequest(overview);
-  if (!nodes.ok) return failedRequest(nodes);
-  if (!alarms.ok) return failedRequest(alarms);
+  if (!overview.ok) return failedRequest(overview.error);
+  if (!nodes.ok) return failedRequest(nodes.error);
+  if (!alarms.ok) return failedRequest(alarms.error);
   return assessBroker(overview.value, nodes.value, alarms.value, spec.url);
 };
 

@@ -149,7 +149,7 @@ export function assessMaster(master: MasterState, target: string): CheckResult {
 
 async function checkStreaming(url: string, request: JsonRequest): Promise<CheckResult> {
   const applications = await getJsonAs(apiUrl(url, "/api/v1/applications"), Applications, request);
-  if (!applications.ok) return failedWith(applications);
+  if (!applications.ok) return failedWith(applications.error);
   const running = applications.value.filter((app) => app.attempts.some((attempt) => !attempt.completed));
   if (running.length === 0) return resultOf([error(`${url}: no running Spark application`)]);
   const findings: Finding[] = [];
@@ -158,7 +158,7 @@ async function checkStreaming(url: string, request: JsonRequest): Promise<CheckR
     const base = apiUrl(url, `/api/v1/applications/${encodeURIComponent(app.id)}/streaming`);
     const stats = await getJsonAs(`${base}/statistics`, StreamingStatistics, request);
     if (!stats.ok) {
-      if (/: HTTP 404\b/.test(stats.cause)) {
+      if (/: HTTP 404\b/.test(stats.error.cause)) {
         findings.push(
           error(
             `${url}: application "${app.name}" has no streaming context (HTTP 404 from /streaming/statistics)`,
@@ -166,10 +166,10 @@ async function checkStreaming(url: string, request: JsonRequest): Promise<CheckR
         );
         continue;
       }
-      return failedWith(stats);
+      return failedWith(stats.error);
     }
     const batches = await getJsonAs(`${base}/batches`, StreamingBatches, request);
-    if (!batches.ok) return failedWith(batches);
+    if (!batches.ok) return failedWith(batches.error);
     findings.push(...assessStreaming(app.name, stats.value.batchDuration, batches.value, url));
     values.batch_interval_ms = stats.value.batchDuration;
     values.batches_completed = batches.value.filter((batch) => batch.status === "COMPLETED").length;
@@ -180,7 +180,7 @@ async function checkStreaming(url: string, request: JsonRequest): Promise<CheckR
 
 async function checkDriver(url: string, request: JsonRequest): Promise<CheckResult> {
   const applications = await getJsonAs(apiUrl(url, "/api/v1/applications"), Applications, request);
-  if (!applications.ok) return failedWith(applications);
+  if (!applications.ok) return failedWith(applications.error);
   const runningApps = applications.value
     .filter((app) => app.attempts.some((attempt) => !attempt.completed))
     .slice(0, MAX_RUNNING_APPLICATIONS);
@@ -191,8 +191,8 @@ async function checkDriver(url: string, request: JsonRequest): Promise<CheckResu
       getJsonAs(`${base}/jobs`, Jobs, request),
       getJsonAs(`${base}/executors`, Executors, request),
     ]);
-    if (!jobs.ok) return failedWith(jobs);
-    if (!executors.ok) return failedWith(executors);
+    if (!jobs.ok) return failedWith(jobs.error);
+    if (!executors.ok) return failedWith(executors.error);
     running.push({ name: app.name, jobs: jobs.value, executors: executors.value });
   }
   return assessApplications(applications.value, running, url);
@@ -203,7 +203,7 @@ export const checkSpark: CheckRunner<"spark"> = async (spec, { signal, replyBudg
   if (spec.mode === "master") {
     // `/json` answers with a redirect to `/json/` (Spark 3.x).
     const master = await getJsonAs(apiUrl(spec.url, "/json/"), MasterState, request);
-    return master.ok ? assessMaster(master.value, spec.url) : failedWith(master);
+    return master.ok ? assessMaster(master.value, spec.url) : failedWith(master.error);
   }
   if (spec.mode === "streaming") return checkStreaming(spec.url, request);
   return checkDriver(spec.url, request);
