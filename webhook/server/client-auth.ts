@@ -9,6 +9,7 @@
  */
 import type { SecureContextOptions, TLSSocket, Server as TlsServer } from "node:tls";
 import type { FastifyInstance } from "fastify";
+import type { Result } from "../../core/result.js";
 
 export type ClientAuth = {
   /** PEM of the CA(s) that sign the API server's client certificate. */
@@ -36,7 +37,8 @@ export function keepClientCa(
   };
 }
 
-export type ClientCheck = { ok: true; name: string } | { ok: false; status: 401 | 403; message: string };
+/** The accepted client's certificate CN, or the HTTP status and message that refuse it. */
+export type ClientCheck = Result<string, { status: 401 | 403; message: string }>;
 
 /** Whether the peer on `socket` presented a certificate `auth` accepts. */
 export function checkClientCertificate(socket: TLSSocket, auth: ClientAuth): ClientCheck {
@@ -44,8 +46,10 @@ export function checkClientCertificate(socket: TLSSocket, auth: ClientAuth): Cli
     const reason = socket.authorizationError ? String(socket.authorizationError) : "none presented";
     return {
       ok: false,
-      status: 401,
-      message: `graft requires a client certificate signed by its configured client CA (--client-ca): ${reason}`,
+      error: {
+        status: 401,
+        message: `graft requires a client certificate signed by its configured client CA (--client-ca): ${reason}`,
+      },
     };
   }
   const subject = socket.getPeerCertificate()?.subject as { CN?: string | string[] } | undefined;
@@ -53,11 +57,13 @@ export function checkClientCertificate(socket: TLSSocket, auth: ClientAuth): Cli
   if (auth.allowedNames.length > 0 && (name === undefined || !auth.allowedNames.includes(name))) {
     return {
       ok: false,
-      status: 403,
-      message: `client certificate CN "${name ?? ""}" is not among the accepted names (--client-name): ${auth.allowedNames.join(", ")}`,
+      error: {
+        status: 403,
+        message: `client certificate CN "${name ?? ""}" is not among the accepted names (--client-name): ${auth.allowedNames.join(", ")}`,
+      },
     };
   }
-  return { ok: true, name: name ?? "" };
+  return { ok: true, value: name ?? "" };
 }
 
 /** Refuses requests to `paths` from clients without an accepted certificate, before the body is read. */
@@ -71,7 +77,8 @@ export function requireClientCertificate(
     if (!paths.has(path)) return;
     const check = checkClientCertificate(request.raw.socket as TLSSocket, auth);
     if (check.ok) return;
-    request.log.warn({ path, status: check.status, reason: check.message }, "review refused");
-    return reply.code(check.status).send({ message: check.message });
+    const { status, message } = check.error;
+    request.log.warn({ path, status, reason: message }, "review refused");
+    return reply.code(status).send({ message });
   });
 }
