@@ -58,7 +58,7 @@ describe("graft agent", () => {
       ]),
     };
     const loaded = await loadChecks(file, env);
-    expect(loaded.ok && loaded.checks.map((check) => [check.name, check.type])).toEqual([
+    expect(loaded.ok && loaded.value.map((check) => [check.name, check.type])).toEqual([
       ["db", "tcp"],
       ["spark-driver", "tcp"],
       ["flink-jobmanager", "flink"],

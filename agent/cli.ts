@@ -1,6 +1,6 @@
 /** `graft agent --port 9464 [--checks F] [--push-url URL]`; checks from the file, else env GRAFT_CHECKS. */
 import { readFile } from "node:fs/promises";
-import { MAX_CHECKS, parseChecksSpec, type ResolvedCheck } from "../core/checks.js";
+import { type ChecksResult, MAX_CHECKS, parseChecksSpec } from "../core/checks.js";
 import { type CliIo, isHttpUrl, parseServerArgs, processIo } from "../core/cli-io.js";
 import { errorMessage } from "../core/result.js";
 import { startAgent } from "./main.js";
@@ -19,11 +19,11 @@ Env GRAFT_APP and GRAFT_COMPONENT (set by the webhook) label every metric app an
 
 const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 
-type Loaded = { ok: true; checks: ResolvedCheck[] } | { ok: false; errors: string[] };
+type Loaded = ChecksResult;
 
 function parsedFrom(origin: string, text: string): Loaded {
   const parsed = parseChecksSpec(text);
-  return parsed.ok ? parsed : { ok: false, errors: parsed.errors.map((error) => `${origin}: ${error}`) };
+  return parsed.ok ? parsed : { ok: false, error: parsed.error.map((error) => `${origin}: ${error}`) };
 }
 
 /**
@@ -34,26 +34,26 @@ function parsedFrom(origin: string, text: string): Loaded {
 export async function loadChecks(file: string | undefined, env: CliIo["env"]): Promise<Loaded> {
   const fromEnv = env.GRAFT_CHECKS === undefined ? undefined : parsedFrom("GRAFT_CHECKS", env.GRAFT_CHECKS);
   if (file === undefined) {
-    return fromEnv ?? { ok: false, errors: ["no checks given: pass --checks FILE or set GRAFT_CHECKS"] };
+    return fromEnv ?? { ok: false, error: ["no checks given: pass --checks FILE or set GRAFT_CHECKS"] };
   }
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    return { ok: false, errors: [`cannot read ${file}: ${errorMessage(error)}`] };
+    return { ok: false, error: [`cannot read ${file}: ${errorMessage(error)}`] };
   }
   const fromFile = parsedFrom(file, text);
   if (!fromFile.ok || fromEnv === undefined) return fromFile;
   if (!fromEnv.ok) return fromEnv;
-  const named = new Set(fromFile.checks.map((check) => check.name));
-  const checks = [...fromFile.checks, ...fromEnv.checks.filter((check) => !named.has(check.name))];
+  const named = new Set(fromFile.value.map((check) => check.name));
+  const checks = [...fromFile.value, ...fromEnv.value.filter((check) => !named.has(check.name))];
   if (checks.length > MAX_CHECKS) {
     return {
       ok: false,
-      errors: [`${file} and GRAFT_CHECKS: at most ${MAX_CHECKS} checks, got ${checks.length}`],
+      error: [`${file} and GRAFT_CHECKS: at most ${MAX_CHECKS} checks, got ${checks.length}`],
     };
   }
-  return { ok: true, checks };
+  return { ok: true, value: checks };
 }
 
 export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
@@ -96,14 +96,14 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
 
   const loaded = await loadChecks(values.checks, io.env);
   if (!loaded.ok) {
-    io.stderr(`graft agent: invalid checks, not starting:\n${loaded.errors.map((e) => `  ${e}\n`).join("")}`);
+    io.stderr(`graft agent: invalid checks, not starting:\n${loaded.error.map((e) => `  ${e}\n`).join("")}`);
     return 2;
   }
 
   let agent: Awaited<ReturnType<typeof startAgent>>;
   try {
     agent = await startAgent({
-      checks: loaded.checks,
+      checks: loaded.value,
       port,
       host,
       ...(pushUrl ? { pushUrl } : {}),
@@ -117,7 +117,7 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   io.stdout(
-    `${JSON.stringify({ msg: "graft agent listening", port: agent.port, checks: loaded.checks.length })}\n`,
+    `${JSON.stringify({ msg: "graft agent listening", port: agent.port, checks: loaded.value.length })}\n`,
   );
   await io.stopSignal;
   await agent.stop();

@@ -19,8 +19,8 @@ const checks = () => {
   const parsed = parseChecksSpec(
     "- {name: a, type: tcp, host: h, port: 1}\n- {name: b, type: dns, hostname: h}",
   );
-  if (!parsed.ok) throw new Error(parsed.errors.join());
-  return parsed.checks;
+  if (!parsed.ok) throw new Error(parsed.error.join());
+  return parsed.value;
 };
 
 describe("check runners", () => {
@@ -33,9 +33,9 @@ describe("check runners", () => {
   it("runs its checks with the build's own runners when given none", async () => {
     const port = await closedPort();
     const parsed = parseChecksSpec(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`);
-    if (!parsed.ok) throw new Error(parsed.errors.join());
+    if (!parsed.ok) throw new Error(parsed.error.join());
     const agent = await startAgent({
-      checks: parsed.checks,
+      checks: parsed.value,
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,
@@ -61,9 +61,9 @@ describe("app and component labels", () => {
   it("label every metric with the agent's app and component, one value each", async () => {
     const port = await closedPort();
     const parsed = parseChecksSpec(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`);
-    if (!parsed.ok) throw new Error(parsed.errors.join());
+    if (!parsed.ok) throw new Error(parsed.error.join());
     const agent = await startAgent({
-      checks: parsed.checks,
+      checks: parsed.value,
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,

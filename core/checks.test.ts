@@ -7,7 +7,7 @@ describe("parseChecksSpec", () => {
     const result = parseChecksSpec("- {name: kafka, type: kafka, brokers: ['127.0.0.1:9092']}");
     expect(result).toEqual({
       ok: true,
-      checks: [
+      value: [
         {
           name: "kafka",
           type: "kafka",
@@ -23,7 +23,7 @@ describe("parseChecksSpec", () => {
   it("names the check and field that are wrong", () => {
     const result = parseChecksSpec('[{"name":"zk","type":"zookeeper","servers":["nohost"]}]');
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.errors[0]).toMatch(/check "zk": field "servers.0"/);
+    expect(!result.ok && result.error[0]).toMatch(/check "zk": field "servers.0"/);
   });
 
   it("rejects unknown types, unknown fields and a timeout not shorter than the interval", () => {
@@ -32,7 +32,7 @@ describe("parseChecksSpec", () => {
       { name: "b", type: "tcp", host: "h", port: 1, extra: true },
       { name: "c", type: "tcp", host: "h", port: 1, interval: "5s", timeout: "5s" },
     ]);
-    expect(result.ok ? [] : result.errors).toEqual([
+    expect(result.ok ? [] : result.error).toEqual([
       expect.stringMatching(/check "a": field "type" must be one of http, tcp/),
       'check "b": unknown field "extra"',
       'check "c": field "timeout" (5s) must be shorter than "interval"',
@@ -48,7 +48,7 @@ describe("parseChecksSpec", () => {
 describe("parseChecksSpec error messages", () => {
   it("say the expected form of a field", () => {
     const result = parseChecksSpec([{ name: "zk", type: "zookeeper", servers: ["nohost"] }]);
-    expect(result.ok ? [] : result.errors).toEqual([expect.stringContaining("(host:port)")]);
+    expect(result.ok ? [] : result.error).toEqual([expect.stringContaining("(host:port)")]);
   });
 });
 
@@ -57,7 +57,7 @@ describe("dns check server", () => {
     const spec = (server: string) => parseChecksSpec([{ name: "d", type: "dns", hostname: "kafka", server }]);
     for (const server of ["10.0.0.10", "127.0.0.1:5353", "[::1]:53"]) expect(spec(server).ok).toBe(true);
     const result = spec("kube-dns.kube-system:53");
-    expect(result.ok ? [] : result.errors).toEqual([
+    expect(result.ok ? [] : result.error).toEqual([
       expect.stringMatching(/check "d": field "server" .*an IP address/),
     ]);
   });
@@ -74,7 +74,7 @@ function blockSpec(count = MAX_CHECKS): string {
 
 const errorsOf = (input: unknown) => {
   const result = parseChecksSpec(input);
-  return result.ok ? [] : result.errors;
+  return result.ok ? [] : result.error;
 };
 
 describe("parseChecksSpec limits (hostile text is refused before or within bounded parsing)", () => {

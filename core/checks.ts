@@ -113,7 +113,8 @@ export const DEFAULT_INTERVAL = "30s";
 export const DEFAULT_TIMEOUT = "5s";
 export const MAX_CHECKS = 64;
 
-export type ChecksResult = { ok: true; checks: ResolvedCheck[] } | { ok: false; errors: string[] };
+/** The checks, resolved; or every error found (each naming the check and the field). */
+export type ChecksResult = Result<ResolvedCheck[], string[]>;
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 type Validator = ReturnType<typeof ajv.compile>;
@@ -334,15 +335,15 @@ export function parseChecksSpec(input: unknown): ChecksResult {
   let raw = input;
   if (typeof input === "string") {
     const parsed = parseChecksText(input);
-    if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+    if (!parsed.ok) return { ok: false, error: [parsed.error] };
     raw = parsed.value;
   }
   if (nestingDepth(raw, CHECKS_LIMITS.depth) > CHECKS_LIMITS.depth) {
-    return { ok: false, errors: [nestedTooDeep()] };
+    return { ok: false, error: [nestedTooDeep()] };
   }
-  if (!Array.isArray(raw)) return { ok: false, errors: ["expected a list of checks"] };
+  if (!Array.isArray(raw)) return { ok: false, error: ["expected a list of checks"] };
   if (raw.length > MAX_CHECKS)
-    return { ok: false, errors: [`at most ${MAX_CHECKS} checks, got ${raw.length}`] };
+    return { ok: false, error: [`at most ${MAX_CHECKS} checks, got ${raw.length}`] };
 
   const errors: string[] = [];
   const checks: ResolvedCheck[] = [];
@@ -379,5 +380,5 @@ export function parseChecksSpec(input: unknown): ChecksResult {
     const more = errors.length - CHECKS_LIMITS.errors;
     errors.splice(CHECKS_LIMITS.errors, more, `… and ${more} more errors`);
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, checks };
+  return errors.length > 0 ? { ok: false, error: errors } : { ok: true, value: checks };
 }

@@ -43,8 +43,8 @@ describe("RUNNERS", () => {
   it.each(CHECK_TYPES)("loads the %s runner, which reports its own target down", async (type) => {
     const port = await closedPort();
     const parsed = parseChecksSpec([{ name: "c", type, timeout: "2s", ...aimedAt(type, port) }]);
-    if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
-    const check = parsed.checks[0] as ResolvedCheck;
+    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
+    const check = parsed.value[0] as ResolvedCheck;
     // One module per type, agent/checks/<type>.ts: the runner comes from the type's own module.
     const own: Record<string, unknown> = await import(`./${type}.js`);
     expect(Object.values(own)).toContain(await RUNNERS[type]?.());

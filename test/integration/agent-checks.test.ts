@@ -28,8 +28,8 @@ function spec<K extends CheckType>(type: K, fields: Record<string, unknown>) {
   const parsed = parseChecksSpec([
     { name: "t", type, interval: "1s", timeout: `${TIMEOUT_MS}ms`, ...fields },
   ]);
-  if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
-  return parsed.checks[0] as CheckSpecOf<K> & { timeoutMs: number };
+  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
+  return parsed.value[0] as CheckSpecOf<K> & { timeoutMs: number };
 }
 
 async function run<K extends CheckType>(

@@ -24,8 +24,8 @@ describe("agent metrics", () => {
         timeout: "500ms",
       },
     ]);
-    if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
-    agent = await startAgent({ checks: parsed.checks, port: 0, host: "127.0.0.1" });
+    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
+    agent = await startAgent({ checks: parsed.value, port: 0, host: "127.0.0.1" });
     await agent.ready;
   });
 

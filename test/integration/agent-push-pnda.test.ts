@@ -37,9 +37,9 @@ afterAll(async () => {
 
 async function agentWith(checks: unknown[], replica?: string): Promise<Agent> {
   const parsed = parseChecksSpec(checks);
-  if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
+  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
   const agent = await startAgent({
-    checks: parsed.checks,
+    checks: parsed.value,
     port: 0,
     host: "127.0.0.1",
     pushUrl: logger.url,

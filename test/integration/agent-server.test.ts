@@ -20,8 +20,8 @@ afterAll(async () => {
 
 async function agentWith(checks: unknown[]): Promise<Agent> {
   const parsed = parseChecksSpec(checks);
-  if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
-  const agent = await startAgent({ checks: parsed.checks, port: 0, host: "127.0.0.1" });
+  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
+  const agent = await startAgent({ checks: parsed.value, port: 0, host: "127.0.0.1" });
   stops.push(agent.stop);
   return agent;
 }

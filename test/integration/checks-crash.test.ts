@@ -17,7 +17,7 @@ const errors = [];
 for (const n of [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]) {
   try {
     const result = parseChecksSpec("[".repeat(n));
-    errors.push(result.ok ? "accepted" : result.errors[0]);
+    errors.push(result.ok ? "accepted" : result.error[0]);
   } catch (error) {
     errors.push("threw " + error);
   }

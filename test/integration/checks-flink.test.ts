@@ -129,9 +129,9 @@ describe("flink check against a real JobManager and TaskManager", () => {
 
     // The agent itself, its scheduler holding the memory: /status goes WARN on a crash, then OK.
     const parsed = parseChecksSpec([{ ...windowed, interval: "1s", timeout: "900ms" }]);
-    if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
+    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
     const agent = await startAgent({
-      checks: parsed.checks,
+      checks: parsed.value,
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,

@@ -32,9 +32,9 @@ describe("a deleted pod leaves the console once the lookback has passed (Prometh
 
   const agentFor = async (check: string, source: string) => {
     const parsed = parseChecksSpec([tcpCheck(check, target.port, source)]);
-    if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
+    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
     const agent = await startAgent({
-      checks: parsed.checks,
+      checks: parsed.value,
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,

@@ -37,8 +37,8 @@ describe("a dead agent in the console: grey with the reason, then green again", 
 
   const startKafkaAgent = async (port: number) => {
     const parsed = parseChecksSpec([tcpCheck("kafka-broker", target.port, "kafka")]);
-    if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
-    const agent = await startAgent({ checks: parsed.checks, port, host: "127.0.0.1", processMetrics: false });
+    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
+    const agent = await startAgent({ checks: parsed.value, port, host: "127.0.0.1", processMetrics: false });
     await agent.ready;
     return agent;
   };
@@ -55,9 +55,9 @@ describe("a dead agent in the console: grey with the reason, then green again", 
     kafkaAgent = await startKafkaAgent(0);
     kafkaPort = kafkaAgent.port;
     const zkParsed = parseChecksSpec([tcpCheck("zk", target.port, "zookeeper")]);
-    if (!zkParsed.ok) throw new Error(zkParsed.errors.join("\n"));
+    if (!zkParsed.ok) throw new Error(zkParsed.error.join("\n"));
     zookeeperAgent = await startAgent({
-      checks: zkParsed.checks,
+      checks: zkParsed.value,
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,

@@ -168,11 +168,11 @@ const parsedChecks = createMemo<ParsedChecks>();
 function parseChecksText(value: string): ParsedChecks {
   const result = parseChecksSpec(value);
   if (!result.ok) {
-    const structural = result.errors.some((error) => !error.startsWith("check "));
-    return { ok: false, error: structural ? [...result.errors, EXPECTED.checks] : result.errors };
+    const structural = result.error.some((error) => !error.startsWith("check "));
+    return { ok: false, error: structural ? [...result.error, EXPECTED.checks] : result.error };
   }
   // The spec as written (plus its source), not the expanded form: GRAFT_CHECKS must parse again.
-  const checks = result.checks.map(
+  const checks = result.value.map(
     ({ intervalMs: _interval, timeoutMs: _timeout, ...spec }) => spec as CheckSpec,
   );
   return { ok: true, value: checks };
