@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { parseChecksSpec } from "../core/checks.js";
+import { resolvedChecks } from "../test/services/agent.js";
 import { loadRunner, unsupportedChecks } from "./checks/index.js";
 import { checkTcp } from "./checks/tcp.js";
 import { startAgent } from "./main.js";
@@ -15,13 +15,8 @@ async function closedPort(): Promise<number> {
   return typeof address === "object" && address ? address.port : 0;
 }
 
-const checks = () => {
-  const parsed = parseChecksSpec(
-    "- {name: a, type: tcp, host: h, port: 1}\n- {name: b, type: dns, hostname: h}",
-  );
-  if (!parsed.ok) throw new Error(parsed.error.join());
-  return parsed.value;
-};
+const checks = () =>
+  resolvedChecks("- {name: a, type: tcp, host: h, port: 1}\n- {name: b, type: dns, hostname: h}");
 
 describe("check runners", () => {
   it("names each check whose type this build cannot run", () => {
@@ -32,10 +27,8 @@ describe("check runners", () => {
 
   it("runs its checks with the build's own runners when given none", async () => {
     const port = await closedPort();
-    const parsed = parseChecksSpec(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`);
-    if (!parsed.ok) throw new Error(parsed.error.join());
     const agent = await startAgent({
-      checks: parsed.value,
+      checks: resolvedChecks(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`),
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,
@@ -60,10 +53,8 @@ describe("check runners", () => {
 describe("app and component labels", () => {
   it("label every metric with the agent's app and component, one value each", async () => {
     const port = await closedPort();
-    const parsed = parseChecksSpec(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`);
-    if (!parsed.ok) throw new Error(parsed.error.join());
     const agent = await startAgent({
-      checks: parsed.value,
+      checks: resolvedChecks(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`),
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,

@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { CHECK_TYPES, type CheckType, parseChecksSpec, type ResolvedCheck } from "../../core/checks.js";
+import { CHECK_TYPES, type CheckType, type ResolvedCheck } from "../../core/checks.js";
+import { resolvedChecks } from "../../test/services/agent.js";
 import { describeTarget } from "../target.js";
 import { loadRunner, RUNNERS } from "./index.js";
 
@@ -42,9 +43,8 @@ describe("RUNNERS", () => {
   // read fields the check does not have).
   it.each(CHECK_TYPES)("loads the %s runner, which reports its own target down", async (type) => {
     const port = await closedPort();
-    const parsed = parseChecksSpec([{ name: "c", type, timeout: "2s", ...aimedAt(type, port) }]);
-    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-    const check = parsed.value[0] as ResolvedCheck;
+    const parsed = resolvedChecks([{ name: "c", type, timeout: "2s", ...aimedAt(type, port) }]);
+    const check = parsed[0] as ResolvedCheck;
     // One module per type, agent/checks/<type>.ts: the runner comes from the type's own module.
     const own: Record<string, unknown> = await import(`./${type}.js`);
     expect(Object.values(own)).toContain(await RUNNERS[type]?.());

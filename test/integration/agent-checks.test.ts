@@ -4,7 +4,8 @@ import { checkDns } from "../../agent/checks/dns.js";
 import { checkHttp } from "../../agent/checks/http.js";
 import { checkTcp } from "../../agent/checks/tcp.js";
 import type { CheckResult, CheckRunner } from "../../agent/checks/types.js";
-import { type CheckSpecOf, type CheckType, parseChecksSpec } from "../../core/checks.js";
+import type { CheckSpecOf, CheckType } from "../../core/checks.js";
+import { resolvedChecks } from "../services/agent.js";
 import {
   selfSignedCertificate,
   startDnsTarget,
@@ -25,11 +26,8 @@ const TIMEOUT_MS = 400;
 const ABORT_SLACK_MS = 2_600;
 
 function spec<K extends CheckType>(type: K, fields: Record<string, unknown>) {
-  const parsed = parseChecksSpec([
-    { name: "t", type, interval: "1s", timeout: `${TIMEOUT_MS}ms`, ...fields },
-  ]);
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-  return parsed.value[0] as CheckSpecOf<K> & { timeoutMs: number };
+  const parsed = resolvedChecks([{ name: "t", type, interval: "1s", timeout: `${TIMEOUT_MS}ms`, ...fields }]);
+  return parsed[0] as CheckSpecOf<K> & { timeoutMs: number };
 }
 
 async function run<K extends CheckType>(

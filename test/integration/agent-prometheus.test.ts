@@ -1,7 +1,7 @@
 /** A real Prometheus scrapes the agent; the exposition passes `promtool check metrics`. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Agent, startAgent } from "../../agent/main.js";
-import { parseChecksSpec } from "../../core/checks.js";
+import { resolvedChecks } from "../services/agent.js";
 import { type PrometheusServer, promtoolCheckMetrics, startPrometheus } from "../services/prometheus.js";
 import { waitFor } from "../services/spawn.js";
 import { startHttpTarget, stoppedPort, type Target } from "./agent-targets.js";
@@ -13,19 +13,21 @@ describe("agent metrics", () => {
 
   beforeAll(async () => {
     web = await startHttpTarget((_, response) => response.end("ok"));
-    const parsed = parseChecksSpec([
-      { name: "web", type: "http", url: `${web.url}/`, interval: "1s", timeout: "500ms" },
-      {
-        name: "db",
-        type: "tcp",
-        host: "127.0.0.1",
-        port: await stoppedPort(),
-        interval: "1s",
-        timeout: "500ms",
-      },
-    ]);
-    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-    agent = await startAgent({ checks: parsed.value, port: 0, host: "127.0.0.1" });
+    agent = await startAgent({
+      checks: resolvedChecks([
+        { name: "web", type: "http", url: `${web.url}/`, interval: "1s", timeout: "500ms" },
+        {
+          name: "db",
+          type: "tcp",
+          host: "127.0.0.1",
+          port: await stoppedPort(),
+          interval: "1s",
+          timeout: "500ms",
+        },
+      ]),
+      port: 0,
+      host: "127.0.0.1",
+    });
     await agent.ready;
   });
 

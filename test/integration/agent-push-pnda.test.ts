@@ -11,7 +11,7 @@ import { systemClock } from "../../agent/scheduler.js";
 import type { PndaEvent } from "../../agent/status.js";
 import { pushTiles } from "../../console/push.js";
 import { agentStatusResults } from "../../console/sources/agents.js";
-import { parseChecksSpec } from "../../core/checks.js";
+import { resolvedChecks } from "../services/agent.js";
 import { type DataLogger, PNDA_BODY_LIMIT_BYTES, startPndaDataLogger } from "../services/pnda-data-logger.js";
 import { type RedisServer, startRedis } from "../services/redis.js";
 import { waitFor } from "../services/spawn.js";
@@ -36,10 +36,8 @@ afterAll(async () => {
 });
 
 async function agentWith(checks: unknown[], replica?: string): Promise<Agent> {
-  const parsed = parseChecksSpec(checks);
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
   const agent = await startAgent({
-    checks: parsed.value,
+    checks: resolvedChecks(checks),
     port: 0,
     host: "127.0.0.1",
     pushUrl: logger.url,

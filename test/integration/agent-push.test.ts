@@ -2,7 +2,7 @@
 import type http from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Agent, type AgentOptions, startAgent } from "../../agent/main.js";
-import { parseChecksSpec } from "../../core/checks.js";
+import { resolvedChecks } from "../services/agent.js";
 import { waitFor } from "../services/spawn.js";
 import { startHttpTarget, startSilentTcpTarget, stoppedPort, type Target } from "./agent-targets.js";
 
@@ -12,9 +12,8 @@ afterAll(async () => {
 });
 
 async function agentWith(checks: unknown[], options: Partial<AgentOptions>): Promise<Agent> {
-  const parsed = parseChecksSpec(checks);
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-  const agent = await startAgent({ checks: parsed.value, port: 0, host: "127.0.0.1", ...options });
+  const parsed = resolvedChecks(checks);
+  const agent = await startAgent({ checks: parsed, port: 0, host: "127.0.0.1", ...options });
   stops.push(agent.stop);
   return agent;
 }

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type Agent, startAgent } from "../../agent/main.js";
 import type { PndaEvents } from "../../agent/status.js";
-import { parseChecksSpec } from "../../core/checks.js";
+import { resolvedChecks } from "../services/agent.js";
 import { waitFor } from "../services/spawn.js";
 import {
   startDnsTarget,
@@ -19,9 +19,7 @@ afterAll(async () => {
 });
 
 async function agentWith(checks: unknown[]): Promise<Agent> {
-  const parsed = parseChecksSpec(checks);
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-  const agent = await startAgent({ checks: parsed.value, port: 0, host: "127.0.0.1" });
+  const agent = await startAgent({ checks: resolvedChecks(checks), port: 0, host: "127.0.0.1" });
   stops.push(agent.stop);
   return agent;
 }

@@ -11,7 +11,7 @@ import type { RestartMemory } from "../../agent/checks/flink-restarts.js";
 import type { CheckMemory } from "../../agent/checks/types.js";
 import { startAgent } from "../../agent/main.js";
 import type { PndaEvents } from "../../agent/status.js";
-import { parseChecksSpec } from "../../core/checks.js";
+import { resolvedChecks } from "../services/agent.js";
 import { type Flink, startFlink } from "../services/flink.js";
 import { waitFor } from "../services/spawn.js";
 import { runCheck, type TimedResult } from "./run-check.js";
@@ -128,10 +128,8 @@ describe("flink check against a real JobManager and TaskManager", () => {
     expect((await runCheck(checkFlink, windowed)).health).toBe("OK");
 
     // The agent itself, its scheduler holding the memory: /status goes WARN on a crash, then OK.
-    const parsed = parseChecksSpec([{ ...windowed, interval: "1s", timeout: "900ms" }]);
-    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
     const agent = await startAgent({
-      checks: parsed.value,
+      checks: resolvedChecks([{ ...windowed, interval: "1s", timeout: "900ms" }]),
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,

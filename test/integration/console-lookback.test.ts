@@ -12,8 +12,7 @@ import { type Agent, startAgent } from "../../agent/main.js";
 import type { HealthReport } from "../../console/health.js";
 import { buildConsoleServer } from "../../console/server.js";
 import { prometheusCheckResults } from "../../console/sources/prometheus.js";
-import { parseChecksSpec } from "../../core/checks.js";
-import { tcpCheck } from "../services/agent.js";
+import { resolvedChecks, tcpCheck } from "../services/agent.js";
 import { type PrometheusServer, type ScrapeTarget, startPrometheus } from "../services/prometheus.js";
 import { waitFor } from "../services/spawn.js";
 import { startHttpTarget, type Target } from "./agent-targets.js";
@@ -31,10 +30,8 @@ describe("a deleted pod leaves the console once the lookback has passed (Prometh
   let closeConsole: () => Promise<void>;
 
   const agentFor = async (check: string, source: string) => {
-    const parsed = parseChecksSpec([tcpCheck(check, target.port, source)]);
-    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
     const agent = await startAgent({
-      checks: parsed.value,
+      checks: resolvedChecks([tcpCheck(check, target.port, source)]),
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,

@@ -10,8 +10,7 @@ import { type Agent, startAgent } from "../../agent/main.js";
 import { COLOURS, type HealthReport } from "../../console/health.js";
 import { buildConsoleServer } from "../../console/server.js";
 import { prometheusCheckResults } from "../../console/sources/prometheus.js";
-import { parseChecksSpec } from "../../core/checks.js";
-import { tcpCheck } from "../services/agent.js";
+import { resolvedChecks, tcpCheck } from "../services/agent.js";
 import { launchChromium } from "../services/chromium.js";
 import { type PrometheusServer, startPrometheus } from "../services/prometheus.js";
 import { waitFor } from "../services/spawn.js";
@@ -36,9 +35,12 @@ describe("a dead agent in the console: grey with the reason, then green again", 
   let page: Page;
 
   const startKafkaAgent = async (port: number) => {
-    const parsed = parseChecksSpec([tcpCheck("kafka-broker", target.port, "kafka")]);
-    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-    const agent = await startAgent({ checks: parsed.value, port, host: "127.0.0.1", processMetrics: false });
+    const agent = await startAgent({
+      checks: resolvedChecks([tcpCheck("kafka-broker", target.port, "kafka")]),
+      port,
+      host: "127.0.0.1",
+      processMetrics: false,
+    });
     await agent.ready;
     return agent;
   };
@@ -54,10 +56,8 @@ describe("a dead agent in the console: grey with the reason, then green again", 
     target = await startHttpTarget((_, response) => response.end("ok"));
     kafkaAgent = await startKafkaAgent(0);
     kafkaPort = kafkaAgent.port;
-    const zkParsed = parseChecksSpec([tcpCheck("zk", target.port, "zookeeper")]);
-    if (!zkParsed.ok) throw new Error(zkParsed.error.join("\n"));
     zookeeperAgent = await startAgent({
-      checks: zkParsed.value,
+      checks: resolvedChecks([tcpCheck("zk", target.port, "zookeeper")]),
       port: 0,
       host: "127.0.0.1",
       processMetrics: false,

@@ -5,19 +5,24 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Agent, startAgent } from "../../agent/main.js";
-import { parseChecksSpec } from "../../core/checks.js";
+import { parseChecksSpec, type ResolvedCheck } from "../../core/checks.js";
 import { AGENT_COMMAND } from "../../webhook/features/agent/agent.js";
 import { freePort, startProcess, waitFor } from "./spawn.js";
+
+/** A checks spec as users write it, resolved; a spec the test got wrong throws with every error. */
+export function resolvedChecks(spec: unknown): ResolvedCheck[] {
+  const parsed = parseChecksSpec(spec);
+  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
+  return parsed.value;
+}
 
 /** Resolves once every check has reported once. */
 export async function startAgentWith(
   checks: unknown[],
   identity?: { app?: string; component?: string },
 ): Promise<Agent> {
-  const parsed = parseChecksSpec(checks);
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
   const agent = await startAgent({
-    checks: parsed.value,
+    checks: resolvedChecks(checks),
     port: 0,
     host: "127.0.0.1",
     ...(identity ? { identity } : {}),
