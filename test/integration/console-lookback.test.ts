@@ -10,9 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Agent, startAgent } from "../../agent/main.js";
 import type { HealthReport } from "../../console/health.js";
-import { buildConsoleServer } from "../../console/server.js";
-import { prometheusCheckResults } from "../../console/sources/prometheus.js";
 import { resolvedChecks, tcpCheck } from "../services/agent.js";
+import { startConsoleOnPrometheus, type TestConsole } from "../services/console.js";
 import { type PrometheusServer, type ScrapeTarget, startPrometheus } from "../services/prometheus.js";
 import { waitFor } from "../services/spawn.js";
 import { startHttpTarget, type Target } from "./agent-targets.js";
@@ -26,8 +25,7 @@ describe("a deleted pod leaves the console once the lookback has passed (Prometh
   let zookeeperAgent: Agent;
   let zookeeperTarget: ScrapeTarget;
   let prometheus: PrometheusServer;
-  let consoleUrl: string;
-  let closeConsole: () => Promise<void>;
+  let graftConsole: TestConsole;
 
   const agentFor = async (check: string, source: string) => {
     const agent = await startAgent({
@@ -40,11 +38,7 @@ describe("a deleted pod leaves the console once the lookback has passed (Prometh
     return agent;
   };
 
-  const report = async (): Promise<HealthReport> => {
-    const response = await fetch(`${consoleUrl}/api/health`);
-    expect(response.status).toBe(200);
-    return (await response.json()) as HealthReport;
-  };
+  const report = () => graftConsole.report();
   const shown = (health: HealthReport) => health.services.map((s) => [s.source, s.shown]);
 
   beforeAll(async () => {
@@ -64,25 +58,14 @@ describe("a deleted pod leaves the console once the lookback has passed (Prometh
       },
       zookeeperTarget,
     ]);
-    const app = buildConsoleServer({
-      readResults: () =>
-        prometheusCheckResults({
-          url: prometheus.url,
-          timeoutMs: 2_000,
-          lookbackMs: LOOKBACK_MS,
-          resolutionMs: 1_000,
-        }),
-      refreshMs: 500,
+    graftConsole = await startConsoleOnPrometheus(prometheus.url, {
       staleAfterMs: STALE_AFTER_MS,
+      lookbackMs: LOOKBACK_MS,
     });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const address = app.server.address();
-    consoleUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-    closeConsole = () => app.close();
   });
 
   afterAll(async () => {
-    await closeConsole?.();
+    await graftConsole?.close();
     await prometheus?.stop();
     await kafkaAgent?.stop();
     await zookeeperAgent?.stop();

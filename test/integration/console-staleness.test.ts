@@ -7,21 +7,15 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Agent, startAgent } from "../../agent/main.js";
-import { COLOURS, type HealthReport } from "../../console/health.js";
-import { buildConsoleServer } from "../../console/server.js";
-import { prometheusCheckResults } from "../../console/sources/prometheus.js";
+import { COLOURS } from "../../console/health.js";
 import { resolvedChecks, tcpCheck } from "../services/agent.js";
 import { launchChromium } from "../services/chromium.js";
+import { rgb, startConsoleOnPrometheus, type TestConsole } from "../services/console.js";
 import { type PrometheusServer, startPrometheus } from "../services/prometheus.js";
 import { waitFor } from "../services/spawn.js";
 import { startHttpTarget, type Target } from "./agent-targets.js";
 
 const STALE_AFTER_MS = 5_000;
-
-function rgb(hex: string): string {
-  const [r, g, b] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
-  return `rgb(${r}, ${g}, ${b})`;
-}
 
 describe("a dead agent in the console: grey with the reason, then green again", () => {
   let target: Target & { url: string };
@@ -29,8 +23,7 @@ describe("a dead agent in the console: grey with the reason, then green again", 
   let zookeeperAgent: Agent;
   let kafkaPort: number;
   let prometheus: PrometheusServer;
-  let consoleUrl: string;
-  let closeConsole: () => Promise<void>;
+  let graftConsole: TestConsole;
   let browser: Browser;
   let page: Page;
 
@@ -45,11 +38,7 @@ describe("a dead agent in the console: grey with the reason, then green again", 
     return agent;
   };
 
-  const report = async (): Promise<HealthReport> => {
-    const response = await fetch(`${consoleUrl}/api/health`);
-    expect(response.status).toBe(200);
-    return (await response.json()) as HealthReport;
-  };
+  const report = () => graftConsole.report();
   const tile = async (source: string) => (await report()).services.find((s) => s.source === source);
 
   beforeAll(async () => {
@@ -70,28 +59,17 @@ describe("a dead agent in the console: grey with the reason, then green again", 
         labels: { namespace: "apps", pod: "zookeeper-0" },
       },
     ]);
-    const app = buildConsoleServer({
-      readResults: () =>
-        prometheusCheckResults({
-          url: prometheus.url,
-          timeoutMs: 2_000,
-          lookbackMs: 60_000,
-          resolutionMs: 1_000,
-        }),
-      refreshMs: 500,
+    graftConsole = await startConsoleOnPrometheus(prometheus.url, {
       staleAfterMs: STALE_AFTER_MS,
+      lookbackMs: 60_000,
     });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const address = app.server.address();
-    consoleUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-    closeConsole = () => app.close();
     browser = await launchChromium();
     page = await browser.newPage();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await closeConsole?.();
+    await graftConsole?.close();
     await prometheus?.stop();
     await kafkaAgent?.stop();
     await zookeeperAgent?.stop();
@@ -104,7 +82,7 @@ describe("a dead agent in the console: grey with the reason, then green again", 
       async () => (await report()).overall === "OK" && (await report()).services.length === 2,
       { timeoutMs: 30_000 },
     );
-    await page.goto(consoleUrl);
+    await page.goto(graftConsole.url);
     await page.locator('.tile[data-source="kafka"][data-shown="OK"]').waitFor();
   });
 

@@ -6,29 +6,23 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Agent } from "../../agent/main.js";
 import { runConsoleCli } from "../../console/cli.js";
-import { COLOURS, type HealthReport } from "../../console/health.js";
-import { buildConsoleServer } from "../../console/server.js";
+import { COLOURS } from "../../console/health.js";
 import { agentEndpoints, agentStatusResults, kubernetesCheckResults } from "../../console/sources/agents.js";
 import { prometheusCheckResults } from "../../console/sources/prometheus.js";
 import { startAgentWith, tcpCheck } from "../services/agent.js";
 import { launchChromium } from "../services/chromium.js";
+import { rgb, startConsoleOnPrometheus, type TestConsole } from "../services/console.js";
 import { type PrometheusServer, startPrometheus } from "../services/prometheus.js";
 import { waitFor } from "../services/spawn.js";
 import { startHttpTarget, startSilentTcpTarget, stoppedPort, type Target } from "./agent-targets.js";
 import { ABORT_SLACK_MS } from "./run-check.js";
-
-/** `#rrggbb` as a browser reports a computed colour. */
-function rgb(hex: string): string {
-  const [r, g, b] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
-  return `rgb(${r}, ${g}, ${b})`;
-}
 
 describe("graft console, from a real Prometheus scraping real agents", () => {
   let web: Target & { url: string };
   let driver: Agent;
   let jobManager: Agent;
   let prometheus: PrometheusServer;
-  let console: { url: string; close: () => Promise<void> };
+  let console: TestConsole;
   let browser: Browser;
 
   beforeAll(async () => {
@@ -56,16 +50,7 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
         labels: { namespace: "apps", pod: "flink-jm" },
       },
     ]);
-    const app = buildConsoleServer({
-      readResults: () => prometheusCheckResults({ url: prometheus.url, timeoutMs: 2_000 }),
-      refreshMs: 500,
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const address = app.server.address();
-    console = {
-      url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
-      close: () => app.close(),
-    };
+    console = await startConsoleOnPrometheus(prometheus.url);
     browser = await launchChromium();
   });
 
@@ -78,11 +63,7 @@ describe("graft console, from a real Prometheus scraping real agents", () => {
     await web?.stop();
   });
 
-  const report = async (): Promise<HealthReport> => {
-    const response = await fetch(`${console.url}/api/health`);
-    expect(response.status).toBe(200);
-    return (await response.json()) as HealthReport;
-  };
+  const report = () => console.report();
 
   it("reports a tile per source, as bad as its worst pod, once Prometheus has scraped both agents", async () => {
     await waitFor(
