@@ -27,6 +27,23 @@ describe("startScheduler", () => {
     scheduler = undefined;
   });
 
+  /**
+   * Runs `body` on fake timers, then stops the scheduler (advancing `settleMs` so its runs end)
+   * and returns to real ones, whether `body` passed or not.
+   */
+  async function onFakeTimers(body: () => Promise<void>, settleMs = 1000): Promise<void> {
+    vi.useFakeTimers();
+    try {
+      await body();
+    } finally {
+      const stopping = scheduler?.stop();
+      await vi.advanceTimersByTimeAsync(settleMs);
+      await stopping;
+      scheduler = undefined;
+      vi.useRealTimers();
+    }
+  }
+
   function start(jobs: Job[]) {
     const outcomes: Outcome[] = [];
     scheduler = startScheduler({ jobs, onOutcome: (outcome) => outcomes.push(outcome) });
@@ -35,8 +52,7 @@ describe("startScheduler", () => {
 
   it("runs a check again every interval, at a fixed rate", async () => {
     // Fake timers: on a loaded machine one late real timer would make any bound on the gaps flaky.
-    vi.useFakeTimers();
-    try {
+    await onFakeTimers(async () => {
       // Each run takes 15 ms: a fixed delay would space the starts 55 ms apart, a fixed rate 40.
       const takes15ms = () => new Promise<CheckResult>((resolve) => setTimeout(() => resolve(OK), 15));
       const { of } = start([job("steady", takes15ms, 40)]);
@@ -45,13 +61,7 @@ describe("startScheduler", () => {
       expect(starts.length).toBeGreaterThanOrEqual(5);
       const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
       expect(gaps).toEqual(gaps.map(() => 40));
-    } finally {
-      const stopping = scheduler?.stop();
-      await vi.advanceTimersByTimeAsync(1000);
-      await stopping;
-      scheduler = undefined;
-      vi.useRealTimers();
-    }
+    });
   });
 
   it("ends a run that outlives its timeout with ERROR naming the target, and aborts its signal", async () => {
@@ -77,39 +87,25 @@ describe("startScheduler", () => {
 
   it("ends the run at its timeout, not before and not later", async () => {
     // Fake timers: the exact moment, which real timers on a loaded machine cannot show.
-    vi.useFakeTimers();
-    try {
+    await onFakeTimers(async () => {
       const { of } = start([job("hung", () => new Promise(() => {}), 1000, 50)]);
       await vi.advanceTimersByTimeAsync(49);
       expect(of("hung")).toEqual([]);
       await vi.advanceTimersByTimeAsync(1);
       expect(of("hung")).toMatchObject([{ timedOut: true, durationMs: 50 }]);
-    } finally {
-      const stopping = scheduler?.stop();
-      await vi.advanceTimersByTimeAsync(1000);
-      await stopping;
-      scheduler = undefined;
-      vi.useRealTimers();
-    }
+    });
   });
 
   it("keeps other checks on time while one target is slow", async () => {
     // Fake timers: "on time" as the clock says, whatever the load on the machine.
-    vi.useFakeTimers();
-    try {
+    await onFakeTimers(async () => {
       const { of } = start([job("slow", untilAborted, 2000, 1500), job("fast", async () => OK, 30, 20)]);
       await vi.advanceTimersByTimeAsync(200);
       expect(of("fast").map((o) => o.startedAt - of("fast")[0]!.startedAt)).toEqual([
         0, 30, 60, 90, 120, 150, 180,
       ]);
       expect(of("slow")).toHaveLength(0);
-    } finally {
-      const stopping = scheduler?.stop();
-      await vi.advanceTimersByTimeAsync(2000);
-      await stopping;
-      scheduler = undefined;
-      vi.useRealTimers();
-    }
+    }, 2000);
   });
 
   it("never starts a run while the previous one is still going, even one that ignores its abort", async () => {
@@ -210,8 +206,7 @@ describe("startScheduler", () => {
   });
 
   it("hands each check its own memory, kept from one run to the next (a run that threw included)", async () => {
-    vi.useFakeTimers();
-    try {
+    await onFakeTimers(async () => {
       const seen: Record<string, unknown[]> = { a: [], b: [] };
       const counting =
         (name: "a" | "b", throwOn?: number): Job["run"] =>
@@ -230,12 +225,6 @@ describe("startScheduler", () => {
       await vi.advanceTimersByTimeAsync(170);
       expect(seen.a).toEqual([undefined, 1, 1, 2, 3]);
       expect(seen.b).toEqual([undefined, 1, 2, 3, 4]);
-    } finally {
-      const stopping = scheduler?.stop();
-      await vi.advanceTimersByTimeAsync(1000);
-      await stopping;
-      scheduler = undefined;
-      vi.useRealTimers();
-    }
+    });
   });
 });
