@@ -11,7 +11,7 @@
  * auth-provider is refused with a message saying so: the webhook runs in a pod, as its
  * ServiceAccount, and runs no credential programs.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
@@ -195,13 +195,13 @@ export function accessFromKubeconfig(
   };
 }
 
-/** The kubeconfig in `file`; throws naming the file and what is wrong with it. */
-export function kubeconfigFileAccess(file: string): KubeAccess {
+/** The kubeconfig in `file`; throws what is wrong with it, prefixed with `what` (naming the file). */
+function kubeconfigFileAccess(file: string, what: string): KubeAccess {
   try {
     const text = readFileSync(file, "utf8");
     return accessFromKubeconfig(parseYaml(text), { baseDir: path.dirname(path.resolve(file)), source: file });
   } catch (error) {
-    throw new Error(`kubeconfig ${file} is not usable (${errorMessage(error)})`);
+    throw new Error(`${what} (${errorMessage(error)})`);
   }
 }
 
@@ -229,22 +229,12 @@ export function loadKubeAccess(
   env: AccessEnvironment = process.env,
   { home = homedir(), serviceAccountDir = SERVICE_ACCOUNT_DIR } = {},
 ): KubeAccess {
-  if (file) {
-    try {
-      return kubeconfigFileAccess(file);
-    } catch (error) {
-      throw new Error(`--kubeconfig ${file} is not a usable kubeconfig (${errorMessage(error)})`);
-    }
-  }
+  if (file) return kubeconfigFileAccess(file, `--kubeconfig ${file} is not a usable kubeconfig`);
   const fromEnv = env.KUBECONFIG?.split(path.delimiter).find((name) => name !== "");
-  if (fromEnv) return kubeconfigFileAccess(fromEnv);
+  if (fromEnv)
+    return kubeconfigFileAccess(fromEnv, `${fromEnv} (from KUBECONFIG) is not a usable kubeconfig`);
   const inHome = path.join(home, ".kube", "config");
-  try {
-    readFileSync(inHome);
-    return kubeconfigFileAccess(inHome);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
+  if (existsSync(inHome)) return kubeconfigFileAccess(inHome, `${inHome} is not a usable kubeconfig`);
   return (
     inClusterAccess(env, serviceAccountDir) ??
     noAccess(

@@ -79,6 +79,8 @@ export type KubeClientOptions = {
   maxLineBytes?: number;
   /** Items per page of a list (`limit`, then `continue`); default 500. */
   pageSize?: number;
+  /** How long past its own timeoutSeconds a watch may stay silent before it is dropped; default 30 s. */
+  watchSilenceMarginMs?: number;
 };
 
 export type WatchOptions = {
@@ -118,9 +120,8 @@ const DEFAULTS = {
   maxBodyBytes: 32 * 1024 * 1024,
   maxLineBytes: 8 * 1024 * 1024,
   pageSize: 500,
+  watchSilenceMarginMs: 30_000,
 };
-/** How long past its own timeoutSeconds a watch may stay silent before it is dropped. */
-const WATCH_SILENCE_MARGIN_MS = 30_000;
 /** What an error body is read up to (a Status is small). */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -233,26 +234,34 @@ export function createKubeClient(access: KubeAccess, options: KubeClientOptions 
   /** The whole body, at most `max` bytes. */
   const readBody = (response: IncomingMessage, max: number, what: string): Promise<string> =>
     new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+        response.destroy();
+      };
       const announced = Number(response.headers["content-length"]);
       if (Number.isFinite(announced) && announced > max) {
-        response.destroy();
-        reject(new TooLargeError(what, max, announced));
+        fail(new TooLargeError(what, max, announced));
         return;
       }
       const chunks: Buffer[] = [];
       let size = 0;
       response.on("data", (chunk: Buffer) => {
         size += chunk.length;
-        if (size > max) {
-          response.destroy();
-          reject(new TooLargeError(what, max));
-          return;
-        }
-        chunks.push(chunk);
+        if (size > max) fail(new TooLargeError(what, max));
+        else chunks.push(chunk);
       });
-      response.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      response.once("error", reject);
-      response.once("aborted", () => reject(new Error("the connection closed before the answer ended")));
+      response.once("end", () => {
+        if (settled) return;
+        settled = true;
+        resolve(Buffer.concat(chunks).toString("utf8"));
+      });
+      response.once("error", fail);
+      response.once("close", () => {
+        if (!response.complete) fail(new Error("the connection closed before the answer ended"));
+      });
     });
 
   /** One unary call: its JSON answer, or a KubeApiError. */
@@ -375,7 +384,7 @@ export function createKubeClient(access: KubeAccess, options: KubeClientOptions 
 
     async watch(path, query, onEvent, { timeoutSeconds = 300, onConnected, signal } = {}) {
       const target = withQuery(path, { ...query, watch: true, allowWatchBookmarks: true, timeoutSeconds });
-      const silenceMs = timeoutSeconds * 1000 + WATCH_SILENCE_MARGIN_MS;
+      const silenceMs = timeoutSeconds * 1000 + settings.watchSilenceMarginMs;
       const fail = (cause: unknown): KubeApiError =>
         cause instanceof KubeApiError
           ? cause
@@ -419,9 +428,11 @@ export function createKubeClient(access: KubeAccess, options: KubeClientOptions 
         let pieces: Buffer[] = [];
         let pending = 0;
         let settled = false;
-        const finish = (error?: unknown) => {
+        const finish = (cause?: unknown) => {
           if (settled) return;
           settled = true;
+          // However the stream broke when the caller stopped it, it was stopped.
+          const error = cause !== undefined && signal?.aborted ? new Error("stopped") : cause;
           clearTimeout(silence);
           signal?.removeEventListener("abort", onAbort);
           if (error === undefined) resolve();
@@ -433,6 +444,8 @@ export function createKubeClient(access: KubeAccess, options: KubeClientOptions 
         let silence = setTimeout(() => finish(new Error(`silent for ${silenceMs / 1000} s`)), silenceMs);
         const onAbort = () => finish(new Error("stopped"));
         signal?.addEventListener("abort", onAbort);
+        if (signal?.aborted || response.destroyed)
+          finish(new Error("the connection closed during the watch"));
         const line = (bytes: Buffer) => {
           if (bytes.length === 0) return;
           let event: unknown;
@@ -487,7 +500,6 @@ export function createKubeClient(access: KubeAccess, options: KubeClientOptions 
           else finish();
         });
         response.once("error", (error) => finish(error));
-        response.once("aborted", () => finish(new Error("the connection closed during the watch")));
         response.once("close", () => {
           if (!response.complete) finish(new Error("the connection closed during the watch"));
         });
