@@ -46,7 +46,15 @@ function ready(port: number): Promise<boolean> {
   });
 }
 
-async function once(bin: string, port: number): Promise<{ ms: number; rss: number; cpu: number }> {
+type Run = { ms: number; readyCpu: number; rss: number; cpu: number };
+
+/** The CPU time (user + system, all threads) `pid` has used so far, in ms. */
+async function cpuOf(pid: number | undefined): Promise<number> {
+  const stat = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return ((Number(stat[11]) + Number(stat[12])) / 100) * 1000;
+}
+
+async function once(bin: string, port: number): Promise<Run> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -79,16 +87,16 @@ async function once(bin: string, port: number): Promise<{ ms: number; rss: numbe
     await new Promise((r) => setTimeout(r, 5));
   }
   const ms = performance.now() - started;
+  const readyCpu = await cpuOf(child.pid);
   await new Promise((r) => setTimeout(r, 3000));
   const status = await readFile(`/proc/${child.pid}/status`, "utf8");
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-  const stat = (await readFile(`/proc/${child.pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
-  const cpu = ((Number(stat[11]) + Number(stat[12])) / 100) * 1000;
+  const cpu = await cpuOf(child.pid);
   child.kill("SIGKILL");
-  return { ms, rss, cpu };
+  return { ms, readyCpu, rss, cpu };
 }
 
-const rows: Record<string, Array<{ ms: number; rss: number; cpu: number }>> = Object.fromEntries(
+const rows: Record<string, Run[]> = Object.fromEntries(
   CLIS.map(([name]) => [name, []]),
 );
 let port = 18443;
@@ -102,6 +110,6 @@ for (let i = 0; i < RUNS; i += 1) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const [name, r] of Object.entries(rows)) {
   console.log(
-    `${name}: start→ready median ${median(r.map((x) => x.ms)).toFixed(0)} ms (${r.map((x) => x.ms.toFixed(0)).join(", ")}), CPU to 3 s idle ${median(r.map((x) => x.cpu)).toFixed(0)} ms (${r.map((x) => x.cpu.toFixed(0)).join(", ")}), idle RSS ${median(r.map((x) => x.rss)).toFixed(1)} MiB (${r.map((x) => x.rss.toFixed(1)).join(", ")})`,
+    `${name}: start→ready median ${median(r.map((x) => x.ms)).toFixed(0)} ms (${r.map((x) => x.ms.toFixed(0)).join(", ")}), CPU when ready ${median(r.map((x) => x.readyCpu)).toFixed(0)} ms (${r.map((x) => x.readyCpu.toFixed(0)).join(", ")}), CPU to 3 s idle ${median(r.map((x) => x.cpu)).toFixed(0)} ms (${r.map((x) => x.cpu.toFixed(0)).join(", ")}), idle RSS ${median(r.map((x) => x.rss)).toFixed(1)} MiB (${r.map((x) => x.rss.toFixed(1)).join(", ")})`,
   );
 }

@@ -98,6 +98,9 @@ describe("the bundled CLI", () => {
     const webhook = loadedWith("dist/webhook/server/cli.js");
     expect(webhook).toContain("dist/webhook/io/kube/client.js");
     expect(clientNode(webhook)).toEqual([]);
+    // An ES import of node:http reads its WebSocket getter, which loads undici (~10 MiB, ~50 ms).
+    expect(webhook).toContain("node:https");
+    expect(webhook).not.toContain("node:http");
     // The walk can see it: graft check still runs on client-node.
     expect(clientNode(loadedWith("dist/install-check/cli.js")).length).toBeGreaterThan(100);
   });

@@ -103,7 +103,10 @@ describe("loadKubeAccess", () => {
     expect(inCluster.describe).toBe("in-cluster (https://10.0.0.1)");
     expect(await inCluster.authorization()).toBe("Bearer sa-token");
     const none = loadKubeAccess(undefined, {}, { home: dir, serviceAccountDir: dir });
-    await expect(none.authorization()).rejects.toThrow(/^no cluster access: no --kubeconfig, no KUBECONFIG/);
+    expect(none.describe).toBe("no cluster access");
+    await expect(none.authorization()).rejects.toThrow(
+      /^no --kubeconfig, no KUBECONFIG, no ~\/.kube\/config, and not in a pod/,
+    );
   });
 
   it("names the file that is not a usable kubeconfig", async () => {

@@ -215,7 +215,7 @@ export function noAccess(why: string): KubeAccess {
     authorization: async () => {
       throw new Error(why);
     },
-    describe: "no cluster",
+    describe: "no cluster access",
   };
 }
 
@@ -238,7 +238,7 @@ export function loadKubeAccess(
   return (
     inClusterAccess(env, serviceAccountDir) ??
     noAccess(
-      "no cluster access: no --kubeconfig, no KUBECONFIG, no ~/.kube/config, and not in a pod (KUBERNETES_SERVICE_HOST and a ServiceAccount token)",
+      "no --kubeconfig, no KUBECONFIG, no ~/.kube/config, and not in a pod (KUBERNETES_SERVICE_HOST and a ServiceAccount token)",
     )
   );
 }

@@ -11,7 +11,7 @@
  * Why not @kubernetes/client-node: importing it costs the webhook ~0.5 s of start-up and ~70 MiB
  * of resident memory (its generated models), for six calls (docs/benchmarks.md, docs/design.md).
  */
-import http, { type IncomingMessage } from "node:http";
+import type { Agent as HttpAgent, IncomingMessage, RequestOptions } from "node:http";
 import https from "node:https";
 import { TooLargeError } from "../../../core/bytes.js";
 import { truncated } from "../../../core/limits.js";
@@ -177,19 +177,34 @@ function both(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
   return a ? AbortSignal.any([a, b]) : b;
 }
 
+type Transport = { agent: HttpAgent; request: (options: RequestOptions) => ReturnType<typeof https.request> };
+
+/**
+ * node:https for an https server; node:http, loaded only then, for a plain one (a local test
+ * server). An ES import of node:http costs ~10 MiB and ~50 ms: its module facade reads every
+ * export, and the WebSocket getter among them loads undici.
+ */
+async function plainHttp(): Promise<Transport> {
+  const http = await import("node:http");
+  return { agent: new http.Agent({ keepAlive: true, maxSockets: 16 }), request: http.request };
+}
+
 export function createKubeClient(access: KubeAccess, options: KubeClientOptions = {}): KubeClient {
   const settings = { ...DEFAULTS, ...options };
   const secure = access.server.protocol === "https:";
-  const agent = secure
-    ? new https.Agent({
-        keepAlive: true,
-        maxSockets: 16,
-        ...(access.ca ? { ca: access.ca } : {}),
-        ...(access.cert && access.key ? { cert: access.cert, key: access.key } : {}),
-        ...(access.tlsServerName ? { servername: access.tlsServerName } : {}),
-        rejectUnauthorized: access.insecureSkipTlsVerify !== true,
+  const transport: Promise<Transport> = secure
+    ? Promise.resolve({
+        agent: new https.Agent({
+          keepAlive: true,
+          maxSockets: 16,
+          ...(access.ca ? { ca: access.ca } : {}),
+          ...(access.cert && access.key ? { cert: access.cert, key: access.key } : {}),
+          ...(access.tlsServerName ? { servername: access.tlsServerName } : {}),
+          rejectUnauthorized: access.insecureSkipTlsVerify !== true,
+        }),
+        request: https.request,
       })
-    : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    : plainHttp();
   const base = access.server.pathname.replace(/\/+$/, "");
 
   /** Sends one request; resolves with the response once its headers arrived. */
@@ -202,8 +217,9 @@ export function createKubeClient(access: KubeAccess, options: KubeClientOptions 
   ): Promise<IncomingMessage> => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const authorization = await access.authorization();
+    const { agent, request: open } = await transport;
     return new Promise((resolve, reject) => {
-      const request = (secure ? https : http).request({
+      const request = open({
         agent,
         protocol: access.server.protocol,
         hostname: access.server.hostname.replace(/^\[|\]$/g, ""),
@@ -506,6 +522,8 @@ export function createKubeClient(access: KubeAccess, options: KubeClientOptions 
       });
     },
 
-    close: () => agent.destroy(),
+    close: () => {
+      transport.then(({ agent }) => agent.destroy()).catch(() => {});
+    },
   };
 }
