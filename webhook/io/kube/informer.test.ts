@@ -129,6 +129,23 @@ describe("createInformer", () => {
     expect(errors).toEqual([]);
   });
 
+  it("backs off when every fresh list is already too old to watch from (no relist loop)", async () => {
+    let lists = 0;
+    server = await startFakeApiServer((request, response) => {
+      if (request.url.searchParams.get("watch") !== "true") {
+        lists++;
+        return json(response, 200, { metadata: { resourceVersion: "1" }, items: [] });
+      }
+      json(response, 410, { kind: "Status", reason: "Expired", message: "too old", code: 410 });
+    });
+    const { informer } = inform(server.url);
+    await informer.start();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    // 50, 100, 200, 400 ms apart: a handful, not hundreds.
+    expect(lists).toBeGreaterThanOrEqual(3);
+    expect(lists).toBeLessThanOrEqual(6);
+  });
+
   it("reconnects from the last resourceVersion after a connection reset mid-watch, reporting it", async () => {
     const fake = await collection([{ rv: "10", items: [] }]);
     server = fake.server;

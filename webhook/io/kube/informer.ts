@@ -79,6 +79,7 @@ export function createInformer<T extends KubeObject>(
   const loop = async (signal: AbortSignal) => {
     let retryMs = baseRetryMs;
     let resourceVersion: string | undefined;
+    let listedAt = 0;
     while (!signal.aborted) {
       let began = 0;
       try {
@@ -88,6 +89,7 @@ export function createInformer<T extends KubeObject>(
           store.clear();
           for (const item of listed.items) store.set(keyOf(item), item);
           synced = true;
+          listedAt = Date.now();
           resourceVersion = listed.resourceVersion ?? "";
           options.onChange?.();
           firstList?.resolve();
@@ -113,8 +115,11 @@ export function createInformer<T extends KubeObject>(
       } catch (error) {
         if (signal.aborted) break;
         if (hasStatus(error, 410)) {
-          // Too old to resume from: list again, now.
+          // Too old to resume from: list again, now, unless the list just made is already too old.
           resourceVersion = undefined;
+          if (Date.now() - listedAt >= SHORTEST_WATCH_MS) continue;
+          await pause(retryMs, signal);
+          retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
           continue;
         }
         const failure =
