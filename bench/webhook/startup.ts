@@ -96,9 +96,7 @@ async function once(bin: string, port: number): Promise<Run> {
   return { ms, readyCpu, rss, cpu };
 }
 
-const rows: Record<string, Run[]> = Object.fromEntries(
-  CLIS.map(([name]) => [name, []]),
-);
+const rows: Record<string, Run[]> = Object.fromEntries(CLIS.map(([name]) => [name, []]));
 let port = 18443;
 for (let i = 0; i < RUNS; i += 1) {
   // Alternating, and each round in turn starting with another CLI.
