@@ -128,6 +128,17 @@ describe("the client's calls", () => {
     expect((error as Error).message.length).toBeLessThan(400);
   });
 
+  it("keeps the status of an error answer whose body is past the cap", async () => {
+    const { client } = await clientFor((_, res) => {
+      res.writeHead(500, { "content-length": 4 * 1024 * 1024 });
+      res.write("x".repeat(1024));
+    });
+    await expect(client.get("/big-error")).rejects.toMatchObject({
+      status: 500,
+      message: "GET /big-error: the API server answered 500",
+    });
+  });
+
   it("refuses garbage JSON with a clear error", async () => {
     const { client } = await clientFor((_, res) => {
       res.writeHead(200, { "content-type": "application/json" });

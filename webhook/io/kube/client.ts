@@ -302,13 +302,13 @@ export function createKubeClient(access: KubeAccess, options: KubeClientOptions 
     const work = async () => {
       const response = await send(method, path, body, contentType, both(signal, controller.signal));
       const status = response.statusCode ?? 0;
-      const ok = status >= 200 && status < 300;
-      const text = await readBody(
-        response,
-        ok ? settings.maxBodyBytes : MAX_ERROR_BODY_BYTES,
-        `the API server's answer to ${method} ${path}`,
-      );
-      if (!ok) throw answerError(method, path, status, text);
+      const what = `the API server's answer to ${method} ${path}`;
+      if (status < 200 || status >= 300) {
+        // The status is the news; a body past the cap is left out, not made the error.
+        const text = await readBody(response, MAX_ERROR_BODY_BYTES, what).catch(() => "");
+        throw answerError(method, path, status, text);
+      }
+      const text = await readBody(response, settings.maxBodyBytes, what);
       if (text === "") return {};
       try {
         return JSON.parse(text) as unknown;
