@@ -1,12 +1,12 @@
 // The webhook's own Kubernetes client (webhook/io/kube/) against the real kube-apiserver: the
 // Status reasons it reports, paging, server-side apply, the informer following a collection, and
 // a ServiceAccount token file replaced under a running client (as the kubelet rotates it).
-import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessFromKubeconfig } from "../../webhook/io/kube/access.js";
+import { accessFromKubeconfig, inClusterAccess } from "../../webhook/io/kube/access.js";
 import {
   createKubeClient,
   type KubeClient,
@@ -132,7 +132,7 @@ describe("graft's Kubernetes client against the real kube-apiserver", () => {
     });
   });
 
-  it("follows a ServiceAccount token file replaced under it, and says 401 Unauthorized for a bad one", async () => {
+  it("in a pod's place (KUBERNETES_SERVICE_HOST/PORT, token and ca.crt), follows the token file the kubelet replaces, and says 401 Unauthorized for a bad one", async () => {
     const token = async () =>
       (
         await core.createNamespacedServiceAccountToken({
@@ -147,18 +147,16 @@ describe("graft's Kubernetes client against the real kube-apiserver", () => {
       await rename(`${tokenFile}.new`, tokenFile);
     };
     await replace(await token());
-    const { clusters } = JSON.parse(admin.exportConfig()) as { clusters: unknown[] };
-    const probe = createKubeClient(
-      accessFromKubeconfig(
-        {
-          "current-context": "probe",
-          clusters,
-          contexts: [{ name: "probe", context: { cluster: admin.getCurrentCluster()?.name, user: "probe" } }],
-          users: [{ name: "probe", user: { tokenFile } }],
-        },
-        { baseDir: dir, source: "probe" },
-      ),
+    // The layout the kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount.
+    const cluster = admin.getCurrentCluster()!;
+    await writeFile(path.join(dir, "ca.crt"), await readFile(cluster.caFile!, "utf8"));
+    const server = new URL(cluster.server);
+    const access = inClusterAccess(
+      { KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port },
+      dir,
     );
+    expect(access?.describe).toBe(`in-cluster (${server.origin})`);
+    const probe = createKubeClient(access!);
     const whoAmI = async () =>
       (
         await probe.create<KubeObject & { status?: { userInfo?: { username?: string } } }>(
