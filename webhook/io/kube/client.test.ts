@@ -150,6 +150,17 @@ describe("the client's calls", () => {
     await expect(client.list("/api/v1/namespaces")).rejects.toThrow(/not JSON/);
   });
 
+  it("reads a deeply nested answer (100,000 levels) without exhausting the stack, within a bound", async () => {
+    const deep = `{"kind":"ConfigMap","data":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+    const { client } = await clientFor((_, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(deep);
+    });
+    const { ms, error } = await timed(client.get("/deep"));
+    expect(error).toBeUndefined();
+    expect(ms).toBeLessThan(2_000);
+  });
+
   it("refuses an answer that is JSON but not an object, or a list without items", async () => {
     const { client } = await clientFor((req, res) =>
       json(res, 200, req.url.pathname.endsWith("s") ? { items: 3 } : [1]),
