@@ -4,16 +4,20 @@
 // Each command stays its own chunk (cli/main.ts imports them on demand), so the agent never
 // loads the webhook's code. The image puts the result at /app/bin (Dockerfile), where the
 // entry point and the injected agent's command already point; dist/ stays beside it for the
-// console's assets. Usage: node scripts/bundle.mjs [outdir]   (default: bundle/bin)
+// console's assets. Usage: node scripts/bundle.mjs [outdir] [--metafile FILE]   (default: bundle/bin;
+// the metafile, esbuild's account of which inputs went into which output, is for the tests)
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const outdir = path.resolve(process.argv[2] ?? path.join(root, "bundle/bin"));
+const args = process.argv.slice(2);
+const metafileAt = args.indexOf("--metafile");
+const metafile = metafileAt === -1 ? undefined : args.splice(metafileAt, 2)[1];
+const outdir = path.resolve(args[0] ?? path.join(root, "bundle/bin"));
 
-await build({
+const result = await build({
   stdin: {
     contents: `import { main } from ${JSON.stringify(path.join(root, "dist/cli/main.js"))};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
     resolveDir: root,
@@ -39,5 +43,7 @@ await build({
   external: ["node-fetch", "tr46"],
   legalComments: "none",
   logLevel: "warning",
+  metafile: metafile !== undefined,
 });
+if (metafile) await writeFile(metafile, JSON.stringify(result.metafile));
 await writeFile(path.join(outdir, "package.json"), '{ "type": "module" }\n');

@@ -1,6 +1,9 @@
-// `graft webhook` start → ready and idle RSS, dist/ (bin/graft.js) against the bundle
+// `graft webhook` start → ready, CPU and idle RSS, dist/ (bin/graft.js) against the bundle
 // (bundle/bin/graft.js, `npm run bundle`), alternating in one run. No cluster: readiness here is
-// the server's own (certificates loaded, config valid). npx tsx bench/webhook/startup.ts [runs]
+// the server's own (certificates loaded, config valid); every API call fails at once.
+//   npx tsx bench/webhook/startup.ts [runs] [name=path/to/graft.js ...]
+// Named CLIs replace the two defaults, e.g. before and after a change (a worktree built beside):
+//   npx tsx bench/webhook/startup.ts 5 before=/tmp/base/bundle/bin/graft.js after=bundle/bin/graft.js
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { request } from "node:https";
@@ -9,6 +12,18 @@ import path from "node:path";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 
 const RUNS = Number(process.argv[2] ?? 5);
+const named = process.argv.slice(3).map((arg) => {
+  const at = arg.indexOf("=");
+  if (at < 1) throw new Error(`expected name=path/to/graft.js, got "${arg}"`);
+  return [arg.slice(0, at), arg.slice(at + 1)] as const;
+});
+const CLIS: ReadonlyArray<readonly [string, string]> =
+  named.length > 0
+    ? named
+    : [
+        ["dist", "bin/graft.js"],
+        ["bundle", "bundle/bin/graft.js"],
+      ];
 const now = new Date();
 const authority = createAuthority({ now });
 const serving = issueServingCert(authority, { ipAddresses: ["127.0.0.1"], now });
@@ -31,7 +46,15 @@ function ready(port: number): Promise<boolean> {
   });
 }
 
-async function once(bin: string, port: number): Promise<{ ms: number; rss: number; cpu: number }> {
+type Run = { ms: number; readyCpu: number; rss: number; cpu: number };
+
+/** The CPU time (user + system, all threads) `pid` has used so far, in ms. */
+async function cpuOf(pid: number | undefined): Promise<number> {
+  const stat = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return ((Number(stat[11]) + Number(stat[12])) / 100) * 1000;
+}
+
+async function once(bin: string, port: number): Promise<Run> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -51,7 +74,8 @@ async function once(bin: string, port: number): Promise<{ ms: number; rss: numbe
       "--log-level",
       "warn",
     ],
-    { stdio: "ignore" },
+    // No cluster access of the caller's: no KUBECONFIG, no ~/.kube/config, not in a pod.
+    { stdio: "ignore", env: { PATH: process.env.PATH ?? "", HOME: dir } },
   );
   let exited = false;
   child.on("exit", () => {
@@ -63,24 +87,27 @@ async function once(bin: string, port: number): Promise<{ ms: number; rss: numbe
     await new Promise((r) => setTimeout(r, 5));
   }
   const ms = performance.now() - started;
+  const readyCpu = await cpuOf(child.pid);
   await new Promise((r) => setTimeout(r, 3000));
   const status = await readFile(`/proc/${child.pid}/status`, "utf8");
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-  const stat = (await readFile(`/proc/${child.pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
-  const cpu = ((Number(stat[11]) + Number(stat[12])) / 100) * 1000;
+  const cpu = await cpuOf(child.pid);
   child.kill("SIGKILL");
-  return { ms, rss, cpu };
+  return { ms, readyCpu, rss, cpu };
 }
 
-const rows: Record<string, Array<{ ms: number; rss: number; cpu: number }>> = { dist: [], bundle: [] };
+const rows: Record<string, Run[]> = Object.fromEntries(CLIS.map(([name]) => [name, []]));
 let port = 18443;
 for (let i = 0; i < RUNS; i += 1) {
-  rows.dist!.push(await once("bin/graft.js", port++));
-  rows.bundle!.push(await once("bundle/bin/graft.js", port++));
+  // Alternating, and each round in turn starting with another CLI.
+  for (let j = 0; j < CLIS.length; j += 1) {
+    const [name, bin] = CLIS[(i + j) % CLIS.length]!;
+    rows[name]!.push(await once(bin, port++));
+  }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const [name, r] of Object.entries(rows)) {
   console.log(
-    `${name}: start→ready median ${median(r.map((x) => x.ms)).toFixed(0)} ms (${r.map((x) => x.ms.toFixed(0)).join(", ")}), CPU to 3 s idle ${median(r.map((x) => x.cpu)).toFixed(0)} ms, idle RSS ${median(r.map((x) => x.rss)).toFixed(1)} MiB`,
+    `${name}: start→ready median ${median(r.map((x) => x.ms)).toFixed(0)} ms (${r.map((x) => x.ms.toFixed(0)).join(", ")}), CPU when ready ${median(r.map((x) => x.readyCpu)).toFixed(0)} ms (${r.map((x) => x.readyCpu.toFixed(0)).join(", ")}), CPU to 3 s idle ${median(r.map((x) => x.cpu)).toFixed(0)} ms (${r.map((x) => x.cpu.toFixed(0)).join(", ")}), idle RSS ${median(r.map((x) => x.rss)).toFixed(1)} MiB (${r.map((x) => x.rss.toFixed(1)).join(", ")})`,
   );
 }

@@ -22,7 +22,7 @@ import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { excludedNamespaces } from "../../webhook/pipeline/plan.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
-import { eventually, kubeConfig, kubectl, uniqueName } from "./kube.js";
+import { eventually, graftClient, kubeConfig, kubectl, uniqueName } from "./kube.js";
 
 const AGENT = "graft-agent";
 const RUN_LABEL = "graft.pnda.io/e2e-run";
@@ -38,9 +38,9 @@ describe("kubectl apply of a workload: graft's feedback at apply time", () => {
   const unlabelled = uniqueName("graft-fb-off");
   const configurationName = `graft-fb-e2e-${run}`;
   const config = { ...defaultWebhookConfig(), namespace: graftNamespace };
-  const namespaces = createNamespaceCache(namespaceInformer(kc), {
+  const namespaces = createNamespaceCache(namespaceInformer(graftClient(kc)), {
     excluded: excludedNamespaces({ config, nativeSidecars: true }),
-    read: namespaceReader(kc),
+    read: namespaceReader(graftClient(kc)),
   });
   let properties: PropertiesRuntime | undefined;
   let app: ReturnType<typeof buildWebhookServer> | undefined;
@@ -64,7 +64,7 @@ describe("kubectl apply of a workload: graft's feedback at apply time", () => {
     const ca = createAuthority({ now, commonName: `graft-fb-${run}` });
     const tls = issueServingCert(ca, { ipAddresses: ["127.0.0.1"], now });
     const registry = new Registry();
-    properties = createPropertiesRuntime({ config, registry, kubeConfig: kc, cleanup: false });
+    properties = createPropertiesRuntime({ config, registry, client: graftClient(kc), cleanup: false });
     await Promise.all([namespaces.start(), properties.start()]);
     app = buildWebhookServer({
       admission: createAdmissionService({
@@ -72,7 +72,7 @@ describe("kubectl apply of a workload: graft's feedback at apply time", () => {
         nativeSidecars: true,
         namespaces,
         properties,
-        createObjects: createObjectsIfAbsent(kc),
+        createObjects: createObjectsIfAbsent(graftClient(kc)),
       }),
       registry,
       tls,

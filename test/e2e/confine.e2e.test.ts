@@ -28,7 +28,7 @@ import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { admissionReview } from "../../webhook/testdata/review.js";
 import { type GraftIdentity, graftIdentity } from "./graft-identity.js";
-import { eventually, kubeConfig, uniqueName } from "./kube.js";
+import { eventually, graftClient, kubeConfig, uniqueName } from "./kube.js";
 
 const admin = kubeConfig();
 const core = admin.makeApiClient(k8s.CoreV1Api);
@@ -80,7 +80,7 @@ beforeAll(async () => {
   }
   identity = await graftIdentity(admin, graftNamespace, suffix);
   graftCore = identity.kubeConfig.makeApiClient(k8s.CoreV1Api);
-  api = kubernetesPropertiesApi(identity.kubeConfig, NO_METRICS);
+  api = kubernetesPropertiesApi(graftClient(identity.kubeConfig), NO_METRICS);
   await core.createNamespacedConfigMap({
     namespace: "kube-system",
     body: { metadata: { name: kubeSystemConfigMap }, data: { Corefile: ".:53 { forward . 8.8.8.8 }" } },
@@ -210,10 +210,15 @@ describe("a forged review sent straight to the webhook's port", () => {
     const config = { ...defaultWebhookConfig(), namespace: graftNamespace };
     const registry = new Registry();
     // Wired as `graft webhook` wires it (webhook/server/cli.ts), as graft's ServiceAccount.
-    runtime = createPropertiesRuntime({ config, registry, kubeConfig: identity.kubeConfig, cleanup: false });
-    namespaces = createNamespaceCache(namespaceInformer(identity.kubeConfig), {
+    runtime = createPropertiesRuntime({
+      config,
+      registry,
+      client: graftClient(identity.kubeConfig),
+      cleanup: false,
+    });
+    namespaces = createNamespaceCache(namespaceInformer(graftClient(identity.kubeConfig)), {
       excluded: excludedNamespaces({ config, nativeSidecars: true }),
-      read: namespaceReader(identity.kubeConfig),
+      read: namespaceReader(graftClient(identity.kubeConfig)),
     });
     await Promise.all([runtime.start(), namespaces.start()]);
     server = buildWebhookServer({
@@ -222,7 +227,7 @@ describe("a forged review sent straight to the webhook's port", () => {
         nativeSidecars: true,
         namespaces,
         properties: runtime,
-        createObjects: createObjectsIfAbsent(identity.kubeConfig),
+        createObjects: createObjectsIfAbsent(graftClient(identity.kubeConfig)),
       }),
       registry,
       tls: issueServingCert(authority, { ipAddresses: ["127.0.0.1"], now }),

@@ -2,6 +2,8 @@
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { accessFromKubeconfig } from "../../webhook/io/kube/access.js";
+import { createKubeClient, type KubeClient } from "../../webhook/io/kube/client.js";
 import { type Ran, run } from "../services/spawn.js";
 
 /** The e2e cluster's kubeconfig file, for what takes a path (a CLI under test). */
@@ -15,6 +17,16 @@ export function kubeConfig(): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath());
   return kc;
+}
+
+/** graft's own client (webhook/io/kube) for the cluster and user of `kc`, as the webhook makes it. */
+export function graftClient(kc: k8s.KubeConfig = kubeConfig()): KubeClient {
+  return createKubeClient(
+    accessFromKubeconfig(JSON.parse(kc.exportConfig()), {
+      baseDir: process.cwd(),
+      source: "the e2e kubeconfig",
+    }),
+  );
 }
 
 /**

@@ -13,7 +13,7 @@ import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { applyManifestRbac, tokenKubeConfig } from "./graft-identity.js";
-import { eventually, isStatus, kubeConfig, uniqueName } from "./kube.js";
+import { eventually, graftClient as graftKube, isStatus, kubeConfig, uniqueName } from "./kube.js";
 
 const admin = kubeConfig();
 const core = admin.makeApiClient(k8s.CoreV1Api);
@@ -44,7 +44,7 @@ async function startWebhook(kc: k8s.KubeConfig): Promise<{ url: string; ca: stri
   runtime = createPropertiesRuntime({
     config,
     registry,
-    kubeConfig: kc,
+    client: graftKube(kc),
     cleanup: { intervalMs: 1_000, graceMs: GRACE_MS },
   });
   await runtime.start();
@@ -53,7 +53,7 @@ async function startWebhook(kc: k8s.KubeConfig): Promise<{ url: string; ca: stri
       config,
       nativeSidecars: true,
       properties: runtime,
-      createObjects: createObjectsIfAbsent(kc),
+      createObjects: createObjectsIfAbsent(graftKube(kc)),
     }),
     registry,
     tls,
@@ -395,12 +395,14 @@ describe("application.properties ConfigMaps", () => {
         spec: { containers: [{ name: "webhook", image: "registry.example/graft:9.9.9" }] },
       },
     });
-    const own = await readOwnImage(graftKubeConfig, {
+    const own = await readOwnImage(graftKube(graftKubeConfig), {
       POD_NAME: "graft-webhook-own",
       POD_NAMESPACE: graftNamespace,
     });
     expect(own).toEqual({ image: "registry.example/graft:9.9.9" });
-    expect(await readOwnImage(graftKubeConfig, { POD_NAME: "gone", POD_NAMESPACE: graftNamespace })).toEqual({
+    expect(
+      await readOwnImage(graftKube(graftKubeConfig), { POD_NAME: "gone", POD_NAMESPACE: graftNamespace }),
+    ).toEqual({
       reason: `pod ${graftNamespace}/gone was not found`,
     });
   });

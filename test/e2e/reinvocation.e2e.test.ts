@@ -14,7 +14,7 @@ import type { AdmissionRequest } from "../../webhook/pipeline/review.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { type AdmissionService, createAdmissionService } from "../../webhook/service/admission-service.js";
 import { applyManifestRbac, tokenKubeConfig } from "./graft-identity.js";
-import { eventually, kubeConfig, uniqueName } from "./kube.js";
+import { eventually, graftClient, kubeConfig, uniqueName } from "./kube.js";
 
 const admin = kubeConfig();
 const core = admin.makeApiClient(k8s.CoreV1Api);
@@ -40,13 +40,13 @@ async function startWebhook(kc: k8s.KubeConfig): Promise<{ url: string; ca: stri
   const tls = issueServingCert(authority, { ipAddresses: ["127.0.0.1"], now });
   const config = { ...defaultWebhookConfig(), namespace: graftNamespace };
   registry = new Registry();
-  runtime = createPropertiesRuntime({ config, registry, kubeConfig: kc });
+  runtime = createPropertiesRuntime({ config, registry, client: graftClient(kc) });
   await runtime.start();
   service = createAdmissionService({
     config,
     nativeSidecars: true,
     properties: runtime,
-    createObjects: createObjectsIfAbsent(kc),
+    createObjects: createObjectsIfAbsent(graftClient(kc)),
   });
   // Records what the real API server sends and what graft answers.
   const recording: AdmissionService = async (request, optIn) => {

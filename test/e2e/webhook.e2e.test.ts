@@ -17,7 +17,7 @@ import { defaultWebhookConfig } from "../../webhook/model/config.js";
 import { readStatus } from "../../webhook/model/status.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
-import { eventually, isStatus, kubeConfig, kubectl, uniqueName } from "./kube.js";
+import { eventually, graftClient, isStatus, kubeConfig, kubectl, uniqueName } from "./kube.js";
 
 const AGENT = "graft-agent";
 const STATUS = "graft.pnda.io/status";
@@ -46,8 +46,8 @@ describe("graft webhook through the kube-apiserver", () => {
     const now = new Date();
     const ca = createAuthority({ now, commonName: `graft-e2e-${run}` });
     const tls = issueServingCert(ca, { ipAddresses: ["127.0.0.1"], now });
-    const native = await decideNativeSidecars("auto", fetchServerVersion(kc));
-    const create = createObjectsIfAbsent(kc);
+    const native = await decideNativeSidecars("auto", fetchServerVersion(graftClient(kc)));
+    const create = createObjectsIfAbsent(graftClient(kc));
     const ensureObjects: EnsureObjects = async (objects, request) => {
       ensured.push({ uid: request.uid, dryRun: request.dryRun === true });
       await create(objects, request);

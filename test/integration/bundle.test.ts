@@ -22,7 +22,11 @@ beforeAll(async () => {
   // Beside node_modules, as /app/bin is in the image: tr46 is loaded from there (scripts/bundle.mjs).
   await mkdir(path.join(ROOT, "bundle"), { recursive: true });
   dir = await mkdtemp(path.join(ROOT, "bundle", "test-"));
-  const built = spawnSync(process.execPath, ["scripts/bundle.mjs", dir], { cwd: ROOT, encoding: "utf8" });
+  const built = spawnSync(
+    process.execPath,
+    ["scripts/bundle.mjs", dir, "--metafile", path.join(dir, "meta.json")],
+    { cwd: ROOT, encoding: "utf8" },
+  );
   if (built.status !== 0) throw new Error(`scripts/bundle.mjs failed:\n${built.stdout}${built.stderr}`);
   bundle = path.join(dir, "graft.js");
 }, 120_000);
@@ -57,6 +61,48 @@ describe("the bundled CLI", () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith(".js"));
     expect(files).toContain("graft.js");
     expect(files.length).toBeLessThan(100);
+  });
+
+  it("loads no @kubernetes/client-node for graft webhook (graft check still does)", async () => {
+    type Output = {
+      entryPoint?: string;
+      inputs: Record<string, unknown>;
+      imports: Array<{ path: string; kind: string; external?: boolean }>;
+    };
+    const meta = JSON.parse(await readFile(path.join(dir, "meta.json"), "utf8")) as {
+      outputs: Record<string, Output>;
+    };
+    /** Every input and external package loaded with `entry`'s chunk: it and its static imports. */
+    const loadedWith = (entry: string): string[] => {
+      const start = Object.keys(meta.outputs).find((file) => meta.outputs[file]?.entryPoint === entry);
+      if (!start) throw new Error(`no output for ${entry}`);
+      const seen = new Set<string>();
+      const loaded: string[] = [];
+      const pending = [start];
+      while (pending.length > 0) {
+        const file = pending.pop()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        const output = meta.outputs[file]!;
+        loaded.push(...Object.keys(output.inputs));
+        for (const imported of output.imports) {
+          if (imported.kind !== "import-statement") continue;
+          if (imported.external) loaded.push(imported.path);
+          else pending.push(imported.path);
+        }
+      }
+      return loaded;
+    };
+    const clientNode = (inputs: string[]) =>
+      inputs.filter((input) => /@kubernetes\/client-node\/|^node-fetch$/.test(input));
+    const webhook = loadedWith("dist/webhook/server/cli.js");
+    expect(webhook).toContain("dist/webhook/io/kube/client.js");
+    expect(clientNode(webhook)).toEqual([]);
+    // An ES import of node:http reads its WebSocket getter, which loads undici (~10 MiB, ~50 ms).
+    expect(webhook).toContain("node:https");
+    expect(webhook).not.toContain("node:http");
+    // The walk can see it: graft check still runs on client-node.
+    expect(clientNode(loadedWith("dist/install-check/cli.js")).length).toBeGreaterThan(100);
   });
 
   describe("graft webhook", () => {

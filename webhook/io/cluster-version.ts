@@ -4,8 +4,8 @@
  * so `auto` asks the API server's /version once at start-up and the answer is kept for the
  * life of the process: no API call per admission.
  */
-import { type KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { errorMessage } from "../../core/result.js";
+import type { KubeClient } from "./kube/client.js";
 
 export type NativeSidecarMode = "auto" | "always" | "never";
 
@@ -63,7 +63,7 @@ export async function decideNativeSidecars(
       };
 }
 
-/** Asks the API server of `kubeConfig` for its /version. */
-export function fetchServerVersion(kubeConfig: KubeConfig): () => Promise<ServerVersion> {
-  return () => kubeConfig.makeApiClient(VersionApi).getCode();
+/** Asks the API server for its /version. */
+export function fetchServerVersion(client: KubeClient): () => Promise<ServerVersion> {
+  return () => client.get<ServerVersion>("/version");
 }

@@ -10,25 +10,17 @@
  * label is checked here before graft reads or writes anything for such a pod, and again right
  * before any write; a forged review for a namespace that never opted in changes nothing.
  */
-import {
-  ApiException,
-  CoreV1Api,
-  type Informer,
-  type KubeConfig,
-  ListWatch,
-  type ObjectCache,
-  type V1Namespace,
-  Watch,
-} from "@kubernetes/client-node";
+import type { V1Namespace } from "@kubernetes/client-node";
 import { INJECT_ENABLED, LABEL_INJECT } from "../../core/annotations.js";
 import { withDeadline } from "../../core/deadline.js";
 import type { AdmissionFacts } from "../model/facts.js";
 import { podUnderReview } from "../pipeline/admission.js";
 import type { AdmissionRequest } from "../pipeline/review.js";
-import { keepWatching } from "./kept-watch.js";
+import { hasStatus, type KubeClient, resourcePath } from "./kube/client.js";
+import { createInformer, type Informer } from "./kube/informer.js";
 import { PropertiesApiError } from "./properties/api.js";
 
-export type NamespaceInformer = Informer<V1Namespace> & ObjectCache<V1Namespace>;
+export type NamespaceInformer = Pick<Informer<V1Namespace>, "start" | "stop" | "synced" | "get">;
 
 export type NamespaceCache = {
   /** Whether `namespace` opted in and is not excluded, as watched; undefined until the first list answered. */
@@ -51,9 +43,6 @@ export type NamespaceCacheOptions = {
   excluded: ReadonlySet<string>;
   /** Reads one Namespace when the watch says no (RBAC: namespaces get); absent: the watch decides. */
   read?: ReadNamespaceLabels;
-  /** Told when the watch fails; it is restarted after `retryMs` (doubling up to 30 s). */
-  onError?: (error: unknown) => void;
-  retryMs?: number;
   now?: () => number;
 };
 
@@ -63,27 +52,32 @@ const READ_TIMEOUT_MS = 2_000;
 const NO_REMEMBERED_MS = 1_000;
 const MAX_REMEMBERED = 1_000;
 
-/** An informer on every Namespace (RBAC: namespaces list and watch). */
-export function namespaceInformer(kubeConfig: KubeConfig): NamespaceInformer {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  // autoStart false: start() lists and watches once; a second, unreferenced watch would never be
-  // stopped and would keep the process alive after SIGTERM.
-  return new ListWatch<V1Namespace>(
-    "/api/v1/namespaces",
-    new Watch(kubeConfig),
-    () => core.listNamespace(),
-    false,
-  );
+/**
+ * An informer on every Namespace (RBAC: namespaces list and watch). Told when the watch fails;
+ * it is restarted after `retryMs` (doubling up to 30 s).
+ */
+export function namespaceInformer(
+  client: KubeClient,
+  { onError, retryMs }: { onError?: (error: unknown) => void; retryMs?: number } = {},
+): NamespaceInformer {
+  return createInformer<V1Namespace>(client, {
+    what: "the watch on Namespaces",
+    path: resourcePath({ apiVersion: "v1", resource: "namespaces" }),
+    ...(onError ? { onError } : {}),
+    ...(retryMs ? { retryMs } : {}),
+  });
 }
 
 /** `get` of one Namespace; 404 is null. */
-export function namespaceReader(kubeConfig: KubeConfig): ReadNamespaceLabels {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+export function namespaceReader(client: KubeClient): ReadNamespaceLabels {
   return async (name) => {
     try {
-      return (await core.readNamespace({ name })).metadata?.labels ?? {};
+      const namespace = await client.get<V1Namespace>(
+        resourcePath({ apiVersion: "v1", resource: "namespaces", name }),
+      );
+      return namespace.metadata?.labels ?? {};
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return null;
+      if (hasStatus(error, 404)) return null;
       throw error;
     }
   };
@@ -93,22 +87,12 @@ export function createNamespaceCache(
   informer: NamespaceInformer,
   options: NamespaceCacheOptions,
 ): NamespaceCache {
-  let listed = false;
-  const watch = keepWatching(informer, {
-    what: "the watch on Namespaces",
-    onListed: () => {
-      listed = true;
-    },
-    onError: options.onError,
-    retryMs: options.retryMs,
-  });
-
   const now = options.now ?? Date.now;
   const recentNo = new Map<string, number>();
   let reading = 0;
 
   const optedIn = (namespace: string): boolean | undefined => {
-    if (!listed) return undefined;
+    if (!informer.synced()) return undefined;
     if (options.excluded.has(namespace)) return false;
     return informer.get(namespace)?.metadata?.labels?.[LABEL_INJECT] === INJECT_ENABLED;
   };
@@ -138,8 +122,8 @@ export function createNamespaceCache(
         reading--;
       }
     },
-    start: watch.start,
-    stop: watch.stop,
+    start: informer.start,
+    stop: informer.stop,
   };
 }
 

@@ -5,8 +5,9 @@
  * never run different versions. Outside a pod, or when the pod cannot be read, the config's
  * default stands.
  */
-import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import { errorMessage } from "../../core/result.js";
+import { type KubeClient, resourcePath } from "./kube/client.js";
 
 /** The name manifests/base gives the webhook's container. */
 export const WEBHOOK_CONTAINER = "webhook";
@@ -27,16 +28,16 @@ export function imageOf(pod: V1Pod): string | undefined {
  * properties clean-up, so this needs no further RBAC). Never throws.
  */
 export async function readOwnImage(
-  kubeConfig: KubeConfig,
+  client: KubeClient,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<OwnImage> {
   const name = env.POD_NAME;
   const namespace = env.POD_NAMESPACE;
   if (!name || !namespace) return { reason: "POD_NAME and POD_NAMESPACE are not set (not in a pod)" };
   try {
-    const pods = await kubeConfig
-      .makeApiClient(CoreV1Api)
-      .listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` });
+    const pods = await client.list<V1Pod>(resourcePath({ apiVersion: "v1", resource: "pods", namespace }), {
+      fieldSelector: `metadata.name=${name}`,
+    });
     const pod = pods.items[0];
     if (!pod) return { reason: `pod ${namespace}/${name} was not found` };
     const image = imageOf(pod);

@@ -6,16 +6,16 @@
  */
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { readCertificatePair, reloadCertificatesOnChange } from "../../certs/reload.js";
 import { type CommandValues, PROCESS_OUTPUT, parseCommandLine, parsePort } from "../../core/cli-io.js";
 import { withDeadline } from "../../core/deadline.js";
 import { parseDuration } from "../../core/duration.js";
-import { loadKubeConfig } from "../../core/kubeconfig.js";
 import { errorMessage } from "../../core/result.js";
 import { decideNativeSidecars, fetchServerVersion } from "../io/cluster-version.js";
 import { createObjectsIfAbsent } from "../io/ensure-objects.js";
+import { loadKubeAccess } from "../io/kube/access.js";
+import { createKubeClient, type KubeClient } from "../io/kube/client.js";
 import { createNamespaceCache, namespaceInformer, namespaceReader } from "../io/namespace-cache.js";
 import { readOwnImage } from "../io/own-image.js";
 import { createPropertiesRuntime } from "../io/properties/runtime.js";
@@ -33,7 +33,7 @@ const USAGE = `Usage: graft webhook --tls-cert FILE --tls-key FILE [options]
   --tls-cert FILE     PEM certificate chain; reloaded when the file changes
   --tls-key FILE      PEM private key; reloaded when the file changes
   --config FILE       webhook config YAML (default: built-in defaults)
-  --kubeconfig FILE   cluster access (default: in-cluster, then KUBECONFIG / ~/.kube/config)
+  --kubeconfig FILE   cluster access (default: KUBECONFIG, ~/.kube/config, then in-cluster)
   --client-ca FILE    PEM CA: admission requests must present a client certificate it signed
                       (the API server's, from its AdmissionConfiguration kubeConfigFile)
   --client-name CN    with --client-ca: accept only this subject CN (repeatable)
@@ -148,7 +148,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // What start-up reads; any of it unusable exits 2 with the reason.
   let clientAuth: ClientAuth | undefined;
-  let kubeConfig: KubeConfig;
+  let kube: KubeClient;
   let own: Awaited<ReturnType<typeof readOwnImage>>;
   let config: WebhookConfig;
   let tls: Awaited<ReturnType<typeof readCertificatePair>>;
@@ -156,8 +156,8 @@ export async function run(argv: string[]): Promise<number> {
     if (args.clientCaFile !== undefined) {
       clientAuth = { ca: await readClientCa(args.clientCaFile), allowedNames: args.clientNames };
     }
-    kubeConfig = loadKubeConfig(args.kubeconfig);
-    own = await readOwnImage(kubeConfig, process.env);
+    kube = createKubeClient(loadKubeAccess(args.kubeconfig));
+    own = await readOwnImage(kube, process.env);
     config = await readConfig(args.configFile, "image" in own ? { agentImage: own.image } : {});
     tls = await readCertificatePair({ certFile: args.certFile, keyFile: args.keyFile });
   } catch (error) {
@@ -169,25 +169,29 @@ export async function run(argv: string[]): Promise<number> {
   collectDefaultMetrics({ register: registry, prefix: "graft_webhook_" });
   const certificateMetrics = createCertificateMetrics(registry);
   certificateMetrics.serving(tls);
-  const native = await decideNativeSidecars(config.nativeSidecars, fetchServerVersion(kubeConfig));
+  const native = await decideNativeSidecars(config.nativeSidecars, fetchServerVersion(kube));
   // The watches log through the server's logger: they report only once the server is built.
   const log = {
     warn: (object: object, message: string) => app.log.warn(object, message),
     info: (object: object, message: string) => app.log.info(object, message),
   };
   // The namespace route's opt-in is checked against the watched Namespaces before any write.
-  const namespaces = createNamespaceCache(namespaceInformer(kubeConfig), {
-    excluded: excludedNamespaces({ config, nativeSidecars: native.native }),
-    read: namespaceReader(kubeConfig),
-    onError: (error) => log.warn({ err: error }, "watch on Namespaces failed; retrying"),
-  });
-  const properties = createPropertiesRuntime({ config, registry, kubeConfig, log });
+  const namespaces = createNamespaceCache(
+    namespaceInformer(kube, {
+      onError: (error) => log.warn({ err: error }, "watch on Namespaces failed; retrying"),
+    }),
+    {
+      excluded: excludedNamespaces({ config, nativeSidecars: native.native }),
+      read: namespaceReader(kube),
+    },
+  );
+  const properties = createPropertiesRuntime({ config, registry, client: kube, log });
   const admission = createAdmissionService({
     config,
     nativeSidecars: native.native,
     namespaces,
     properties,
-    createObjects: createObjectsIfAbsent(kubeConfig),
+    createObjects: createObjectsIfAbsent(kube),
   });
   const app = buildWebhookServer({
     admission,
@@ -231,6 +235,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     watch.close();
     await Promise.all([properties.stop(), namespaces.stop()]);
+    kube.close();
     process.stderr.write(
       `graft webhook: cannot listen on ${args.host}:${args.port}: ${errorMessage(error)}\n`,
     );
@@ -248,6 +253,7 @@ export async function run(argv: string[]): Promise<number> {
       watch.close();
       Promise.all([app.close(), properties.stop(), namespaces.stop()]).then(
         () => {
+          kube.close();
           app.log.info("stopped");
           resolve(0);
         },

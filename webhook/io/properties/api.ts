@@ -3,18 +3,10 @@
  * logic that decides when to call (ensure.ts, cleanup.ts) tests without a cluster. Errors are
  * rewritten into messages that say what to fix.
  */
-import {
-  ApiException,
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1ConfigMap,
-  type V1OwnerReference,
-  type V1Pod,
-} from "@kubernetes/client-node";
+import type { V1ConfigMap, V1OwnerReference, V1Pod } from "@kubernetes/client-node";
 import { ANNOTATION_LAST_USED, PROPERTIES_SELECTOR } from "../../features/properties/configmap.js";
 import { FIELD_MANAGER } from "../field-manager.js";
+import { hasStatus, KubeApiError, type KubeClient, resourcePath } from "../kube/client.js";
 import type { PropertiesApiOperation, PropertiesMetrics } from "./properties-metrics.js";
 
 export type PropertiesApi = {
@@ -45,9 +37,9 @@ export class PropertiesApiError extends Error {
 }
 
 export function describeApiFailure(action: string, error: unknown): PropertiesApiError {
-  if (error instanceof ApiException) {
-    const code = error.code;
-    const reason = apiReason(error);
+  if (error instanceof KubeApiError && error.status !== undefined) {
+    const code = error.status;
+    const reason = error.detail ?? error.reason ?? "";
     if (code === 403) {
       return new PropertiesApiError(
         `${action}: forbidden (403) — graft's ServiceAccount lacks the RBAC in manifests/base/rbac.yaml (${reason})`,
@@ -60,32 +52,11 @@ export function describeApiFailure(action: string, error: unknown): PropertiesAp
   return new PropertiesApiError(`${action}: the API server could not be reached (${message})`, undefined);
 }
 
-function apiReason(error: ApiException<unknown>): string {
-  const body = error.body;
-  if (typeof body === "string") {
-    try {
-      const status = JSON.parse(body) as { message?: unknown };
-      if (typeof status.message === "string") return status.message;
-    } catch {
-      return body.slice(0, 200);
-    }
-  }
-  if (
-    typeof body === "object" &&
-    body !== null &&
-    typeof (body as { message?: unknown }).message === "string"
-  ) {
-    return (body as { message: string }).message;
-  }
-  return error.message.split("\n")[0] ?? "";
-}
-
 export function isNotFound(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404;
+  return hasStatus(error, 404);
 }
 
-export function kubernetesPropertiesApi(kubeConfig: KubeConfig, metrics: PropertiesMetrics): PropertiesApi {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+export function kubernetesPropertiesApi(client: KubeClient, metrics: PropertiesMetrics): PropertiesApi {
   const counted = async <T>(operation: PropertiesApiOperation, action: string, call: () => Promise<T>) => {
     try {
       const result = await call();
@@ -96,7 +67,8 @@ export function kubernetesPropertiesApi(kubeConfig: KubeConfig, metrics: Propert
       throw error instanceof PropertiesApiError ? error : describeApiFailure(action, error);
     }
   };
-  const strategicMerge = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
+  const configMaps = (namespace?: string, name?: string) =>
+    resourcePath({ apiVersion: "v1", resource: "configmaps", namespace, name });
 
   return {
     apply: (configMap) =>
@@ -104,15 +76,11 @@ export function kubernetesPropertiesApi(kubeConfig: KubeConfig, metrics: Propert
         "apply",
         `creating ConfigMap ${configMap.metadata.namespace}/${configMap.metadata.name}`,
         async () => {
-          await core.patchNamespacedConfigMap(
-            {
-              name: configMap.metadata.name,
-              namespace: configMap.metadata.namespace,
-              body: configMap,
-              fieldManager: FIELD_MANAGER,
-              force: true,
-            },
-            setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+          await client.patch(
+            configMaps(configMap.metadata.namespace, configMap.metadata.name),
+            { apiVersion: "v1", kind: "ConfigMap", ...configMap },
+            "apply",
+            { fieldManager: FIELD_MANAGER, force: true },
           );
         },
       ),
@@ -121,33 +89,27 @@ export function kubernetesPropertiesApi(kubeConfig: KubeConfig, metrics: Propert
         "add_owner",
         `adding ${owner.kind} ${owner.name} as owner of ConfigMap ${namespace}/${name}`,
         async () => {
-          await core.patchNamespacedConfigMap(
-            {
-              name,
-              namespace,
-              body: { metadata: { ownerReferences: [owner] } },
-              fieldManager: FIELD_MANAGER,
-            },
-            strategicMerge,
+          await client.patch(
+            configMaps(namespace, name),
+            { metadata: { ownerReferences: [owner] } },
+            "strategic",
+            { fieldManager: FIELD_MANAGER },
           );
         },
       ),
     markUsed: (namespace, name, at) =>
       counted("mark_used", `marking ConfigMap ${namespace}/${name} as used`, async () => {
-        await core.patchNamespacedConfigMap(
-          {
-            name,
-            namespace,
-            body: { metadata: { annotations: { [ANNOTATION_LAST_USED]: at.toISOString() } } },
-            fieldManager: FIELD_MANAGER,
-          },
-          strategicMerge,
+        await client.patch(
+          configMaps(namespace, name),
+          { metadata: { annotations: { [ANNOTATION_LAST_USED]: at.toISOString() } } },
+          "strategic",
+          { fieldManager: FIELD_MANAGER },
         );
       }),
     readData: (namespace, name) =>
       counted("read", `reading ConfigMap ${namespace}/${name}`, async () => {
         try {
-          const configMap = await core.readNamespacedConfigMap({ name, namespace });
+          const configMap = await client.get<V1ConfigMap>(configMaps(namespace, name));
           return configMap.data ?? {};
         } catch (error) {
           if (isNotFound(error)) return undefined;
@@ -156,12 +118,14 @@ export function kubernetesPropertiesApi(kubeConfig: KubeConfig, metrics: Propert
       }),
     listPropertiesConfigMaps: () =>
       counted("list", "listing graft's properties ConfigMaps", async () => {
-        const list = await core.listConfigMapForAllNamespaces({ labelSelector: PROPERTIES_SELECTOR });
+        const list = await client.list<V1ConfigMap>(configMaps(), { labelSelector: PROPERTIES_SELECTOR });
         return list.items;
       }),
     listPods: (namespace) =>
       counted("list", `listing pods in namespace ${namespace}`, async () => {
-        const list = await core.listNamespacedPod({ namespace });
+        const list = await client.list<V1Pod>(
+          resourcePath({ apiVersion: "v1", resource: "pods", namespace }),
+        );
         return list.items;
       }),
     deleteIfUnchanged: (configMap) =>
@@ -170,20 +134,18 @@ export function kubernetesPropertiesApi(kubeConfig: KubeConfig, metrics: Propert
         `deleting ConfigMap ${configMap.metadata?.namespace}/${configMap.metadata?.name}`,
         async () => {
           try {
-            await core.deleteNamespacedConfigMap({
-              name: configMap.metadata!.name!,
-              namespace: configMap.metadata!.namespace!,
-              body: {
-                preconditions: {
-                  uid: configMap.metadata?.uid,
-                  resourceVersion: configMap.metadata?.resourceVersion,
-                },
+            await client.delete(configMaps(configMap.metadata!.namespace!, configMap.metadata!.name!), {
+              apiVersion: "v1",
+              kind: "DeleteOptions",
+              preconditions: {
+                uid: configMap.metadata?.uid,
+                resourceVersion: configMap.metadata?.resourceVersion,
               },
             });
             return true;
           } catch (error) {
             // 409: changed since it was listed (an admission just used it); 404: already gone.
-            if (error instanceof ApiException && (error.code === 409 || error.code === 404)) return false;
+            if (hasStatus(error, 409) || hasStatus(error, 404)) return false;
             throw error;
           }
         },

@@ -3,17 +3,10 @@
  * (list once, then watch; re-listed after a dropped watch): a change reaches the next admission
  * within the watch's latency, and an admission reads memory, never the API server.
  */
-import {
-  CoreV1Api,
-  type Informer,
-  type KubeConfig,
-  ListWatch,
-  type ObjectCache,
-  type V1ConfigMap,
-  Watch,
-} from "@kubernetes/client-node";
+import type { V1ConfigMap } from "@kubernetes/client-node";
 import { PLATFORM_CONFIGMAP, platformVariables } from "../../features/properties/sources.js";
-import { keepWatching } from "../kept-watch.js";
+import { type KubeClient, resourcePath } from "../kube/client.js";
+import { createInformer, type Informer } from "../kube/informer.js";
 
 export type PlatformSnapshot = {
   /** False until the first list has answered: the variables are not known yet. */
@@ -31,7 +24,7 @@ export type PlatformCache = {
   stop(): Promise<void>;
 };
 
-export type PlatformInformer = Informer<V1ConfigMap> & ObjectCache<V1ConfigMap>;
+export type PlatformInformer = Pick<Informer<V1ConfigMap>, "start" | "stop" | "get">;
 
 export type PlatformCacheOptions = {
   namespace: string;
@@ -40,23 +33,26 @@ export type PlatformCacheOptions = {
   retryMs?: number;
 };
 
-/** An informer on graft-platform alone (a field selector on its name) in `namespace`. */
-export function platformInformer(kubeConfig: KubeConfig, namespace: string): PlatformInformer {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const fieldSelector = `metadata.name=${PLATFORM_CONFIGMAP}`;
-  // makeInformer in client-node 1.4 takes no field selector; ListWatch is what it builds.
-  return new ListWatch<V1ConfigMap>(
-    `/api/v1/namespaces/${namespace}/configmaps`,
-    new Watch(kubeConfig),
-    () => core.listNamespacedConfigMap({ namespace, fieldSelector }),
-    false,
-    undefined,
-    fieldSelector,
-  );
+/**
+ * Builds the informer on graft-platform alone (a field selector on its name) in the options'
+ * namespace; `onChange` is called after every list and every change it sees.
+ */
+export type MakePlatformInformer = (onChange: () => void, options: PlatformCacheOptions) => PlatformInformer;
+
+export function platformInformer(client: KubeClient): MakePlatformInformer {
+  return (onChange, { namespace, onError, retryMs }) =>
+    createInformer<V1ConfigMap>(client, {
+      what: `the watch on ConfigMap ${PLATFORM_CONFIGMAP}`,
+      path: resourcePath({ apiVersion: "v1", resource: "configmaps", namespace }),
+      query: { fieldSelector: `metadata.name=${PLATFORM_CONFIGMAP}` },
+      onChange,
+      ...(onError ? { onError } : {}),
+      ...(retryMs ? { retryMs } : {}),
+    });
 }
 
 export function createPlatformCache(
-  informer: PlatformInformer,
+  makeInformer: MakePlatformInformer,
   options: PlatformCacheOptions,
 ): PlatformCache {
   let snapshot: PlatformSnapshot = { synced: false, variables: new Map() };
@@ -72,20 +68,12 @@ export function createPlatformCache(
     };
   };
 
-  informer.on("add", refresh);
-  informer.on("update", refresh);
-  informer.on("delete", refresh);
-  const watch = keepWatching(informer, {
-    what: `the watch on ConfigMap ${PLATFORM_CONFIGMAP}`,
-    onListed: refresh,
-    onError: options.onError,
-    retryMs: options.retryMs,
-  });
+  const informer = makeInformer(refresh, options);
 
   return {
     current: () => snapshot,
-    start: watch.start,
-    stop: watch.stop,
+    start: informer.start,
+    stop: informer.stop,
   };
 }
 

@@ -3,14 +3,15 @@
  * the watch on graft-platform, the facts step (the component's ConfigMap), ensuring the
  * ConfigMaps the core asks for, what to do when that fails, the metrics, and the clean-up.
  */
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import { withDeadline } from "../../../core/deadline.js";
 import type { WebhookConfig } from "../../model/config.js";
 import type { AdmissionFacts } from "../../model/facts.js";
+import type { KubernetesObject } from "../../model/kube.js";
 import { type AdmissionDecision, podUnderReview } from "../../pipeline/admission.js";
 import { decideOptIn } from "../../pipeline/plan.js";
 import type { AdmissionRequest } from "../../pipeline/review.js";
+import type { KubeClient } from "../kube/client.js";
 import { kubernetesPropertiesApi, type PropertiesApi, PropertiesApiError } from "./api.js";
 import { type Cleanup, DEFAULT_GRACE_MS, DEFAULT_SWEEP_INTERVAL_MS, startOrphanCleanup } from "./cleanup.js";
 import { createPropertiesEnsurer, type EnsurePropertiesConfigMap, isPropertiesConfigMap } from "./ensure.js";
@@ -46,8 +47,8 @@ export type PropertiesRuntime = {
 export type PropertiesRuntimeOptions = {
   config: WebhookConfig;
   registry: Registry;
-  /** Builds the API client, the informer and the clean-up from it; tests pass the parts instead. */
-  kubeConfig?: KubeConfig;
+  /** Builds the API calls, the informer and the clean-up from it; tests pass the parts instead. */
+  client?: KubeClient;
   api?: PropertiesApi;
   platform?: PlatformCache;
   readConfigMap?: ReadConfigMapData;
@@ -59,15 +60,15 @@ export type PropertiesRuntimeOptions = {
 
 export function createPropertiesRuntime(options: PropertiesRuntimeOptions): PropertiesRuntime {
   const metrics: PropertiesMetrics = createPropertiesMetrics(options.registry);
-  const { kubeConfig, config, log } = options;
+  const { client, config, log } = options;
   const need = <T>(part: T | undefined, name: string): T => {
-    if (part === undefined) throw new Error(`createPropertiesRuntime needs kubeConfig or ${name}`);
+    if (part === undefined) throw new Error(`createPropertiesRuntime needs client or ${name}`);
     return part;
   };
-  const api = options.api ?? (kubeConfig ? kubernetesPropertiesApi(kubeConfig, metrics) : undefined);
+  const api = options.api ?? (client ? kubernetesPropertiesApi(client, metrics) : undefined);
   const platform =
     options.platform ??
-    createPlatformCache(platformInformer(need(kubeConfig, "platform"), config.namespace), {
+    createPlatformCache(platformInformer(need(client, "platform")), {
       namespace: config.namespace,
       onError: (error) => log?.warn({ err: error }, "watch on ConfigMap graft-platform failed; retrying"),
     });
