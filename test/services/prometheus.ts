@@ -1,11 +1,6 @@
-/**
- * A real Prometheus (Debian `prometheus`, install: prometheus/install.sh) on 127.0.0.1 and a free
- * port, scraping the given targets every second, with its TSDB in a temporary folder.
- */
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { freePort, startProcess, tempDir, waitFor } from "./spawn.js";
+import { freePort, run, startProcess, tempDir, waitFor } from "./spawn.js";
 
 export type PrometheusServer = {
   url: string;
@@ -102,18 +97,7 @@ export async function startPrometheus(targets: ScrapeTarget[]): Promise<Promethe
 }
 
 /** `promtool check metrics` on an exposition text: resolves with its findings (empty when clean). */
-export function promtoolCheckMetrics(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("promtool", ["check", "metrics"], { stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output: output.trim() }));
-    child.stdin.end(text);
-  });
+export async function promtoolCheckMetrics(text: string): Promise<{ code: number | null; output: string }> {
+  const { code, stdout, stderr } = await run("promtool", ["check", "metrics"], { input: text });
+  return { code, output: (stdout + stderr).trim() };
 }

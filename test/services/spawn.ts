@@ -157,6 +157,10 @@ export function run(
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A child that exits before reading its input (kubectl refusing its arguments, say) makes the
+    // write fail with EPIPE: its exit code and output already say what happened, so the error
+    // is not thrown again as an uncaught exception that fails the whole run.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }
