@@ -177,7 +177,7 @@ describe("the write policy, for graft's ServiceAccount through the API server", 
     await api.markUsed(optedIn, name, new Date());
     const made = await core.readNamespacedConfigMap({ name, namespace: optedIn });
     expect(made.metadata?.ownerReferences?.map((o) => o.name)).toEqual(["owner"]);
-    expect((await api.listPropertiesConfigMaps()).map((cm) => cm.metadata?.name)).toContain(name);
+    expect((await api.listGraftConfigMaps()).map((cm) => cm.metadata?.name)).toContain(name);
     expect(await api.deleteIfUnchanged(made)).toBe(true);
     expect(await graftPropsIn(optedIn)).toEqual([]);
   });

@@ -17,6 +17,7 @@ import { errorMessage } from "../../core/result.js";
 import { decideNativeSidecars, fetchServerVersion } from "../io/cluster-version.js";
 import { createObjectsIfAbsent } from "../io/ensure-objects.js";
 import { createNamespaceCache, namespaceInformer, namespaceReader } from "../io/namespace-cache.js";
+import { createNotebooksRuntime } from "../io/notebooks/runtime.js";
 import { readOwnImage } from "../io/own-image.js";
 import { createPropertiesRuntime } from "../io/properties/runtime.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "../model/config.js";
@@ -187,6 +188,7 @@ export async function run(argv: string[]): Promise<number> {
     nativeSidecars: native.native,
     namespaces,
     properties,
+    notebooks: createNotebooksRuntime({ ensureConfigMap: properties.ensureConfigMap }),
     createObjects: createObjectsIfAbsent(kubeConfig),
   });
   const app = buildWebhookServer({
