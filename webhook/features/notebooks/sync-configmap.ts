@@ -32,7 +32,9 @@ export function syncConfigMapName(script: string = NOTEBOOK_SYNC_SCRIPT): string
 export const SYNC_CONFIGMAP_NAME = syncConfigMapName();
 
 /** The whole object graft applies in `namespace`: no owner (the clean-up removes it once unused). */
-export function syncConfigMap(namespace: string): V1ConfigMap & { metadata: { name: string } } {
+export function syncConfigMap(
+  namespace: string,
+): V1ConfigMap & { metadata: { name: string; namespace: string } } {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
