@@ -128,7 +128,7 @@ async function main(): Promise<void> {
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows,
       "",
-      `Worst ratio: **${fixed(worstRatio, 2)}** (aim: at least 0.5). The JupyterHub pod's patch refers to the notebook sync script (a volume of graft's ConfigMap and a short \`sh\` command) instead of carrying its 15 KiB, which until 2026-12-02 made that reply 5× the Spark pod's and its ratio 0.30. Peak RSS of the server over the whole run: ${fixed(rss, 0)} MiB. On a shared 2-CPU machine the req/s of a route can swing by a third from one minute to the next: hence the alternating slices. The server's CPU time per request is read from /proc over each slice.`,
+      `Worst ratio: **${fixed(worstRatio, 2)}** (aim: at least 0.5). The JupyterHub pod's patch refers to the notebook sync script (a volume of graft's ConfigMap and a short \`sh\` command) instead of carrying its 15 KiB (docs/design.md, "The notebook sync script, by reference"). Peak RSS of the server over the whole run: ${fixed(rss, 0)} MiB. On a shared 2-CPU machine the req/s of a route can swing by a third from one minute to the next: hence the alternating slices. The server's CPU time per request is read from /proc over each slice.`,
       "",
       "Cost against pod size (one connection, so latency is service time; each container has 15 env vars):",
       "",
