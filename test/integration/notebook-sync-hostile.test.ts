@@ -33,6 +33,7 @@ import type { Pod } from "../../webhook/model/kube.js";
 import { admit } from "../../webhook/pipeline/admission.js";
 import { type GitHttpServer, startGitHttp } from "../services/git-http.js";
 import { waitFor } from "../services/spawn.js";
+import { fillSyncVolume } from "./notebook-volume.js";
 
 const LOG = ".graft-notebook-sync.log";
 const GIB = 1024 * 1024 * 1024;
@@ -285,9 +286,13 @@ describe("notebook sync against a hostile repository, as a non-root user", () =>
     );
     expect(decision.allowed, decision.message).toBe(true);
     applyPatch(pod, decision.patch as Parameters<typeof applyPatch>[1]);
-    const command = pod.spec?.containers[0]?.lifecycle?.postStart?.exec?.command;
+    const container = pod.spec?.containers[0];
+    const command = container?.lifecycle?.postStart?.exec?.command;
     expect(command).toBeDefined();
-    return command!;
+    // The script as shipped: the ConfigMap's text, in a copy of the volume the hook reads it from.
+    const volume = fillSyncVolume(pod, decision.create, container!, command!);
+    temporaries.push(volume.dir);
+    return volume.command;
   }
 
   /** As the kubelet runs an exec hook, no terminal, as the notebook user. */

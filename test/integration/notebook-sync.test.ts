@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { applyPatch } from "rfc6902";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syncConfigMap, syncMount, syncVolume } from "../../webhook/features/notebooks/sync-configmap.js";
 import { notebookSyncCommand } from "../../webhook/features/notebooks/sync-script.js";
 import { loadWebhookConfig } from "../../webhook/model/config.js";
 import type { AdmissionFacts } from "../../webhook/model/facts.js";
@@ -19,6 +20,7 @@ import { admit } from "../../webhook/pipeline/admission.js";
 import { type GitHttpServer, startGitHttp } from "../services/git-http.js";
 import { startJupyterServer } from "../services/jupyter-server.js";
 import { waitFor } from "../services/spawn.js";
+import { fillSyncVolume } from "./notebook-volume.js";
 
 const LIMIT_MS = 20_000;
 /** How long the slow git server holds each reply: far longer than a 1 s wait, even on a loaded machine. */
@@ -145,12 +147,35 @@ function admitPod(pod: Pod, repoBase: string, home: string, times: SyncTimes = {
   return { decision, pod: mutated };
 }
 
-/** The postStart command the admission core puts on `user`'s notebook container. */
+/**
+ * The postStart command the admission core puts on `user`'s notebook container, reading the
+ * script from its volume, filled from the ConfigMap the decision asks graft to make.
+ */
 function admittedHook(user: string, repoBase: string, home: string, times: SyncTimes = {}): string[] {
-  const { pod } = admitPod(kubeSpawnerPod(user, home), repoBase, home, times);
-  const command = pod.spec?.containers[0]?.lifecycle?.postStart?.exec?.command;
+  const { decision, pod } = admitPod(kubeSpawnerPod(user, home), repoBase, home, times);
+  const container = pod.spec?.containers[0];
+  const command = container?.lifecycle?.postStart?.exec?.command;
   expect(command).toBeDefined();
-  return command!;
+  return shipped(pod, decision.create, container!, command!);
+}
+
+/** `command` reading the script from a copy of the volume, as the kubelet fills it from the ConfigMap. */
+function shipped(
+  pod: Pod,
+  created: Parameters<typeof fillSyncVolume>[1],
+  container: Container,
+  command: string[],
+): string[] {
+  const volume = fillSyncVolume(pod, created, container, command);
+  temporaries.push(volume.dir);
+  return volume.command;
+}
+
+/** notebookSyncCommand as graft renders it, reading the script from a volume filled from this build's ConfigMap. */
+function syncCommand(params: Parameters<typeof notebookSyncCommand>[0]): string[] {
+  const command = notebookSyncCommand(params);
+  const pod: Pod = { spec: { containers: [], volumes: [syncVolume()] } };
+  return shipped(pod, [syncConfigMap("jhub")], { name: "notebook", volumeMounts: [syncMount()] }, command);
 }
 
 type HookRun = { code: number | null; ms: number; output: string };
@@ -447,7 +472,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
       await symlink(found, join(bin, tool));
     }
     const command = (url: string) =>
-      notebookSyncCommand({
+      syncCommand({
         repoUrl: `${url}/jupyter-${upstream.user}`,
         folder: `${home}/apps-notebooks`,
         waitSeconds: 3,
@@ -554,7 +579,7 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
       const home = await newHome();
       for (const user of HOSTILE) {
         const run = await runHook(
-          notebookSyncCommand({ repoUrl: `${server.url}/jupyter-${user}`, folder: `${home}/${user}` }),
+          syncCommand({ repoUrl: `${server.url}/jupyter-${user}`, folder: `${home}/${user}` }),
           home,
         );
         expect(run).toMatchObject({ code: 0, output: "" });
@@ -579,9 +604,13 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
       expect.stringMatching(/has a postStart hook of its own, which graft keeps/),
     ]);
     const init = pod.spec?.initContainers?.find((c) => c.name === "graft-notebook-sync");
-    expect(init?.volumeMounts).toEqual([{ name: "home", mountPath: home }]);
+    expect(init?.volumeMounts).toEqual([
+      { name: "home", mountPath: home },
+      { name: "graft-notebook-sync", mountPath: "/graft/notebook-sync", readOnly: true },
+    ]);
     const initHome = init?.env?.find((variable) => variable.name === "HOME")?.value ?? "";
-    expect(await runHook(init!.command!, initHome)).toMatchObject({ code: 0, output: "" });
+    const command = shipped(pod, decision.create, init!, init!.command!);
+    expect(await runHook(command, initHome)).toMatchObject({ code: 0, output: "" });
     expect(await read(home, "app-two/model.ipynb")).toBe(notebook("Model"));
   });
 

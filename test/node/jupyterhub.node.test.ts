@@ -12,6 +12,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-script.js";
 import { eventually, kubeConfig, kubeconfigPath, uniqueName } from "../e2e/kube.js";
 import { cacheDir, freePort, type Started, startProcess, tempDir, waitFor } from "../services/spawn.js";
 import { bash, installGraft, JUPYTER_IMAGE, kubectl, must, repo, timed, uninstallGraft } from "./graft.js";
@@ -251,9 +252,16 @@ describe("JupyterHub + KubeSpawner spawning through graft on a real node", () =>
     const pod = await core.readNamespacedPod({ name: "jupyter-alice", namespace });
     // KubeSpawner's pod, as graft saw it: the hook on its container `notebook`.
     expect(pod.metadata?.labels?.component).toBe("singleuser-server");
+    // The script by reference: `sh` reading it from the read-only volume of graft's ConfigMap.
     expect(
-      pod.spec?.containers.find((c) => c.name === "notebook")?.lifecycle?.postStart?.exec?.command?.[0],
-    ).toBe("sh");
+      pod.spec?.containers
+        .find((c) => c.name === "notebook")
+        ?.lifecycle?.postStart?.exec?.command?.slice(0, 2),
+    ).toEqual(["sh", "/graft/notebook-sync/sync.sh"]);
+    const volume = pod.spec?.volumes?.find((v) => v.name === "graft-notebook-sync");
+    const script = await core.readNamespacedConfigMap({ name: volume?.configMap?.name ?? "", namespace });
+    expect(script.immutable).toBe(true);
+    expect(script.data?.["sync.sh"]).toBe(NOTEBOOK_SYNC_SCRIPT);
     expect(await listing("alice", "apps-notebooks")).toEqual(["wordcount"]);
     expect(await listing("alice", "apps-notebooks/wordcount")).toEqual(["explore.ipynb"]);
     expect(await readNotebookText("alice", "apps-notebooks/wordcount/explore.ipynb")).toBe("# upstream v1");

@@ -167,7 +167,10 @@ describe("real workloads with graft on a real node", () => {
       `[${TAG}] jupyter-alice Ready ${((Date.now() - created) / 1000).toFixed(1)} s after creation\n`,
     );
     const notebook = pod.spec?.containers.find((c) => c.name === "notebook");
-    expect(notebook?.lifecycle?.postStart?.exec?.command?.[0]).toBe("sh");
+    expect(notebook?.lifecycle?.postStart?.exec?.command?.slice(0, 2)).toEqual([
+      "sh",
+      "/graft/notebook-sync/sync.sh",
+    ]);
     expect(pod.spec?.initContainers?.some((c) => c.name === AGENT)).toBe(true);
     const status = pod.status?.containerStatuses?.find((s) => s.name === "notebook");
     expect(status?.restartCount).toBe(0);

@@ -1,13 +1,16 @@
 /**
  * The ValidatingAdmissionPolicy that confines what graft's ServiceAccount may write, whatever
  * its RBAC says: ConfigMaps named graft-props-* carrying graft's labels, with one key
- * (application.properties) of at most MAX_PROPERTIES_BYTES, never in a namespace graft never
- * injects. RBAC cannot say any of this (it has no name prefixes, labels or sizes), and a
+ * (application.properties) of at most MAX_PROPERTIES_BYTES, and ConfigMaps named
+ * graft-notebook-sync-* labelled as graft's, with one key (sync.sh, the notebook sync script) of
+ * at most MAX_SYNC_SCRIPT_BYTES; never in a namespace graft never injects. RBAC cannot say any of this (it has no name prefixes, labels or sizes), and a
  * webhook that is tricked into writing (a forged review) or a stolen token then reaches no
  * other object. Rendered here for manifests/base (a unit test keeps them equal) and for the
  * e2e test, which renders it for its own ServiceAccount.
  */
 import { ALWAYS_EXCLUDED_NAMESPACES } from "../../core/annotations.js";
+import { MAX_SYNC_SCRIPT_BYTES, SYNC_CONFIGMAP_PREFIX } from "../features/notebooks/sync-configmap.js";
+import { SYNC_SCRIPT_KEY } from "../features/notebooks/sync-script.js";
 import {
   CONFIGMAP_PREFIX,
   LABEL_APP,
@@ -34,14 +37,26 @@ const LABELS = { "app.kubernetes.io/name": "graft", "app.kubernetes.io/component
 /** A CEL string literal (the values here are DNS names and label keys: no quotes to escape). */
 const literal = (text: string) => `'${text}'`;
 
-/** CEL: `object` (an expression) carries graft's managed-by label and an app label. */
+/** CEL: `object` (an expression) is a notebook sync script's ConfigMap by its name. */
+const isSyncScript = (object: string) =>
+  `${object}.metadata.name.startsWith(${literal(SYNC_CONFIGMAP_PREFIX)})`;
+
+/**
+ * CEL: `object` (an expression) carries graft's managed-by label and, unless it holds the
+ * notebook sync script (one per namespace, of no app), an app label.
+ */
 function hasGraftLabels(object: string): string {
   const labels = `${object}.metadata.labels`;
   return (
     `has(${labels}) && ${literal(LABEL_MANAGED_BY)} in ${labels} && ` +
-    `${labels}[${literal(LABEL_MANAGED_BY)}] == ${literal(MANAGED_BY_GRAFT)} && ${literal(LABEL_APP)} in ${labels}`
+    `${labels}[${literal(LABEL_MANAGED_BY)}] == ${literal(MANAGED_BY_GRAFT)} && ` +
+    `(${literal(LABEL_APP)} in ${labels} || ${isSyncScript(object)})`
   );
 }
+
+/** CEL: every key of `object.data` is `key`, of at most `bytes` UTF-8 bytes. */
+const onlyKey = (key: string, bytes: number) =>
+  `object.data.all(k, k == ${literal(key)} && size(bytes(object.data[k])) <= ${bytes})`;
 
 export function renderWritePolicy(options: WritePolicyOptions) {
   const { name = "graft-writes", graftNamespace, serviceAccount = "graft" } = options;
@@ -56,20 +71,20 @@ export function renderWritePolicy(options: WritePolicyOptions) {
       reason: "Forbidden",
     },
     {
-      expression: `variables.target.metadata.name.startsWith(${literal(CONFIGMAP_PREFIX)})`,
-      messageExpression: `${subject} + ': only ConfigMaps named ${CONFIGMAP_PREFIX}*'`,
+      expression: `variables.target.metadata.name.startsWith(${literal(CONFIGMAP_PREFIX)}) || ${isSyncScript("variables.target")}`,
+      messageExpression: `${subject} + ': only ConfigMaps named ${CONFIGMAP_PREFIX}* or ${SYNC_CONFIGMAP_PREFIX}*'`,
       reason: "Forbidden",
     },
     {
       expression: `(${hasGraftLabels("variables.target")}) && (request.operation != 'UPDATE' || (${hasGraftLabels("oldObject")}))`,
-      messageExpression: `${subject} + ': only ConfigMaps labelled ${LABEL_MANAGED_BY}=${MANAGED_BY_GRAFT} and ${LABEL_APP}'`,
+      messageExpression: `${subject} + ': only ConfigMaps labelled ${LABEL_MANAGED_BY}=${MANAGED_BY_GRAFT} and, but for ${SYNC_CONFIGMAP_PREFIX}*, ${LABEL_APP}'`,
       reason: "Forbidden",
     },
     {
       expression:
         `request.operation == 'DELETE' || (!has(object.binaryData) && (!has(object.data) || ` +
-        `object.data.all(k, k == ${literal(PROPERTIES_KEY)} && size(bytes(object.data[k])) <= ${MAX_PROPERTIES_BYTES})))`,
-      messageExpression: `${subject} + ': only one key, ${PROPERTIES_KEY}, of at most ${MAX_PROPERTIES_BYTES} bytes'`,
+        `(${isSyncScript("object")} ? ${onlyKey(SYNC_SCRIPT_KEY, MAX_SYNC_SCRIPT_BYTES)} : ${onlyKey(PROPERTIES_KEY, MAX_PROPERTIES_BYTES)})))`,
+      messageExpression: `${subject} + ': only one key, ${PROPERTIES_KEY} of at most ${MAX_PROPERTIES_BYTES} bytes (${SYNC_SCRIPT_KEY} of at most ${MAX_SYNC_SCRIPT_BYTES} bytes in ${SYNC_CONFIGMAP_PREFIX}*)'`,
       reason: "Forbidden",
     },
   ];

@@ -21,6 +21,14 @@ export type AdmissionFacts = {
   version?: string;
   /** Read for the properties feature before the core runs (io/properties/gather.ts); absent: none known. */
   properties?: PropertiesFacts;
+  /** Set when the notebooks feature's ConfigMap (the sync script) could not be made (io/notebooks/). */
+  notebooks?: NotebooksFacts;
+};
+
+/** The notebooks feature's part of the facts. */
+export type NotebooksFacts = {
+  /** Why the sync script's ConfigMap cannot be made now: the pod is admitted without the sync, with a warning. */
+  unavailable?: string;
 };
 
 /** The properties feature's part of the facts, read by io/properties/gather.ts (or from files offline). */

@@ -12,6 +12,10 @@ export type PodLike = { metadata?: V1ObjectMeta; spec?: V1PodSpec };
 
 export type Pod = PodLike & { apiVersion?: string; kind?: string };
 
+/** The label on every object graft writes (its ConfigMaps), and its value. */
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const MANAGED_BY_GRAFT = "graft";
+
 /** The workload kinds whose pod template graft validates, and where each keeps that template. */
 export const WORKLOAD_TEMPLATE_PATH = {
   Deployment: ["spec", "template"],

@@ -23,6 +23,7 @@ export const REASON_CODES = [
   "no-checks",
   "port-taken",
   "notebooks-target-invalid",
+  "notebooks-unavailable",
   "properties-names-missing",
   "properties-source-missing",
   "properties-invalid",

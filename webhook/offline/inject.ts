@@ -222,7 +222,14 @@ export function injectManifests(
     created.push(...result.create);
     parts.push(result.changed ? stringify(result.object) : documentText(document));
   });
-  for (const object of created) parts.push(stringify(object));
+  // One object several documents ask for (the notebook sync script of a namespace) is printed once.
+  const printed = new Set<string>();
+  for (const object of created) {
+    const key = `${object.kind}/${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
+    if (printed.has(key)) continue;
+    printed.add(key);
+    parts.push(stringify(object));
+  }
   return {
     output: parts.map((part) => (part.endsWith("\n") ? part : `${part}\n`)).join("---\n"),
     warnings,

@@ -73,7 +73,11 @@ describe("renderPlan", () => {
       name: "JAVA_TOOL_OPTIONS",
       value: "-Xmx1g -Xbootclasspath/a:/etc/graft",
     });
-    expect(notebook?.volumeMounts?.map((m) => m.name)).toEqual(["home", "graft-properties"]);
+    expect(notebook?.volumeMounts?.map((m) => m.name)).toEqual([
+      "home",
+      "graft-properties",
+      "graft-notebook-sync",
+    ]);
     expect(notebook?.lifecycle?.postStart?.exec?.command).toBeDefined();
     expect(sidecar?.env?.map((e) => e.name)).toEqual(["A", "GRAFT_PROPERTIES_FILE", "JAVA_TOOL_OPTIONS"]);
     expect(injection.pod.spec?.initContainers?.map((c) => c.name)).toEqual(["graft-agent"]);

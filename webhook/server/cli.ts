@@ -17,6 +17,7 @@ import { createObjectsIfAbsent } from "../io/ensure-objects.js";
 import { loadKubeAccess } from "../io/kube/access.js";
 import { createKubeClient, type KubeClient } from "../io/kube/client.js";
 import { createNamespaceCache, namespaceInformer, namespaceReader } from "../io/namespace-cache.js";
+import { createNotebooksRuntime } from "../io/notebooks/runtime.js";
 import { readOwnImage } from "../io/own-image.js";
 import { createPropertiesRuntime } from "../io/properties/runtime.js";
 import { loadWebhookConfig, type RuntimeDefaults, type WebhookConfig } from "../model/config.js";
@@ -191,6 +192,7 @@ export async function run(argv: string[]): Promise<number> {
     nativeSidecars: native.native,
     namespaces,
     properties,
+    notebooks: createNotebooksRuntime({ ensureConfigMap: properties.ensureConfigMap }),
     createObjects: createObjectsIfAbsent(kube),
   });
   const app = buildWebhookServer({

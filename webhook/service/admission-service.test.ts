@@ -1,10 +1,11 @@
 import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { createNotebooksRuntime } from "../io/notebooks/runtime.js";
 import { PropertiesApiError } from "../io/properties/api.js";
 import { staticPlatform } from "../io/properties/platform-cache.js";
 import { createPropertiesRuntime } from "../io/properties/runtime.js";
-import { defaultWebhookConfig } from "../model/config.js";
+import { defaultWebhookConfig, loadWebhookConfig, type WebhookConfig } from "../model/config.js";
 import type { AdmissionRequest } from "../pipeline/review.js";
 import { podReview } from "../testdata/review.js";
 import { createAdmissionService } from "./admission-service.js";
@@ -19,6 +20,9 @@ const request = (dryRun = false) => ({ ...spark.request, dryRun }) as unknown as
 function service(
   options: {
     ensureConfigMap?: (configMap: V1ConfigMap) => Promise<void>;
+    /** How the notebooks feature's ConfigMap is ensured; by default recorded like the others. */
+    ensureSyncConfigMap?: (configMap: V1ConfigMap) => Promise<void>;
+    config?: WebhookConfig;
     confirm?: (namespace: string) => Promise<boolean | undefined>;
   } = {},
 ) {
@@ -26,8 +30,9 @@ function service(
   const ensured: string[] = [];
   const created: KubernetesObject[][] = [];
   const registry = new Registry();
+  const config = options.config ?? defaultWebhookConfig();
   const properties = createPropertiesRuntime({
-    config: defaultWebhookConfig(),
+    config,
     registry,
     platform: staticPlatform({ kafka_brokers: "kafka:9092" }),
     readConfigMap: async (namespace, name) => {
@@ -42,9 +47,16 @@ function service(
     cleanup: false,
   });
   const admission = createAdmissionService({
-    config: defaultWebhookConfig(),
+    config,
     nativeSidecars: true,
     properties,
+    notebooks: createNotebooksRuntime({
+      ensureConfigMap:
+        options.ensureSyncConfigMap ??
+        (async (configMap) => {
+          ensured.push(configMap.metadata?.name ?? "");
+        }),
+    }),
     ...(options.confirm ? { namespaces: { confirm: options.confirm } } : {}),
     createObjects: async (objects) => {
       created.push(objects);
@@ -100,5 +112,80 @@ describe("the admission service (gather → decide → ensure → recover → de
       },
     });
     await expect(admission(request(), true)).rejects.toThrow("socket hang up");
+  });
+
+  describe("a Jupyter pod (the notebook sync script's ConfigMap)", () => {
+    const jupyter = podReview({
+      name: "jupyter-alice",
+      annotations: {
+        "graft.pnda.io/component-type": "jupyter",
+        "hub.jupyter.org/username": "alice",
+        "graft.pnda.io/health": "false",
+      },
+      containers: [{ name: "notebook", image: "quay.io/jupyter/base-notebook" }],
+    });
+    const jupyterRequest = jupyter.request as unknown as AdmissionRequest;
+
+    it("ensures the script's ConfigMap before answering with a patch that only refers to it", async () => {
+      const { admission, ensured, created } = service();
+      const decision = await admission(jupyterRequest, true);
+      expect(decision.allowed).toBe(true);
+      expect(ensured).toEqual([expect.stringMatching(/^graft-notebook-sync-[0-9a-f]{10}$/)]);
+      expect(created).toEqual([[]]);
+      expect(JSON.stringify(decision.patch)).toContain(ensured[0]);
+    });
+
+    it("admits the pod without the sync, with a warning naming the failure, when the ConfigMap cannot be made", async () => {
+      const { admission } = service({
+        ensureSyncConfigMap: async () => {
+          throw new PropertiesApiError(
+            "creating ConfigMap analytics/graft-notebook-sync-x: forbidden (403)",
+            403,
+          );
+        },
+      });
+      const decision = await admission(jupyterRequest, true);
+      expect(decision.allowed).toBe(true);
+      expect(JSON.stringify(decision.patch)).not.toContain("graft-notebook-sync");
+      expect(decision.warnings).toEqual([
+        expect.stringMatching(
+          /notebook sync not injected: .*could not be made: creating ConfigMap .*forbidden \(403\)/,
+        ),
+      ]);
+    });
+
+    it("recovers both features when both writes fail: the properties by their onFailure, the sync left out", async () => {
+      const failing = async () => {
+        throw new PropertiesApiError("the API server could not be reached (ECONNREFUSED)", undefined);
+      };
+      const denying = service({ ensureConfigMap: failing, ensureSyncConfigMap: failing });
+      const warning = service({
+        ensureConfigMap: failing,
+        ensureSyncConfigMap: failing,
+        config: loadWebhookConfig("properties: {onFailure: warn}"),
+      });
+      const both = podReview({
+        name: "jupyter-bob",
+        annotations: {
+          "graft.pnda.io/component-type": "jupyter",
+          "graft.pnda.io/properties": "true",
+          "graft.pnda.io/app": "lab",
+          "hub.jupyter.org/username": "bob",
+          "graft.pnda.io/health": "false",
+        },
+        containers: [{ name: "notebook", image: "quay.io/jupyter/base-notebook" }],
+      });
+      const review = both.request as unknown as AdmissionRequest;
+      // properties.onFailure defaults to deny: the properties feature's answer stands.
+      const denied = await denying.admission(review, true);
+      expect(denied.allowed).toBe(false);
+      expect(denied.message).toMatch(/application.properties could not be made/);
+      // With warn, the pod is admitted without either, each saying why.
+      const admitted = await warning.admission(review, true);
+      expect(admitted.allowed).toBe(true);
+      expect(admitted.plan?.skipped.map((s) => s.reason.code)).toEqual(
+        expect.arrayContaining(["properties-unavailable", "notebooks-unavailable"]),
+      );
+    });
   });
 });

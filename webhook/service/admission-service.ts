@@ -2,12 +2,14 @@
  * One admission from start to end, without HTTP: gather the facts → decide (the pure pipeline)
  * → ensure the objects the decision asks for → when that fails in a way a feature owns, decide
  * again with the failure as a fact → observe. Constructed once with the parts it uses (the
- * Namespace cache, the properties feature's I/O, the object writer), so a test builds it from
- * real or static parts and calls it without TLS; the server parses, calls it, meters and replies.
+ * Namespace cache, the properties and notebooks features' I/O, the object writer), so a test
+ * builds it from real or static parts and calls it without TLS; the server parses, calls it,
+ * meters and replies.
  */
 
 import type { EnsureObjects } from "../io/ensure-objects.js";
 import { guardWrites, type NamespaceCache, verifyNamespaceOptIn } from "../io/namespace-cache.js";
+import type { NotebooksRuntime } from "../io/notebooks/runtime.js";
 import type { PropertiesRuntime } from "../io/properties/runtime.js";
 import type { WebhookConfig } from "../model/config.js";
 import type { AdmissionFacts } from "../model/facts.js";
@@ -28,6 +30,8 @@ export type AdmissionServiceParts = {
   namespaces?: Pick<NamespaceCache, "confirm">;
   /** The properties feature's facts, ConfigMaps, recovery and counters; absent: none. */
   properties?: PropertiesIO;
+  /** The notebooks feature's ConfigMap (the sync script) and recovery (io/notebooks/runtime.ts); absent: none. */
+  notebooks?: NotebooksRuntime;
   /** Creates the objects a decision asks for (io/ensure-objects.ts); absent: nothing is written. */
   createObjects?: EnsureObjects;
   /** The decision; the pure pipeline unless a test replaces it. */
@@ -46,7 +50,14 @@ export type AdmissionService = (
 ) => Promise<AdmissionDecision>;
 
 export function createAdmissionService(parts: AdmissionServiceParts): AdmissionService {
-  const { config, nativeSidecars, properties, createObjects = async () => {}, admit = decide } = parts;
+  const {
+    config,
+    nativeSidecars,
+    properties,
+    notebooks,
+    createObjects = async () => {},
+    admit = decide,
+  } = parts;
   const verifyOptIn = parts.namespaces ? verifyNamespaceOptIn(parts.namespaces) : undefined;
   const guard = parts.namespaces ? guardWrites(parts.namespaces) : undefined;
 
@@ -56,23 +67,29 @@ export function createAdmissionService(parts: AdmissionServiceParts): AdmissionS
   };
   const ensure = async (decision: AdmissionDecision, request: AdmissionRequest): Promise<void> => {
     await guard?.(request);
-    const rest = properties ? await properties.ensure(decision.create) : decision.create;
+    let rest = properties ? await properties.ensure(decision.create) : decision.create;
+    rest = notebooks ? await notebooks.ensure(rest) : rest;
     await createObjects(rest, request);
   };
   const needsObjects = (decision: AdmissionDecision) => decision.allowed && decision.create.length > 0;
+  /** The facts a feature that owns `error` decides again with; undefined when none owns it. */
+  const recover = (error: unknown, facts: AdmissionFacts) =>
+    properties?.recover(error, facts) ?? notebooks?.recover(error, facts);
+  // Each feature that writes can fail once: a decision is taken at most this many times.
+  const attempts = 3;
 
   return async (request, namespaceOptIn) => {
     let facts = await gather(request, { config, nativeSidecars, namespaceOptIn });
     let decision = admit(request, facts);
-    if (needsObjects(decision) && request.dryRun !== true) {
+    for (let attempt = 1; needsObjects(decision) && request.dryRun !== true; attempt += 1) {
       try {
         await ensure(decision, request);
+        break;
       } catch (error) {
-        const recovered = properties?.recover(error, facts);
+        const recovered = attempt < attempts ? recover(error, facts) : undefined;
         if (!recovered) throw error;
         facts = recovered;
         decision = admit(request, facts);
-        if (needsObjects(decision)) await ensure(decision, request);
       }
     }
     properties?.observe(decision);

@@ -6,7 +6,8 @@ import type { Container, Pod } from "../../model/kube.js";
 import { type AdmissionDecision, admit } from "../../pipeline/admission.js";
 import type { AdmissionRequest } from "../../pipeline/review.js";
 import { SYNC_INIT_CONTAINER } from "./notebooks.js";
-import { isNotebookSyncCommand, notebookSyncCommand } from "./sync-script.js";
+import { SYNC_CONFIGMAP_NAME, syncConfigMap } from "./sync-configmap.js";
+import { isNotebookSyncCommand, NOTEBOOK_SYNC_SCRIPT, notebookSyncCommand } from "./sync-script.js";
 
 const facts: AdmissionFacts = { config: defaultWebhookConfig(), nativeSidecars: true, namespaceOptIn: true };
 const FOLDER = "/home/jovyan/apps-notebooks";
@@ -95,6 +96,69 @@ describe("notebook sync feature", () => {
     expect(pod.spec?.initContainers?.map((c) => c.name)).toEqual(["block-cloud-metadata"]);
   });
 
+  it("runs the script from a read-only volume of the ConfigMap it asks to be made in the pod's namespace", () => {
+    const { decision, pod } = admitted(kubeSpawnerPod());
+    expect(decision.create).toEqual([syncConfigMap("jhub")]);
+    expect(decision.create[0]).toMatchObject({
+      metadata: { name: SYNC_CONFIGMAP_NAME, namespace: "jhub" },
+      immutable: true,
+      data: { "sync.sh": NOTEBOOK_SYNC_SCRIPT },
+    });
+    expect(SYNC_CONFIGMAP_NAME).toMatch(/^graft-notebook-sync-[0-9a-f]{10}$/);
+    expect(pod.spec?.volumes).toContainEqual({
+      name: "graft-notebook-sync",
+      configMap: {
+        name: SYNC_CONFIGMAP_NAME,
+        items: [{ key: "sync.sh", path: "sync.sh" }],
+        defaultMode: 0o444,
+      },
+    });
+    expect(container(pod, "notebook")?.volumeMounts).toEqual([
+      { name: "volume-alice", mountPath: "/home/jovyan" },
+      { name: "graft-notebook-sync", mountPath: "/graft/notebook-sync", readOnly: true },
+    ]);
+    expect(ALICE_COMMAND.slice(0, 2)).toEqual(["sh", "/graft/notebook-sync/sync.sh"]);
+  });
+
+  it("keeps the script out of the reply: the patch is a reference of well under 2 KiB", () => {
+    const { decision } = admitted(kubeSpawnerPod());
+    const patch = JSON.stringify(decision.patch);
+    expect(patch).not.toContain("bounded_worker");
+    expect(patch.length).toBeLessThan(2048);
+    expect(NOTEBOOK_SYNC_SCRIPT.length).toBeGreaterThan(10_000);
+  });
+
+  it("admits the pod without the sync, with a warning, when the ConfigMap could not be made", () => {
+    const unavailable = { ...facts, notebooks: { unavailable: "the API server answered 403 (forbidden)" } };
+    const { decision, pod } = admitted(kubeSpawnerPod(), unavailable);
+    expect(container(pod, "notebook")?.lifecycle).toBeUndefined();
+    expect(pod.spec?.volumes?.map((v) => v.name)).toEqual(["volume-alice"]);
+    expect(decision.create).toEqual([]);
+    expect(decision.plan?.skipped).toContainEqual({
+      feature: "notebooks",
+      reason: expect.objectContaining({ code: "notebooks-unavailable" }),
+    });
+    expect(decision.warnings).toEqual([
+      expect.stringMatching(/notebook sync not injected: ConfigMap graft-notebook-sync-\w+ .*403/),
+    ]);
+  });
+
+  it("skips with a warning when the folder or one of the container's mounts is where the script is mounted", () => {
+    const config = loadWebhookConfig("notebooks: {folder: /graft/notebook-sync/apps}");
+    const inFolder = admitted(kubeSpawnerPod(), { ...facts, config });
+    expect(container(inFolder.pod, "notebook")?.lifecycle).toBeUndefined();
+    expect(inFolder.decision.warnings).toEqual([expect.stringMatching(/within \/graft\/notebook-sync/)]);
+
+    const mounted = kubeSpawnerPod({
+      notebook: { volumeMounts: [{ name: "volume-alice", mountPath: "/graft" }] },
+    });
+    const inMount = admitted(mounted);
+    expect(container(inMount.pod, "notebook")?.lifecycle).toBeUndefined();
+    expect(inMount.decision.warnings).toEqual([
+      expect.stringMatching(/mounts volume "volume-alice" at or around \/graft\/notebook-sync/),
+    ]);
+  });
+
   it("changes nothing on a second pass", () => {
     const { pod } = admitted(kubeSpawnerPod());
     expect(admit(podRequest(pod), facts).patch).toEqual([]);
@@ -154,7 +218,7 @@ describe("notebook sync feature", () => {
   it("passes the configured size and file caps to the hook", () => {
     const config = loadWebhookConfig("notebooks: {maxFileBytes: 1000, maxSyncBytes: 5000, maxFiles: 7}");
     const { pod } = admitted(kubeSpawnerPod(), { ...facts, config });
-    expect(container(pod, "notebook")?.lifecycle?.postStart?.exec?.command?.slice(8)).toEqual([
+    expect(container(pod, "notebook")?.lifecycle?.postStart?.exec?.command?.slice(6)).toEqual([
       "1000",
       "5000",
       "7",
@@ -170,7 +234,7 @@ describe("notebook sync feature", () => {
 
   it("takes the user from notebooks-user, then KubeSpawner's annotation, then its label", () => {
     const repoOf = (pod: Pod) =>
-      admitted(pod).pod.spec?.containers[0]?.lifecycle?.postStart?.exec?.command?.[4];
+      admitted(pod).pod.spec?.containers[0]?.lifecycle?.postStart?.exec?.command?.[2];
     const both = { labels: { "hub.jupyter.org/username": "bob-2esmith" } };
     expect(
       repoOf(
@@ -257,7 +321,10 @@ describe("notebook sync feature", () => {
           imagePullPolicy: "IfNotPresent",
           command: ALICE_INIT_COMMAND,
           env: [{ name: "HOME", value: "/home/jovyan" }],
-          volumeMounts: [{ name: "volume-alice", mountPath: "/home/jovyan" }],
+          volumeMounts: [
+            { name: "volume-alice", mountPath: "/home/jovyan" },
+            { name: "graft-notebook-sync", mountPath: "/graft/notebook-sync", readOnly: true },
+          ],
           securityContext: { runAsUser: 1000, runAsGroup: 100 },
           resources: { requests: { cpu: "100m", memory: "1Gi" } },
         },

@@ -1,8 +1,10 @@
 /**
  * Notebook sync (docs/design.md "What is injected" §2): the notebook container of a Jupyter pod gets a
  * postStart hook that syncs the user's `jupyter-<user>` repository into the notebooks folder
- * (see sync-script.ts for what a sync does). A container with a postStart hook of its
- * own keeps it: the same command then runs as an init container on the same volumes instead.
+ * (see sync-script.ts for what a sync does). The script reaches the container by reference: a
+ * read-only volume of the ConfigMap graft ensures in the pod's namespace (sync-configmap.ts), so
+ * the hook itself is one short `sh FILE ARGS…`. A container with a postStart hook of its own
+ * keeps it: the same command then runs as an init container on the same volumes instead.
  */
 import { ANNOTATION } from "../../../core/annotations.js";
 import {
@@ -16,7 +18,8 @@ import {
 } from "../../model/feature.js";
 import type { Container, PodLike } from "../../model/kube.js";
 import { reason } from "../../model/reasons.js";
-import { isNotebookSyncCommand, notebookSyncCommand } from "./sync-script.js";
+import { SYNC_CONFIGMAP_NAME, SYNC_VOLUME, syncConfigMap, syncMount, syncVolume } from "./sync-configmap.js";
+import { isNotebookSyncCommand, notebookSyncCommand, SYNC_MOUNT_PATH } from "./sync-script.js";
 import { checkNotebookFolder, checkNotebookUser, findNotebookUser, notebookRepoUrl } from "./target.js";
 
 /** KubeSpawner names the single-user server's container `notebook`. */
@@ -53,6 +56,17 @@ function hasOwnPostStart(container: Container): boolean {
   return postStart !== undefined && !isNotebookSyncCommand(postStart.exec?.command);
 }
 
+const under = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+
+/** The container's own mount at or above graft's script mount, which graft would shadow or be shadowed by. */
+function mountInTheWay(container: Container): string | undefined {
+  return (container.volumeMounts ?? []).find(
+    ({ name, mountPath }) =>
+      name !== SYNC_VOLUME &&
+      (under(SYNC_MOUNT_PATH, mountPath.replace(/\/+$/, "")) || under(mountPath, SYNC_MOUNT_PATH)),
+  )?.name;
+}
+
 /** True when `folder` is on one of the container's volumes, so an init container can reach it. */
 function onAVolume(container: Container, folder: string): boolean {
   return (container.volumeMounts ?? []).some(({ mountPath }) => {
@@ -68,6 +82,7 @@ const skipWithWarning = (why: string): FeaturePlan<NotebooksParams> => ({
 
 export function planNotebooks({
   pod,
+  namespace,
   intent,
   componentType,
   facts,
@@ -93,8 +108,31 @@ export function planNotebooks({
   if (!user.ok) return skipWithWarning(user.error);
   const folder = checkNotebookFolder(facts.config.notebooks.folder);
   if (!folder.ok) return skipWithWarning(folder.error);
+  if (under(folder.value, SYNC_MOUNT_PATH)) {
+    return skipWithWarning(
+      `notebooks.folder ${folder.value} is within ${SYNC_MOUNT_PATH}, where graft mounts the sync script`,
+    );
+  }
   const container = notebookContainer(pod);
   if (!container) return skipWithWarning("the pod has no container to sync notebooks for");
+  const inTheWay = mountInTheWay(container);
+  if (inTheWay) {
+    return skipWithWarning(
+      `container "${container.name}" mounts volume "${inTheWay}" at or around ${SYNC_MOUNT_PATH}, where graft mounts the sync script`,
+    );
+  }
+  if (facts.notebooks?.unavailable) {
+    return {
+      skip: reason(
+        "notebooks-unavailable",
+        `ConfigMap ${namespace}/${SYNC_CONFIGMAP_NAME} (the sync script) could not be made: ${facts.notebooks.unavailable}`,
+      ),
+      warnings: [
+        `graft: notebook sync not injected: ConfigMap ${SYNC_CONFIGMAP_NAME} (the sync script) could not be made: ${facts.notebooks.unavailable}`,
+      ],
+    };
+  }
+  const create = [syncConfigMap(namespace)];
 
   const params: NotebooksParams = {
     repoUrl: notebookRepoUrl(facts.config.notebooks.repoTemplate, user.value),
@@ -107,7 +145,7 @@ export function planNotebooks({
     container: container.name,
     via: "postStart",
   };
-  if (!hasOwnPostStart(container)) return { apply: params };
+  if (!hasOwnPostStart(container)) return { apply: params, create };
   if (!onAVolume(container, folder.value)) {
     return skipWithWarning(
       `container "${container.name}" has a postStart hook of its own, which graft keeps, and ${folder.value} is on no volume an init container could sync instead`,
@@ -116,6 +154,7 @@ export function planNotebooks({
   return {
     // An init container's processes end with it: nothing can go on in the background.
     apply: { ...params, via: "initContainer", limitSeconds: params.waitSeconds },
+    create,
     warnings: [
       `graft: container "${container.name}" has a postStart hook of its own, which graft keeps: notebooks are synced by init container "${SYNC_INIT_CONTAINER}" before it starts instead`,
     ],
@@ -135,20 +174,28 @@ function cpuAndMemory(container: Container): Container["resources"] {
   return requests || limits ? { ...(requests && { requests }), ...(limits && { limits }) } : undefined;
 }
 
+/** `mounts` with the script's volume mount ensured (kept as it is when already there). */
+function withSyncMount(mounts: Container["volumeMounts"]): NonNullable<Container["volumeMounts"]> {
+  const list = [...(mounts ?? [])];
+  ensureNamed(list, syncMount());
+  return list;
+}
+
 /**
  * The init container that stands in for the hook: the notebook's image, user, volumes and HOME,
- * so it writes the same files as the hook would, owned by the same user.
+ * so it writes the same files as the hook would, owned by the same user; and the script's volume.
  */
 export function syncInitContainer(container: Container, command: string[]): Container {
   const home = container.env?.filter((variable) => variable.name === "HOME");
   const resources = cpuAndMemory(container);
+  const mounts = (container.volumeMounts ?? []).filter((mount) => mount.name !== SYNC_VOLUME);
   return {
     name: SYNC_INIT_CONTAINER,
     image: container.image,
     ...(container.imagePullPolicy && { imagePullPolicy: container.imagePullPolicy }),
     command,
     ...(home && home.length > 0 && { env: home }),
-    ...(container.volumeMounts && { volumeMounts: container.volumeMounts }),
+    volumeMounts: withSyncMount(mounts),
     ...(container.securityContext && { securityContext: container.securityContext }),
     ...(resources && { resources }),
   };
@@ -160,13 +207,19 @@ export function renderNotebooks(pod: PodLike, params: NotebooksParams): void {
   const container = containers[index];
   if (!container) return;
   const command = notebookSyncCommand(params);
+  ensureNamed(ensureList(pod, "volumes"), syncVolume());
   if (params.via === "initContainer") {
     ensureNamed(ensureList(pod, "initContainers"), syncInitContainer(container, command));
     return;
   }
   const postStart = { exec: { command } };
-  if (containsAll(container.lifecycle?.postStart, postStart)) return;
-  containers[index] = { ...container, lifecycle: { ...container.lifecycle, postStart } };
+  const mounted = container.volumeMounts?.some((mount) => containsAll(mount, syncMount()));
+  if (containsAll(container.lifecycle?.postStart, postStart) && mounted) return;
+  containers[index] = {
+    ...container,
+    ...(!mounted && { volumeMounts: withSyncMount(container.volumeMounts) }),
+    lifecycle: { ...container.lifecycle, postStart },
+  };
 }
 
 export const notebooksFeature: Feature<NotebooksParams> = {

@@ -15,10 +15,11 @@ import {
   isNotebookSyncCommand,
   NOTEBOOK_SYNC_SCRIPT,
   notebookSyncCommand,
+  SYNC_SCRIPT_PATH,
 } from "./sync-script.js";
 
 describe("notebookSyncCommand", () => {
-  it("passes the URL, folder, wait, limit and caps as positional parameters of a fixed script", () => {
+  it("runs the script from its volume with the URL, folder, wait, limit and caps as positional parameters", () => {
     expect(
       notebookSyncCommand({
         repoUrl: "http://git:8099/jupyter-alice",
@@ -26,9 +27,7 @@ describe("notebookSyncCommand", () => {
       }),
     ).toEqual([
       "sh",
-      "-c",
-      NOTEBOOK_SYNC_SCRIPT,
-      HOOK_NAME,
+      "/graft/notebook-sync/sync.sh",
       "http://git:8099/jupyter-alice",
       "/home/jovyan/apps-notebooks",
       String(DEFAULT_SYNC_WAIT_SECONDS),
@@ -41,7 +40,7 @@ describe("notebookSyncCommand", () => {
 
   it("never passes a limit shorter than the wait", () => {
     const command = notebookSyncCommand({ repoUrl: "u", folder: "/f/g", waitSeconds: 30, limitSeconds: 5 });
-    expect(command.slice(6, 8)).toEqual(["30", "30"]);
+    expect(command.slice(4, 6)).toEqual(["30", "30"]);
   });
 
   it("never lets its inputs into the script text, whatever they are", () => {
@@ -53,8 +52,8 @@ describe("notebookSyncCommand", () => {
         fc.integer({ min: 50, max: 3600 }),
         (repoUrl, folder, waitSeconds, limitSeconds) => {
           const command = notebookSyncCommand({ repoUrl, folder, waitSeconds, limitSeconds });
-          expect(command.slice(0, 4)).toEqual(["sh", "-c", NOTEBOOK_SYNC_SCRIPT, HOOK_NAME]);
-          expect(command.slice(4, 8)).toEqual([repoUrl, folder, String(waitSeconds), String(limitSeconds)]);
+          expect(command.slice(0, 2)).toEqual(["sh", SYNC_SCRIPT_PATH]);
+          expect(command.slice(2, 6)).toEqual([repoUrl, folder, String(waitSeconds), String(limitSeconds)]);
         },
       ),
     );
@@ -68,8 +67,8 @@ describe("notebookSyncCommand", () => {
       notebookSyncCommand({ repoUrl: "u", folder: "/f/g" }),
       notebookSyncCommand({ repoUrl: "u", folder: "/f/g", waitSeconds, limitSeconds }),
     ]) {
-      expect(Number(command[6])).toBeGreaterThan(0);
-      expect(Number(command[6])).toBeLessThanOrEqual(30);
+      expect(Number(command[4])).toBeGreaterThan(0);
+      expect(Number(command[4])).toBeLessThanOrEqual(30);
     }
   });
 });
@@ -119,6 +118,7 @@ describe("isNotebookSyncCommand", () => {
   it("recognises graft's command, from any version of the script", () => {
     expect(isNotebookSyncCommand(notebookSyncCommand({ repoUrl: "u", folder: "/a/b" }))).toBe(true);
     expect(isNotebookSyncCommand(["sh", "-c", "an older script", HOOK_NAME, "u", "/a/b"])).toBe(true);
+    expect(isNotebookSyncCommand(["sh", "/elsewhere/sync.sh", "u", "/a/b"])).toBe(false);
   });
 
   it("does not claim a user's own hook", () => {

@@ -1,7 +1,8 @@
 /**
  * The notebook sync hook: one fixed shell script (sync-hook.sh and the worker it starts,
- * sync-worker.sh, embedded at build time by scripts/embed-shell.mjs), run as
- * `sh -c SCRIPT graft-notebook-sync REPO_URL FOLDER WAIT_SECONDS LIMIT_SECONDS MAX_FILE_BYTES
+ * sync-worker.sh, embedded at build time by scripts/embed-shell.mjs), shipped to the pod's
+ * namespace in a ConfigMap (sync-configmap.ts), mounted read-only at SYNC_MOUNT_PATH and run as
+ * `sh /graft/notebook-sync/sync.sh REPO_URL FOLDER WAIT_SECONDS LIMIT_SECONDS MAX_FILE_BYTES
  * MAX_SYNC_BYTES MAX_FILES`. Everything that varies arrives as a positional parameter, so no
  * username, URL or annotation is ever parsed as shell code.
  *
@@ -39,16 +40,21 @@ import {
 } from "../../model/notebook-sync-limits.js";
 import { SYNC_HOOK_SH, SYNC_WORKER_SH } from "./sync-scripts.generated.js";
 
-/** `$0` of the hook's shell: shows in `ps` and marks a command as graft's. */
+/** `$0` of the hook's shell in graft's older, inline command (`sh -c SCRIPT graft-notebook-sync …`). */
 export const HOOK_NAME = "graft-notebook-sync";
+/** Where the script's volume is mounted in the container that runs it. */
+export const SYNC_MOUNT_PATH = "/graft/notebook-sync";
+/** The ConfigMap's one key, and the file's name in the volume. */
+export const SYNC_SCRIPT_KEY = "sync.sh";
+export const SYNC_SCRIPT_PATH = `${SYNC_MOUNT_PATH}/${SYNC_SCRIPT_KEY}`;
 
 function singleQuoted(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
- * The script as shipped in every Jupyter pod's spec: without its comment lines (they are in the
- * .sh sources), which would add a fifth to every admission reply. shellcheck directives stay.
+ * The script as shipped: without its comment lines (they are in the .sh sources). shellcheck
+ * directives stay.
  */
 function withoutComments(script: string): string {
   return script
@@ -87,21 +93,25 @@ export type NotebookSyncParams = {
   maxFiles?: number;
 };
 
-/** The exec command of the hook (or of the init container that stands in for it). */
-export function notebookSyncCommand({
-  repoUrl,
-  folder,
-  waitSeconds = DEFAULT_SYNC_WAIT_SECONDS,
-  limitSeconds = DEFAULT_SYNC_LIMIT_SECONDS,
-  maxFileBytes = DEFAULT_SYNC_MAX_FILE_BYTES,
-  maxSyncBytes = DEFAULT_SYNC_MAX_BYTES,
-  maxFiles = DEFAULT_SYNC_MAX_FILES,
-}: NotebookSyncParams): string[] {
+/**
+ * The exec command of the hook (or of the init container that stands in for it): `sh` reading
+ * the script from its volume (`scriptPath`, which tests point at a copy of the ConfigMap's data).
+ */
+export function notebookSyncCommand(
+  {
+    repoUrl,
+    folder,
+    waitSeconds = DEFAULT_SYNC_WAIT_SECONDS,
+    limitSeconds = DEFAULT_SYNC_LIMIT_SECONDS,
+    maxFileBytes = DEFAULT_SYNC_MAX_FILE_BYTES,
+    maxSyncBytes = DEFAULT_SYNC_MAX_BYTES,
+    maxFiles = DEFAULT_SYNC_MAX_FILES,
+  }: NotebookSyncParams,
+  scriptPath: string = SYNC_SCRIPT_PATH,
+): string[] {
   return [
     "sh",
-    "-c",
-    NOTEBOOK_SYNC_SCRIPT,
-    HOOK_NAME,
+    scriptPath,
     repoUrl,
     folder,
     String(waitSeconds),
@@ -112,7 +122,11 @@ export function notebookSyncCommand({
   ];
 }
 
-/** True when `command` is a notebook sync command graft rendered (any version of the script). */
+/**
+ * True when `command` is a notebook sync command graft rendered: the script from its volume (any
+ * version of it), or an older graft's inline `sh -c SCRIPT graft-notebook-sync …`.
+ */
 export function isNotebookSyncCommand(command: readonly string[] | undefined): boolean {
-  return command?.[0] === "sh" && command[1] === "-c" && command[3] === HOOK_NAME;
+  if (command?.[0] !== "sh") return false;
+  return command[1] === SYNC_SCRIPT_PATH || (command[1] === "-c" && command[3] === HOOK_NAME);
 }

@@ -5,18 +5,18 @@
  */
 import type { V1ConfigMap, V1OwnerReference } from "@kubernetes/client-node";
 import { sha256Hex } from "../../../core/digest.js";
+import { LABEL_MANAGED_BY, MANAGED_BY_GRAFT } from "../../model/kube.js";
 import { PROPERTIES_KEY } from "./sources.js";
 
 export const CONFIGMAP_PREFIX = "graft-props-";
-export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
-export const MANAGED_BY_GRAFT = "graft";
+export { LABEL_MANAGED_BY, MANAGED_BY_GRAFT } from "../../model/kube.js";
 export const LABEL_APP = "graft.pnda.io/app";
 export const LABEL_COMPONENT = "graft.pnda.io/component";
 /** When an ownerless ConfigMap (used by a bare pod) was last used; the clean-up's grace runs from it. */
 export const ANNOTATION_LAST_USED = "graft.pnda.io/last-used";
 
-/** Selects every ConfigMap graft made for properties. */
-export const PROPERTIES_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_GRAFT},${LABEL_APP}`;
+/** Selects every ConfigMap graft made: properties, and the notebook sync script (features/notebooks/sync-configmap.ts). */
+export const GRAFT_CONFIGMAPS_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_GRAFT}`;
 
 const NAME_PART_MAX = 100;
 

@@ -4,7 +4,7 @@
  * rewritten into messages that say what to fix.
  */
 import type { V1ConfigMap, V1OwnerReference, V1Pod } from "@kubernetes/client-node";
-import { ANNOTATION_LAST_USED, PROPERTIES_SELECTOR } from "../../features/properties/configmap.js";
+import { ANNOTATION_LAST_USED, GRAFT_CONFIGMAPS_SELECTOR } from "../../features/properties/configmap.js";
 import { FIELD_MANAGER } from "../field-manager.js";
 import { hasStatus, KubeApiError, type KubeClient, resourcePath } from "../kube/client.js";
 import type { PropertiesApiOperation, PropertiesMetrics } from "./properties-metrics.js";
@@ -18,8 +18,8 @@ export type PropertiesApi = {
   markUsed(namespace: string, name: string, at: Date): Promise<void>;
   /** The data of a ConfigMap in a namespace, or undefined when there is none. */
   readData(namespace: string, name: string): Promise<Record<string, string> | undefined>;
-  /** Every properties ConfigMap graft made, in all namespaces. */
-  listPropertiesConfigMaps(): Promise<V1ConfigMap[]>;
+  /** Every ConfigMap graft made (properties, notebook sync script), in all namespaces. */
+  listGraftConfigMaps(): Promise<V1ConfigMap[]>;
   listPods(namespace: string): Promise<V1Pod[]>;
   /** Deletes only if the ConfigMap is still the one seen (uid and resourceVersion): false if not. */
   deleteIfUnchanged(configMap: V1ConfigMap): Promise<boolean>;
@@ -116,9 +116,11 @@ export function kubernetesPropertiesApi(client: KubeClient, metrics: PropertiesM
           throw error;
         }
       }),
-    listPropertiesConfigMaps: () =>
-      counted("list", "listing graft's properties ConfigMaps", async () => {
-        const list = await client.list<V1ConfigMap>(configMaps(), { labelSelector: PROPERTIES_SELECTOR });
+    listGraftConfigMaps: () =>
+      counted("list", "listing graft's ConfigMaps", async () => {
+        const list = await client.list<V1ConfigMap>(configMaps(), {
+          labelSelector: GRAFT_CONFIGMAPS_SELECTOR,
+        });
         return list.items;
       }),
     listPods: (namespace) =>

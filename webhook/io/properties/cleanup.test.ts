@@ -47,13 +47,26 @@ describe("orphanCandidates", () => {
     );
     expect(found.map((c) => c.metadata?.name)).toEqual(["graft-props-old"]);
   });
+
+  it("treats the notebook sync script's ConfigMaps (ownerless, one per namespace) as it treats properties", () => {
+    const found = orphanCandidates(
+      [
+        cm("graft-notebook-sync-0123456789"),
+        cm("graft-notebook-sync-abcdef0123", { usedMin: 8 }),
+        cm("graft-notebook-syncer"),
+      ],
+      t0 + 10 * MINUTE,
+      10 * MINUTE,
+    );
+    expect(found.map((c) => c.metadata?.name)).toEqual(["graft-notebook-sync-0123456789"]);
+  });
 });
 
 describe("sweepOrphans", () => {
   it("deletes an orphan no pod mounts, keeps one a pod mounts, and skips one that changed since listed", async () => {
     const deleted: string[] = [];
-    const api: Pick<PropertiesApi, "listPropertiesConfigMaps" | "listPods" | "deleteIfUnchanged"> = {
-      listPropertiesConfigMaps: async () => [
+    const api: Pick<PropertiesApi, "listGraftConfigMaps" | "listPods" | "deleteIfUnchanged"> = {
+      listGraftConfigMaps: async () => [
         cm("graft-props-a"),
         cm("graft-props-b"),
         cm("graft-props-c"),
@@ -82,7 +95,7 @@ describe("startOrphanCleanup", () => {
     const sweeps: boolean[] = [];
     let fail = false;
     const api = {
-      listPropertiesConfigMaps: async () => {
+      listGraftConfigMaps: async () => {
         if (fail) throw new Error("API server down");
         return [];
       },

@@ -1,5 +1,5 @@
 /**
- * Removes properties ConfigMaps nobody uses: no ownerReference left (the garbage collector
+ * Removes graft's ConfigMaps nobody uses (properties, and the notebook sync script's): no ownerReference left (the garbage collector
  * handles those with owners, deleting them with their last owner) and no pod in their namespace
  * mounting them, once a grace period has passed since they were made or last used by a pod
  * without a controller. A small reconciler in the webhook process: one list of graft's
@@ -8,6 +8,7 @@
  * meanwhile changes it), so a ConfigMap is never pulled from under a pod being admitted.
  */
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
+import { SYNC_CONFIGMAP_PREFIX } from "../../features/notebooks/sync-configmap.js";
 import { ANNOTATION_LAST_USED, CONFIGMAP_PREFIX } from "../../features/properties/configmap.js";
 import type { PropertiesApi } from "./api.js";
 import { NO_METRICS } from "./properties-metrics.js";
@@ -24,7 +25,10 @@ export function lastWanted(configMap: V1ConfigMap): number {
   return Number.isNaN(used) ? created : Math.max(created, used);
 }
 
-/** Ownerless properties ConfigMaps whose grace period has passed: the ones worth listing pods for. */
+/** The ConfigMaps the clean-up may delete: graft's properties and sync-script ConfigMaps. */
+const SWEPT_PREFIXES = [CONFIGMAP_PREFIX, SYNC_CONFIGMAP_PREFIX];
+
+/** Ownerless graft ConfigMaps whose grace period has passed: the ones worth listing pods for. */
 export function orphanCandidates(
   configMaps: readonly V1ConfigMap[],
   now: number,
@@ -32,7 +36,7 @@ export function orphanCandidates(
 ): V1ConfigMap[] {
   return configMaps.filter(
     (cm) =>
-      (cm.metadata?.name ?? "").startsWith(CONFIGMAP_PREFIX) &&
+      SWEPT_PREFIXES.some((prefix) => (cm.metadata?.name ?? "").startsWith(prefix)) &&
       (cm.metadata?.ownerReferences?.length ?? 0) === 0 &&
       cm.metadata?.deletionTimestamp === undefined &&
       now - lastWanted(cm) >= graceMs,
@@ -60,7 +64,7 @@ export async function sweepOrphans(
   api: PropertiesApi,
   { now = Date.now(), graceMs = DEFAULT_GRACE_MS, metrics = NO_METRICS } = {},
 ): Promise<SweepResult> {
-  const all = await api.listPropertiesConfigMaps();
+  const all = await api.listGraftConfigMaps();
   const candidates = orphanCandidates(all, now, graceMs);
   const byNamespace = new Map<string, V1ConfigMap[]>();
   for (const cm of candidates) {

@@ -25,7 +25,7 @@ function recordingApi(failures: { apply?: number; addOwner404?: number } = {}) {
       calls.push(`markUsed ${name}`);
     },
     readData: async () => undefined,
-    listPropertiesConfigMaps: async () => [],
+    listGraftConfigMaps: async () => [],
     listPods: async () => [],
     deleteIfUnchanged: async () => true,
   };

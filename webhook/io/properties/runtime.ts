@@ -33,6 +33,11 @@ export type PropertiesRuntime = {
   /** Ensures the properties ConfigMaps among `objects` exist and are owned; returns the other objects. */
   ensure(objects: KubernetesObject[]): Promise<KubernetesObject[]>;
   /**
+   * Ensures one of graft's ConfigMaps (applied once, then owned or marked used): the notebooks
+   * feature's sync script goes through it too (io/notebooks/runtime.ts), and the same clean-up.
+   */
+  ensureConfigMap: EnsurePropertiesConfigMap;
+  /**
    * When ensuring failed because of a properties ConfigMap: the facts to admit again with, so the
    * feature denies the pod or admits it without the file (`properties.onFailure`). Else undefined.
    */
@@ -78,6 +83,8 @@ export function createPropertiesRuntime(options: PropertiesRuntimeOptions): Prop
   let cleanup: Cleanup | undefined;
 
   return {
+    ensureConfigMap,
+
     async gatherFacts(request, facts) {
       // A pod being created, or a workload's pod template (its missing ConfigMap is then a warning).
       const reviewed = podUnderReview(request);
