@@ -145,20 +145,26 @@ export function sixtyFourChecks(seq: number): string {
   return JSON.stringify(checks);
 }
 
-/** The Spark driver with a 64-check annotation given as `checks` (sixtyFourChecks). */
+/** One ReplicaSet for every 64-check review: a new owner would be a new object for graft to record. */
+const SIXTY_FOUR_OWNER = randomUUID();
+
+/**
+ * The Spark driver with a 64-check annotation given as `checks` (sixtyFourChecks), from the same
+ * ReplicaSet each time: only the annotation differs from one review to the next.
+ */
 export function sixtyFourChecksReview(checks: string) {
-  return review(
-    replicaSetPod(
-      "wordcount",
-      {
-        "graft.pnda.io/component-type": "sparkStreaming",
-        "graft.pnda.io/app": "streaming-demo",
-        "graft.pnda.io/checks": checks,
-      },
-      [container("driver", 25)],
-    ),
-    "streaming",
+  const pod = replicaSetPod(
+    "wordcount",
+    {
+      "graft.pnda.io/component-type": "sparkStreaming",
+      "graft.pnda.io/app": "streaming-demo",
+      "graft.pnda.io/checks": checks,
+    },
+    [container("driver", 25)],
   );
+  const [owner] = (pod.metadata as { ownerReferences: { uid: string }[] }).ownerReferences;
+  owner!.uid = SIXTY_FOUR_OWNER;
+  return review(pod, "streaming");
 }
 
 /** A large pod: `containers` containers, the first with `envVars` environment variables. */
