@@ -4,11 +4,11 @@
  * passed in.
  */
 import type { AddressInfo } from "node:net";
-import { Registry } from "prom-client";
 import type { ResolvedCheck } from "../core/checks.js";
 import { pushedSource } from "../core/pnda.js";
 import { loadRunner, RUNNERS, type RunnerLoaders, unsupportedChecks } from "./checks/index.js";
 import type { CheckContext } from "./checks/types.js";
+import { Exposition } from "./exposition.js";
 import { createAgentMetrics } from "./metrics.js";
 import { createPusher, type Pusher, type PushOptions } from "./push.js";
 import { ReplyBudget } from "./reply-budget.js";
@@ -38,7 +38,7 @@ export type AgentOptions = {
   env?: CheckContext["env"];
   clock?: Clock;
   runners?: RunnerLoaders;
-  registry?: Registry;
+  registry?: Exposition;
   /** Process-level metrics (memory, CPU, event loop) under graft_agent_. */
   processMetrics?: boolean;
   log?: (line: string) => void;
@@ -59,7 +59,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const unsupported = unsupportedChecks(checks, runners);
   if (unsupported.length > 0) throw new Error(unsupported.join("\n"));
 
-  const registry = options.registry ?? new Registry();
+  const registry = options.registry ?? new Exposition();
   const { app, component } = options.identity ?? {};
   if (app !== undefined || component !== undefined) {
     registry.setDefaultLabels({

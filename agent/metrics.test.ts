@@ -1,14 +1,14 @@
-import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { Exposition } from "./exposition.js";
 import { createAgentMetrics } from "./metrics.js";
 
 const web = { name: "web", type: "http", source: "frontend", intervalMs: 30_000 };
 
 async function exposition(run: (metrics: ReturnType<typeof createAgentMetrics>) => void): Promise<string> {
-  const registry = new Registry();
+  const registry = new Exposition();
   const metrics = createAgentMetrics(registry, [web], { processMetrics: false });
   run(metrics);
-  return registry.metrics();
+  return registry.render();
 }
 
 describe("createAgentMetrics", () => {

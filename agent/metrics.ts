@@ -4,9 +4,9 @@
  * check type's fixed set of values, `result` from a fixed list. Causes never become labels;
  * they are in /status.
  */
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { defaultReason, healthValue, METRIC } from "../core/health.js";
 import type { CheckResult } from "./checks/types.js";
+import type { Exposition } from "./exposition.js";
 
 export type CheckIdentity = { name: string; type: string; source: string; intervalMs: number };
 
@@ -26,89 +26,75 @@ export type PushMetrics = {
 };
 
 export function createAgentMetrics(
-  registry: Registry,
+  registry: Exposition,
   checks: CheckIdentity[],
   { processMetrics = true }: { processMetrics?: boolean } = {},
 ): AgentMetrics {
-  const registers = [registry];
   if (processMetrics) registerProcessMetrics(registry);
 
-  const health = new Gauge({
+  const health = registry.gauge({
     name: METRIC.checkHealth,
     help: "Latest health of each check: 0 OK, 1 WARN, 2 ERROR (PNDA's <source>.health).",
-    labelNames: ["check", "type", "source"] as const,
-    registers,
+    labelNames: ["check", "type", "source"],
   });
-  const up = new Gauge({
+  const up = registry.gauge({
     name: METRIC.checkUp,
     help: "1 when the check's latest run was OK or WARN, 0 when it was ERROR.",
-    labelNames: ["check"] as const,
-    registers,
+    labelNames: ["check"],
   });
-  const duration = new Histogram({
+  const duration = registry.histogram({
     name: METRIC.checkDuration,
     help: "Time each check run took, up to its timeout.",
-    labelNames: ["check"] as const,
+    labelNames: ["check"],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
   });
-  const runs = new Counter({
+  const runs = registry.counter({
     name: METRIC.checkRuns,
     help: "Check runs, by check and result (ok, warn, error).",
-    labelNames: ["check", "result"] as const,
-    registers,
+    labelNames: ["check", "result"],
   });
-  const timeouts = new Counter({
+  const timeouts = registry.counter({
     name: METRIC.checkTimeouts,
     help: "Check runs cut off by their timeout.",
-    labelNames: ["check"] as const,
-    registers,
+    labelNames: ["check"],
   });
-  const values = new Gauge({
+  const values = registry.gauge({
     name: METRIC.checkValue,
     help: "Values a check reads from its target (its own fixed set of keys, in base units).",
-    labelNames: ["check", "key"] as const,
-    registers,
+    labelNames: ["check", "key"],
   });
-  const reason = new Gauge({
+  const reason = registry.gauge({
     name: METRIC.checkReason,
     help: "1 for the reason code of each check's latest result (ok, timeout, refused, dns, tls, http_status, protocol, unhealthy, degraded, config); other codes are absent.",
-    labelNames: ["check", "reason"] as const,
-    registers,
+    labelNames: ["check", "reason"],
   });
-  const lastRun = new Gauge({
+  const lastRun = registry.gauge({
     name: METRIC.checkLastRun,
     help: "When each check's latest run finished, in seconds since the epoch.",
-    labelNames: ["check"] as const,
-    registers,
+    labelNames: ["check"],
   });
-  const interval = new Gauge({
+  const interval = registry.gauge({
     name: METRIC.checkInterval,
     help: "How often each check runs; compare with the last-run timestamp to find stale checks.",
-    labelNames: ["check"] as const,
-    registers,
+    labelNames: ["check"],
   });
 
-  const queued = new Gauge({
+  const queued = registry.gauge({
     name: "graft_push_queued_events",
     help: "PNDA events waiting to be pushed to the console's data logger.",
-    registers,
   });
-  const sent = new Counter({
+  const sent = registry.counter({
     name: "graft_push_sent_events_total",
     help: "PNDA events the console's data logger accepted.",
-    registers,
   });
-  const dropped = new Counter({
+  const dropped = registry.counter({
     name: "graft_push_dropped_events_total",
     help: "PNDA events dropped: the queue was full or every retry failed.",
-    registers,
   });
-  const requests = new Counter({
+  const requests = registry.counter({
     name: "graft_push_requests_total",
     help: "POSTs to the console's data logger, by result (ok, error).",
-    labelNames: ["result"] as const,
-    registers,
+    labelNames: ["result"],
   });
 
   for (const check of checks) {
@@ -144,9 +130,9 @@ export function createAgentMetrics(
       keysByCheck.set(check.name, current);
     },
     push: {
-      setQueued: (events) => queued.set(events),
-      countSent: (events) => sent.inc(events),
-      countDropped: (events) => dropped.inc(events),
+      setQueued: (events) => queued.set({}, events),
+      countSent: (events) => sent.inc({}, events),
+      countDropped: (events) => dropped.inc({}, events),
       countRequest: (result) => requests.inc({ result }),
     },
   };
@@ -157,38 +143,28 @@ export function createAgentMetrics(
  * a GC observer and an event-loop monitor to every pod, and three of their gauges end in
  * `_total`, which `promtool check metrics` rejects.
  */
-function registerProcessMetrics(registry: Registry): void {
-  const registers = [registry];
-  new Gauge({
-    name: "graft_agent_resident_memory_bytes",
-    help: "Resident memory of the agent process.",
-    registers,
-    collect() {
-      this.set(process.memoryUsage.rss());
-    },
-  });
-  new Gauge({
-    name: "graft_agent_heap_used_bytes",
-    help: "V8 heap in use by the agent process.",
-    registers,
-    collect() {
-      this.set(process.memoryUsage().heapUsed);
-    },
-  });
-  new Counter({
-    name: "graft_agent_cpu_seconds_total",
-    help: "User and system CPU time the agent process has used.",
-    registers,
-    collect() {
+function registerProcessMetrics(registry: Exposition): void {
+  registry.reading(
+    { name: "graft_agent_resident_memory_bytes", help: "Resident memory of the agent process." },
+    "gauge",
+    () => process.memoryUsage.rss(),
+  );
+  registry.reading(
+    { name: "graft_agent_heap_used_bytes", help: "V8 heap in use by the agent process." },
+    "gauge",
+    () => process.memoryUsage().heapUsed,
+  );
+  registry.reading(
+    { name: "graft_agent_cpu_seconds_total", help: "User and system CPU time the agent process has used." },
+    "counter",
+    () => {
       const { user, system } = process.cpuUsage();
-      this.reset();
-      this.inc((user + system) / 1e6);
+      return (user + system) / 1e6;
     },
-  });
-  const started = new Gauge({
+  );
+  const started = registry.gauge({
     name: "graft_agent_start_time_seconds",
     help: "When the agent process started, in seconds since the epoch.",
-    registers,
   });
-  started.set(Math.round(Date.now() / 1000 - process.uptime()));
+  started.set({}, Math.round(Date.now() / 1000 - process.uptime()));
 }

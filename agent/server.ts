@@ -4,11 +4,11 @@
  * docs/benchmarks.md for what that costs in resident memory).
  */
 import http from "node:http";
-import type { Registry } from "prom-client";
+import type { Exposition } from "./exposition.js";
 import type { PndaEvents } from "./status.js";
 
 export type AgentEndpoints = {
-  registry: Registry;
+  registry: Exposition;
   /** True once every check has reported once. */
   isReady: () => boolean;
   status: () => PndaEvents;
@@ -25,7 +25,7 @@ const text = (status: number, body: string): Reply => ({
 async function route(path: string, endpoints: AgentEndpoints): Promise<Reply> {
   switch (path) {
     case "/metrics":
-      return { status: 200, type: endpoints.registry.contentType, body: await endpoints.registry.metrics() };
+      return { status: 200, type: endpoints.registry.contentType, body: endpoints.registry.render() };
     case "/healthz":
       return text(200, "ok");
     case "/readyz":

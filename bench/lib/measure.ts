@@ -43,10 +43,13 @@ export type Load = {
   cpuUsPerRequest: number;
 };
 
+/** A request body: the same text each time, or made anew for every request. */
+export type Body = string | (() => string);
+
 /** POSTs `body` to `url` over HTTPS keep-alive for `seconds`, metering process `pid`'s CPU. */
 export async function load(
   target: { url: string; pid: number },
-  body: string,
+  body: Body,
   seconds: number,
   connections: number,
 ): Promise<Load> {
@@ -55,7 +58,9 @@ export async function load(
     url: target.url,
     method: "POST",
     headers: { "content-type": "application/json" },
-    body,
+    ...(typeof body === "string"
+      ? { body }
+      : { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }) }] }),
     connections,
     duration: seconds,
     // Loopback traffic to a child process serving a certificate of the bench's own.
@@ -91,8 +96,8 @@ export function medianLoad(loads: Load[]): Load {
  * slices' ratios of `a`'s req/s to `b`'s; `cpuRatio` the same for CPU per request.
  */
 export async function sideBySide(
-  a: { url: string; pid: number; body: string },
-  b: { url: string; pid: number; body: string },
+  a: { url: string; pid: number; body: Body },
+  b: { url: string; pid: number; body: Body },
   options: { seconds: number; connections: number; rounds: number },
 ): Promise<{ a: Load; b: Load; ratio: number; cpuRatio: number }> {
   const loadsA: Load[] = [];

@@ -120,6 +120,53 @@ export function jupyterReview() {
   return review(pod, "jhub");
 }
 
+/**
+ * A checks annotation of 64 checks (the most a spec holds) of the common types, `seq` in every
+ * check's name and target: each `seq` is text no memo has seen.
+ */
+export function sixtyFourChecks(seq: number): string {
+  const checks = Array.from({ length: 64 }, (_, i) => {
+    const name = `c${i}-${seq}`;
+    switch (i % 6) {
+      case 0:
+        return { name, type: "http", url: `http://svc-${seq}-${i}.apps:8080/healthz`, expectStatus: [200] };
+      case 1:
+        return { name, type: "tcp", host: `db-${seq}-${i}.apps`, port: 5432, interval: "10s", timeout: "2s" };
+      case 2:
+        return { name, type: "kafka", brokers: [`kafka-0.kafka-${seq}:9092`, `kafka-1.kafka-${seq}:9092`] };
+      case 3:
+        return { name, type: "zookeeper", servers: [`zookeeper-${seq}:2181`] };
+      case 4:
+        return { name, type: "dns", hostname: `api-${seq}-${i}.apps.svc`, recordType: "A" };
+      default:
+        return { name, type: "spark", url: `http://driver-${seq}:4040`, mode: "streaming", source: "spark" };
+    }
+  });
+  return JSON.stringify(checks);
+}
+
+/** One ReplicaSet for every 64-check review: a new owner would be a new object for graft to record. */
+const SIXTY_FOUR_OWNER = randomUUID();
+
+/**
+ * The Spark driver with a 64-check annotation given as `checks` (sixtyFourChecks), from the same
+ * ReplicaSet each time: only the annotation differs from one review to the next.
+ */
+export function sixtyFourChecksReview(checks: string) {
+  const pod = replicaSetPod(
+    "wordcount",
+    {
+      "graft.pnda.io/component-type": "sparkStreaming",
+      "graft.pnda.io/app": "streaming-demo",
+      "graft.pnda.io/checks": checks,
+    },
+    [container("driver", 25)],
+  );
+  const [owner] = (pod.metadata as { ownerReferences: { uid: string }[] }).ownerReferences;
+  owner!.uid = SIXTY_FOUR_OWNER;
+  return review(pod, "streaming");
+}
+
 /** A large pod: `containers` containers, the first with `envVars` environment variables. */
 export function bigPodReview(containers = 20, envVars = 300) {
   return review(

@@ -1,8 +1,9 @@
 // The CLI as the image ships it (Dockerfile): bundled by scripts/bundle.mjs into graft.js and its
 // chunks. The bundle must do what dist/ does: `graft inject` gives the golden output byte for
 // byte, and `graft webhook` serves and patches. And it must load less than dist/ does.
-import { execFile, spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -103,6 +104,85 @@ describe("the bundled CLI", () => {
     expect(webhook).not.toContain("node:http");
     // The walk can see it: graft check still runs on client-node.
     expect(clientNode(loadedWith("dist/install-check/cli.js")).length).toBeGreaterThan(100);
+  });
+
+  describe("graft agent", () => {
+    /**
+     * Runs the bundled agent until it is ready, scrapes it, stops it with SIGTERM and returns what
+     * it loaded: Node's internal modules (process.moduleLoadList) and the files it required.
+     */
+    async function runAgent(args: string[], env: Record<string, string>) {
+      const dump = path.join(dir, `loaded-${Date.now()}.json`);
+      const preload = path.join(dir, "dump-loaded.cjs");
+      await writeFile(
+        preload,
+        `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(dump)}, JSON.stringify({ modules: process.moduleLoadList, files: Object.keys(require.cache) })));\n`,
+      );
+      const port = await new Promise<number>((resolve) => {
+        const server = net.createServer().listen(0, "127.0.0.1", () => {
+          const { port } = server.address() as net.AddressInfo;
+          server.close(() => resolve(port));
+        });
+      });
+      const child = spawn(
+        process.execPath,
+        ["--require", preload, bundle, "agent", "--port", String(port), "--host", "127.0.0.1", ...args],
+        { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk;
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        output += chunk;
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      const url = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const ready = await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) break;
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`agent not ready:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const status = await (await fetch(`${url}/status`)).text();
+      child.kill("SIGTERM");
+      const code = await exited;
+      const loaded = JSON.parse(await readFile(dump, "utf8")) as { modules: string[]; files: string[] };
+      return { code, metrics, status, ...loaded };
+    }
+
+    const tcpCheck = (port: number) =>
+      JSON.stringify([
+        { name: "db", type: "tcp", host: "127.0.0.1", port, interval: "1s", timeout: "500ms" },
+      ]);
+
+    it("runs as CommonJS: no ES module is loaded, nor TLS, undici or the YAML parser for a tcp check", async () => {
+      const ran = await runAgent([], { GRAFT_CHECKS: tcpCheck(1), GRAFT_APP: "shop" });
+      expect(ran.code).toBe(0);
+      expect(ran.metrics).toContain('graft_check_health{check="db",type="tcp",source="db",app="shop"} 2');
+      expect(ran.status).toContain('"db.health"');
+      expect(ran.files.some((file) => file.endsWith(".mjs"))).toBe(false);
+      expect(ran.files.filter((file) => path.basename(file).startsWith("tcp-"))).toHaveLength(1);
+      expect(ran.files.some((file) => path.basename(file).startsWith("checks-"))).toBe(false);
+      for (const module of ["NativeModule tls", "NativeModule internal/deps/undici/undici"]) {
+        expect(ran.modules).not.toContain(module);
+      }
+    }, 30_000);
+
+    it("reads a YAML checks file (loading the YAML parser then) and the JSON of GRAFT_CHECKS together", async () => {
+      const file = path.join(dir, "checks.yaml");
+      await writeFile(file, "- name: web\n  type: tcp\n  host: 127.0.0.1\n  port: 1\n");
+      const ran = await runAgent(["--checks", file], { GRAFT_CHECKS: tcpCheck(2) });
+      expect(ran.code).toBe(0);
+      expect(ran.metrics).toContain('graft_check_up{check="web"} 0');
+      expect(ran.metrics).toContain('graft_check_up{check="db"} 0');
+      expect(ran.files.some((file) => path.basename(file).startsWith("checks-"))).toBe(true);
+    }, 30_000);
   });
 
   describe("graft webhook", () => {

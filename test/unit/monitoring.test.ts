@@ -9,6 +9,7 @@ import { parser } from "@prometheus-io/lezer-promql";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { Exposition } from "../../agent/exposition.js";
 import { createAgentMetrics } from "../../agent/metrics.js";
 import { createPropertiesMetrics } from "../../webhook/io/properties/properties-metrics.js";
 import { createCertificateMetrics, createWebhookMetrics } from "../../webhook/server/metrics.js";
@@ -20,17 +21,26 @@ const monitoring = (file: string) =>
 const PROMETHEUS_SERIES = new Set(["up"]);
 
 /** What each PromQL selector may name: a histogram is queried through _bucket, _sum and _count. */
+function seriesNames(name: string, type: string): string[] {
+  if (type === "histogram") return [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
+  if (type === "summary") return [name, `${name}_sum`, `${name}_count`];
+  return [name];
+}
+
 async function exportedNames(registry: Registry): Promise<string[]> {
   const metrics = await registry.getMetricsAsJSON();
-  return metrics.flatMap(({ name, type }) => {
-    if (String(type) === "histogram") return [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
-    if (String(type) === "summary") return [name, `${name}_sum`, `${name}_count`];
-    return [name];
-  });
+  return metrics.flatMap(({ name, type }) => seriesNames(name, String(type)));
+}
+
+/** The agent's, from the text it serves (its # TYPE lines). */
+function exportedByAgent(exposition: Exposition): string[] {
+  return Array.from(exposition.render().matchAll(/^# TYPE (\S+) (\S+)$/gm), ([, name, type]) =>
+    seriesNames(name!, type!),
+  ).flat();
 }
 
 async function graftMetricNames(): Promise<Set<string>> {
-  const agent = new Registry();
+  const agent = new Exposition();
   createAgentMetrics(agent, []);
   // As webhook/server/cli.ts builds its registry.
   const webhook = new Registry();
@@ -38,7 +48,7 @@ async function graftMetricNames(): Promise<Set<string>> {
   createWebhookMetrics(webhook);
   createCertificateMetrics(webhook);
   createPropertiesMetrics(webhook);
-  return new Set([...(await exportedNames(agent)), ...(await exportedNames(webhook))]);
+  return new Set([...exportedByAgent(agent), ...(await exportedNames(webhook))]);
 }
 
 /** Grafana's own variables are not PromQL; a range variable stands for some duration. */
