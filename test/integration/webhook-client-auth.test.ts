@@ -4,7 +4,6 @@
 // stay open to clients without one; a reloaded serving certificate keeps the client CA.
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
-import forge from "node-forge";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert, type PemPair } from "../../certs/authority.js";
@@ -13,28 +12,9 @@ import { keepClientCa } from "../../webhook/server/client-auth.js";
 import { buildWebhookServer } from "../../webhook/server/server.js";
 import { createAdmissionService } from "../../webhook/service/admission-service.js";
 import { admissionReview } from "../../webhook/testdata/review.js";
+import { issueClientCert } from "../services/client-cert.js";
 
 const now = new Date();
-
-/** A TLS client certificate (extKeyUsage clientAuth) for `commonName`, signed by `authority`. */
-function issueClientCert(authority: PemPair, commonName: string): PemPair {
-  const caCert = forge.pki.certificateFromPem(authority.cert);
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
-  cert.validity.notBefore = new Date(now.getTime() - 60_000);
-  cert.validity.notAfter = new Date(now.getTime() + 86_400_000);
-  cert.setSubject([{ name: "commonName", value: commonName }]);
-  cert.setIssuer(caCert.subject.attributes);
-  cert.setExtensions([
-    { name: "basicConstraints", cA: false },
-    { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-    { name: "extKeyUsage", clientAuth: true },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(authority.key), forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
-}
 
 const review = admissionReview({
   uid: "u-1",

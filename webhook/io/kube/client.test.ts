@@ -2,9 +2,9 @@ import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TLSSocket } from "node:tls";
-import forge from "node-forge";
 import { afterEach, describe, expect, it } from "vitest";
-import { createAuthority, issueServingCert, type PemPair } from "../../../certs/authority.js";
+import { createAuthority, issueServingCert } from "../../../certs/authority.js";
+import { issueClientCert } from "../../../test/services/client-cert.js";
 import { accessFromKubeconfig, inClusterAccess, type KubeAccess } from "./access.js";
 import { createKubeClient, hasStatus, KubeApiError, type KubeClientOptions, resourcePath } from "./client.js";
 import { type FakeApiServer, type Handler, json, startFakeApiServer } from "./testdata/fake-api-server.js";
@@ -347,25 +347,6 @@ describe("the client's watch", () => {
     expect(ms).toBeLessThan(1_000);
   });
 });
-
-/** A TLS client certificate (extKeyUsage clientAuth) for `commonName`, signed by `authority`. */
-function issueClientCert(authority: PemPair, commonName: string): PemPair {
-  const caCert = forge.pki.certificateFromPem(authority.cert);
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([{ name: "commonName", value: commonName }]);
-  cert.setIssuer(caCert.subject.attributes);
-  cert.setExtensions([
-    { name: "basicConstraints", cA: false },
-    { name: "extKeyUsage", clientAuth: true },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(authority.key), forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
-}
 
 describe("the client over TLS, as a kubeconfig describes it", () => {
   it("checks the server against the kubeconfig's CA and presents its client certificate", async () => {
