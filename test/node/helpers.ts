@@ -1,5 +1,5 @@
 // Helpers for the node project: pods of the locally built test image on the real node.
-import type * as k8s from "@kubernetes/client-node";
+import * as k8s from "@kubernetes/client-node";
 import { eventually } from "../e2e/kube.js";
 
 /** The real node's test image (test/cluster/cmd/testbox), imported into containerd by `up`. */
@@ -55,4 +55,34 @@ export async function namespaceReady(core: k8s.CoreV1Api, namespace: string): Pr
   await eventually(`ServiceAccount ${namespace}/default`, () =>
     core.readNamespacedServiceAccount({ name: "default", namespace }).then(() => true),
   );
+}
+
+/**
+ * Runs `body` while Deployment `name` (pods labelled app.kubernetes.io/name=`name`) is scaled to
+ * zero with none of its pods left, then scales it back to one replica, whether `body` passed or not.
+ */
+export async function whileScaledToZero(
+  clients: { apps: k8s.AppsV1Api; core: k8s.CoreV1Api },
+  namespace: string,
+  name: string,
+  body: () => Promise<void>,
+): Promise<void> {
+  const scale = (replicas: number) =>
+    clients.apps.patchNamespacedDeploymentScale(
+      { name, namespace, body: { spec: { replicas } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+  await scale(0);
+  try {
+    await eventually(
+      `no ${name} pod left`,
+      async () =>
+        (await clients.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${name}` }))
+          .items.length === 0,
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    await body();
+  } finally {
+    await scale(1);
+  }
 }

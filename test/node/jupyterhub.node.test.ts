@@ -16,7 +16,7 @@ import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-scri
 import { eventually, kubeConfig, kubeconfigPath, uniqueName } from "../e2e/kube.js";
 import { cacheDir, freePort, type Started, startProcess, tempDir, waitFor } from "../services/spawn.js";
 import { bash, installGraft, JUPYTER_IMAGE, kubectl, must, repo, timed, uninstallGraft } from "./graft.js";
-import { namespaceReady } from "./helpers.js";
+import { namespaceReady, whileScaledToZero } from "./helpers.js";
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -295,18 +295,7 @@ describe("JupyterHub + KubeSpawner spawning through graft on a real node", () =>
   });
 
   it("starts bob's server within the hook's bound while the git server is down", async () => {
-    await apps.patchNamespacedDeploymentScale(
-      { name: GIT, namespace, body: { spec: { replicas: 0 } } },
-      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
-    );
-    await eventually(
-      "no git server pod left",
-      async () =>
-        (await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${GIT}` })).items
-          .length === 0,
-      { timeoutMs: 60_000, intervalMs: 500 },
-    );
-    try {
+    await whileScaledToZero({ apps, core }, namespace, GIT, async () => {
       const seconds = await startServer("bob", 120_000);
       process.stdout.write(
         `[${TAG}] bob's server ready ${seconds.toFixed(1)} s after the spawn request, git server down\n`,
@@ -316,12 +305,7 @@ describe("JupyterHub + KubeSpawner spawning through graft on a real node", () =>
       const response = await contents("bob", "apps-notebooks");
       expect(response.status).toBe(404);
       await response.text();
-    } finally {
-      await apps.patchNamespacedDeploymentScale(
-        { name: GIT, namespace, body: { spec: { replicas: 1 } } },
-        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
-      );
-    }
+    });
   });
 
   it("starts a server for a username outside graft's allowed set without the sync, and the webhook logs why", async () => {

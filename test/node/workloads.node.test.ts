@@ -31,7 +31,7 @@ import {
   repo,
   uninstallGraft,
 } from "./graft.js";
-import { namespaceReady, testbox } from "./helpers.js";
+import { namespaceReady, testbox, whileScaledToZero } from "./helpers.js";
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -192,18 +192,7 @@ describe("real workloads with graft on a real node", () => {
   });
 
   it("still starts a Jupyter server within the hook's bound while the git server is down", async () => {
-    await apps.patchNamespacedDeploymentScale(
-      { name: GIT, namespace, body: { spec: { replicas: 0 } } },
-      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
-    );
-    await eventually(
-      "no git server pod left",
-      async () =>
-        (await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${GIT}` })).items
-          .length === 0,
-      { timeoutMs: 60_000, intervalMs: 500 },
-    );
-    try {
+    await whileScaledToZero({ apps, core }, namespace, GIT, async () => {
       const created = Date.now();
       await core.createNamespacedPod({ namespace, body: jupyterPod("bob") });
       const pod = await podReady(core, namespace, "jupyter-bob", 90_000);
@@ -219,12 +208,7 @@ describe("real workloads with graft on a real node", () => {
       expect(await syncLog("jupyter-bob")).toMatch(
         /could not clone http:\/\/\S+\/jupyter-bob|still syncing after 20 s: the container starts now/,
       );
-    } finally {
-      await apps.patchNamespacedDeploymentScale(
-        { name: GIT, namespace, body: { spec: { replicas: 1 } } },
-        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
-      );
-    }
+    });
   });
 
   it("gives a JVM application.properties on its class path: it prints a platform variable", async () => {
