@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthority, issueServingCert } from "../../certs/authority.js";
 import { ANNOTATION } from "../../core/annotations.js";
 import { SYNC_CONFIGMAP_NAME } from "../../webhook/features/notebooks/sync-configmap.js";
-import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-script.js";
+import {
+  NOTEBOOK_SYNC_SCRIPT,
+  NOTEBOOK_SYNC_VERIFIER,
+} from "../../webhook/features/notebooks/sync-script.js";
 import { renderMutatingWebhookConfiguration } from "../../webhook/install/webhook-configuration.js";
 import { createObjectsIfAbsent } from "../../webhook/io/ensure-objects.js";
 import { createNotebooksRuntime } from "../../webhook/io/notebooks/runtime.js";
@@ -206,8 +209,10 @@ describe("idempotence against the real API server", () => {
   it("stores the Jupyter pod with the script's volume and hook, and the script once, in an immutable ConfigMap", async () => {
     const stored = await core.readNamespacedPod({ name: "jupyter", namespace });
     const notebook = stored.spec?.containers.find((c) => c.name === "notebook");
-    expect(notebook?.lifecycle?.postStart?.exec?.command?.slice(0, 2)).toEqual([
+    expect(notebook?.lifecycle?.postStart?.exec?.command?.slice(0, 4)).toEqual([
       "sh",
+      "-c",
+      NOTEBOOK_SYNC_VERIFIER,
       "/graft/notebook-sync/sync.sh",
     ]);
     expect(JSON.stringify(notebook?.lifecycle)).not.toContain("bounded_worker");

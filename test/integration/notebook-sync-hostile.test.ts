@@ -27,7 +27,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyPatch } from "rfc6902";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-script.js";
+import {
+  NOTEBOOK_SYNC_SCRIPT,
+  NOTEBOOK_SYNC_SHA256,
+  NOTEBOOK_SYNC_VERIFIER,
+} from "../../webhook/features/notebooks/sync-script.js";
 import { loadWebhookConfig } from "../../webhook/model/config.js";
 import type { Pod } from "../../webhook/model/kube.js";
 import { admit } from "../../webhook/pipeline/admission.js";
@@ -304,13 +308,13 @@ describe("notebook sync against a hostile repository, as a non-root user", () =>
     ];
   }
 
-  function runHook(command: string[], home: string): Promise<HookRun> {
+  function runHook(command: string[], home: string, path = process.env.PATH ?? ""): Promise<HookRun> {
     const started = performance.now();
     const [file, args] = asUser(command);
     return new Promise((resolve, reject) => {
       const child = spawn(file, args, {
         cwd: home,
-        env: { PATH: process.env.PATH ?? "", HOME: home },
+        env: { PATH: path, HOME: home },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let output = "";
@@ -654,6 +658,79 @@ describe("notebook sync against a hostile repository, as a non-root user", () =>
     expect(await w.log()).toMatch(/folder .*\/home\/jovyan holds the home folder .*; nothing synced/);
     expect(await w.log()).toMatch(/folder .*\/home holds the home folder .*; nothing synced/);
     expect(await w.outsideState()).toEqual(before);
+  });
+
+  /**
+   * Someone who may delete and create ConfigMaps in the namespace replaces graft's under the same
+   * name: the kubelet fills the volume with their sync.sh. The hook, run exactly as admitted,
+   * must refuse it (status 126, both digests on stderr) and never run a line of it.
+   */
+  describe("a sync.sh replaced in the ConfigMap", () => {
+    async function tampered(name: string, text: (markers: string) => string) {
+      const w = await world(name);
+      w.upstream.commit(NOTEBOOKS);
+      const command = admittedHook(name, w.folder, w.home, {});
+      const path = command[3]!;
+      expect(command.slice(0, 3)).toEqual(["sh", "-c", NOTEBOOK_SYNC_VERIFIER]);
+      expect(await readFile(path, "utf8")).toBe(NOTEBOOK_SYNC_SCRIPT);
+      await chmod(path, 0o644);
+      await writeFile(path, text(w.markers));
+      await chmod(path, 0o444);
+      return { w, command, path, text: text(w.markers) };
+    }
+    const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+    const refusal = (path: string, text: string) =>
+      `graft-notebook-sync: refusing to run ${path}: its sha256 is ${sha256(text)}, not ${NOTEBOOK_SYNC_SHA256} as graft shipped it: the ConfigMap was replaced\n`;
+
+    it("never runs a script of someone else's: exit 126 and both digests on stderr, no marker, no sync", async () => {
+      const { w, command, path, text } = await tampered(
+        "mallory-configmap",
+        (markers) => `touch '${markers}/tampered'\n`,
+      );
+      expect(await runHook(command, w.home)).toMatchObject({ code: 126, output: refusal(path, text) });
+      expect(await w.markersLeft()).toEqual([]);
+      expect(existsSync(w.folder)).toBe(false);
+      expect(existsSync(join(w.home, LOG))).toBe(false);
+      // The marker is a real one: the same file, run without the verifier, leaves it.
+      expect(await runHook(["sh", path], w.home)).toMatchObject({ code: 0 });
+      expect(await w.markersLeft()).toEqual(["tampered"]);
+    });
+
+    it("refuses graft's own script with one line added, or one newline taken away", async () => {
+      const { w, command, path, text } = await tampered(
+        "mallory-append",
+        (markers) => `${NOTEBOOK_SYNC_SCRIPT}touch '${markers}/appended'\n`,
+      );
+      expect(await runHook(command, w.home)).toMatchObject({ code: 126, output: refusal(path, text) });
+      const trimmed = NOTEBOOK_SYNC_SCRIPT.replace(/\n$/, "");
+      await chmod(path, 0o644);
+      await writeFile(path, trimmed);
+      expect(await runHook(command, w.home)).toMatchObject({ code: 126, output: refusal(path, trimmed) });
+      expect(existsSync(w.folder)).toBe(false);
+      // And the untouched script, through the same command, syncs.
+      await chmod(path, 0o644);
+      await writeFile(path, NOTEBOOK_SYNC_SCRIPT);
+      expect(await runHook(command, w.home)).toMatchObject({ code: 0, output: "" });
+      expect((await readdir(w.folder)).sort()).toEqual([".git", "app-one", "app-two"]);
+      expect(await w.markersLeft()).toEqual([]);
+    });
+
+    it("refuses, saying so, in an image without sha256sum: nothing it could not check runs", async () => {
+      const { w, command, path } = await tampered("mallory-nosum", () => NOTEBOOK_SYNC_SCRIPT);
+      const bin = await mkdtemp(join(tmpdir(), "graft-nosum-"));
+      temporaries.push(bin);
+      await chmod(bin, 0o755);
+      const which = (tool: string) =>
+        execFileSync("sh", ["-c", `command -v ${tool}`])
+          .toString()
+          .trim();
+      for (const tool of ["sh", "cat", "setpriv"]) await symlink(which(tool), join(bin, tool));
+      expect(await runHook(command, w.home, bin)).toMatchObject({
+        code: 126,
+        output: `graft-notebook-sync: refusing to run ${path}: this image has no sha256sum to check it is the script graft shipped (sha256 ${NOTEBOOK_SYNC_SHA256})\n`,
+      });
+      expect(existsSync(w.folder)).toBe(false);
+    });
   });
 
   it("is one script that shellcheck passes, the worker inside it too", async () => {

@@ -465,9 +465,10 @@ describe("notebook sync hook, as admitted, against a real git smart-HTTP server"
   it("bounds the hook with its own watchdog in an image without `timeout`", async () => {
     const upstream = await createUpstream(server, "alice-minimal", TWO_APPS);
     const home = await newHome();
-    // A PATH with sh, git and the few tools the script uses (POSIX, in busybox too), and no `timeout`.
+    // A PATH with sh, git and the few tools the script and its verifier use (cat and sha256sum;
+    // all in busybox too), and no `timeout`.
     const bin = await temporary("graft-minimal-bin-");
-    for (const tool of ["sh", "git", "date", "mkdir", "rm", "mv", "wc", "sed", "sleep"]) {
+    for (const tool of ["sh", "git", "date", "mkdir", "rm", "mv", "wc", "sed", "sleep", "cat", "sha256sum"]) {
       const found = execFileSync("sh", ["-c", 'command -v "$1"', "sh", tool]).toString().trim();
       await symlink(found, join(bin, tool));
     }

@@ -12,7 +12,10 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NOTEBOOK_SYNC_SCRIPT } from "../../webhook/features/notebooks/sync-script.js";
+import {
+  NOTEBOOK_SYNC_SCRIPT,
+  NOTEBOOK_SYNC_VERIFIER,
+} from "../../webhook/features/notebooks/sync-script.js";
 import { eventually, kubeConfig, kubeconfigPath, uniqueName } from "../e2e/kube.js";
 import { cacheDir, freePort, type Started, startProcess, tempDir, waitFor } from "../services/spawn.js";
 import { bash, installGraft, JUPYTER_IMAGE, kubectl, must, repo, timed, uninstallGraft } from "./graft.js";
@@ -252,12 +255,13 @@ describe("JupyterHub + KubeSpawner spawning through graft on a real node", () =>
     const pod = await core.readNamespacedPod({ name: "jupyter-alice", namespace });
     // KubeSpawner's pod, as graft saw it: the hook on its container `notebook`.
     expect(pod.metadata?.labels?.component).toBe("singleuser-server");
-    // The script by reference: `sh` reading it from the read-only volume of graft's ConfigMap.
+    // The script by reference: graft's verifier reading it from the read-only volume of graft's
+    // ConfigMap, checking its SHA-256 against the digest pinned in the pod spec, and running it.
     expect(
       pod.spec?.containers
         .find((c) => c.name === "notebook")
-        ?.lifecycle?.postStart?.exec?.command?.slice(0, 2),
-    ).toEqual(["sh", "/graft/notebook-sync/sync.sh"]);
+        ?.lifecycle?.postStart?.exec?.command?.slice(0, 4),
+    ).toEqual(["sh", "-c", NOTEBOOK_SYNC_VERIFIER, "/graft/notebook-sync/sync.sh"]);
     const volume = pod.spec?.volumes?.find((v) => v.name === "graft-notebook-sync");
     const script = await core.readNamespacedConfigMap({ name: volume?.configMap?.name ?? "", namespace });
     expect(script.immutable).toBe(true);

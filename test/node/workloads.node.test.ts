@@ -14,6 +14,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NOTEBOOK_SYNC_VERIFIER } from "../../webhook/features/notebooks/sync-script.js";
 import { eventually, kubeConfig, uniqueName } from "../e2e/kube.js";
 import { freePort, type Started, startProcess, tempDir, waitFor } from "../services/spawn.js";
 import {
@@ -167,8 +168,10 @@ describe("real workloads with graft on a real node", () => {
       `[${TAG}] jupyter-alice Ready ${((Date.now() - created) / 1000).toFixed(1)} s after creation\n`,
     );
     const notebook = pod.spec?.containers.find((c) => c.name === "notebook");
-    expect(notebook?.lifecycle?.postStart?.exec?.command?.slice(0, 2)).toEqual([
+    expect(notebook?.lifecycle?.postStart?.exec?.command?.slice(0, 4)).toEqual([
       "sh",
+      "-c",
+      NOTEBOOK_SYNC_VERIFIER,
       "/graft/notebook-sync/sync.sh",
     ]);
     expect(pod.spec?.initContainers?.some((c) => c.name === AGENT)).toBe(true);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { applyPatch } from "rfc6902";
 import { describe, expect, it } from "vitest";
 import { defaultWebhookConfig, loadWebhookConfig } from "../../model/config.js";
@@ -7,7 +8,12 @@ import { type AdmissionDecision, admit } from "../../pipeline/admission.js";
 import type { AdmissionRequest } from "../../pipeline/review.js";
 import { SYNC_INIT_CONTAINER } from "./notebooks.js";
 import { SYNC_CONFIGMAP_NAME, syncConfigMap } from "./sync-configmap.js";
-import { isNotebookSyncCommand, NOTEBOOK_SYNC_SCRIPT, notebookSyncCommand } from "./sync-script.js";
+import {
+  isNotebookSyncCommand,
+  NOTEBOOK_SYNC_SCRIPT,
+  NOTEBOOK_SYNC_VERIFIER,
+  notebookSyncCommand,
+} from "./sync-script.js";
 
 const facts: AdmissionFacts = { config: defaultWebhookConfig(), nativeSidecars: true, namespaceOptIn: true };
 const FOLDER = "/home/jovyan/apps-notebooks";
@@ -117,7 +123,29 @@ describe("notebook sync feature", () => {
       { name: "volume-alice", mountPath: "/home/jovyan" },
       { name: "graft-notebook-sync", mountPath: "/graft/notebook-sync", readOnly: true },
     ]);
-    expect(ALICE_COMMAND.slice(0, 2)).toEqual(["sh", "/graft/notebook-sync/sync.sh"]);
+    expect(ALICE_COMMAND.slice(0, 4)).toEqual([
+      "sh",
+      "-c",
+      NOTEBOOK_SYNC_VERIFIER,
+      "/graft/notebook-sync/sync.sh",
+    ]);
+  });
+
+  it("pins in the pod spec the full SHA-256 of the ConfigMap's script, which the hook checks before running it", () => {
+    const { decision, pod } = admitted(kubeSpawnerPod());
+    const text = (decision.create[0] as { data?: Record<string, string> }).data?.["sync.sh"] ?? "";
+    const digest = createHash("sha256").update(text, "utf8").digest("hex");
+    const command = container(pod, "notebook")?.lifecycle?.postStart?.exec?.command ?? [];
+    expect(command.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(command[2]).toContain(`want=${digest}\n`);
+    expect(command[2]).toMatch(/\[ "\$got" = "\$want" \] \|\|/);
+    // The user's values stay positional parameters: none is part of the verifier's text.
+    expect(command[2]).not.toContain("alice");
+    expect(command[2]).not.toContain(FOLDER);
+    expect(command.slice(3, 5)).toEqual([
+      "/graft/notebook-sync/sync.sh",
+      "http://deployment-manager-git:8099/jupyter-alice",
+    ]);
   });
 
   it("keeps the script out of the reply: the patch is a reference of well under 2 KiB", () => {
@@ -218,7 +246,7 @@ describe("notebook sync feature", () => {
   it("passes the configured size and file caps to the hook", () => {
     const config = loadWebhookConfig("notebooks: {maxFileBytes: 1000, maxSyncBytes: 5000, maxFiles: 7}");
     const { pod } = admitted(kubeSpawnerPod(), { ...facts, config });
-    expect(container(pod, "notebook")?.lifecycle?.postStart?.exec?.command?.slice(6)).toEqual([
+    expect(container(pod, "notebook")?.lifecycle?.postStart?.exec?.command?.slice(8)).toEqual([
       "1000",
       "5000",
       "7",
@@ -234,7 +262,7 @@ describe("notebook sync feature", () => {
 
   it("takes the user from notebooks-user, then KubeSpawner's annotation, then its label", () => {
     const repoOf = (pod: Pod) =>
-      admitted(pod).pod.spec?.containers[0]?.lifecycle?.postStart?.exec?.command?.[2];
+      admitted(pod).pod.spec?.containers[0]?.lifecycle?.postStart?.exec?.command?.[4];
     const both = { labels: { "hub.jupyter.org/username": "bob-2esmith" } };
     expect(
       repoOf(

@@ -1,6 +1,7 @@
 #!/bin/sh
-# graft's notebook sync hook, run in the user's Jupyter container as
-#   sh -c SCRIPT graft-notebook-sync REPO_URL FOLDER WAIT_SECONDS LIMIT_SECONDS MAX_FILE_BYTES MAX_SYNC_BYTES MAX_FILES
+# graft's notebook sync hook, run in the user's Jupyter container by graft's verifier
+# (sync-verify.sh: only if this is exactly the text graft shipped) as
+#   sh -c SCRIPT /graft/notebook-sync/sync.sh REPO_URL FOLDER WAIT_SECONDS LIMIT_SECONDS MAX_FILE_BYTES MAX_SYNC_BYTES MAX_FILES
 # $1 repository URL, $2 folder, $3 seconds the start waits, $4 seconds a sync may run in all,
 # $5 bytes per file, $6 bytes per sync, $7 files per sync. The worker runs in the background; the
 # hook waits for it at most $3 seconds (a trapped signal from an alarm interrupts `wait`), then

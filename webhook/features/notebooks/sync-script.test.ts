@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -14,12 +15,14 @@ import {
   HOOK_NAME,
   isNotebookSyncCommand,
   NOTEBOOK_SYNC_SCRIPT,
+  NOTEBOOK_SYNC_SHA256,
+  NOTEBOOK_SYNC_VERIFIER,
   notebookSyncCommand,
   SYNC_SCRIPT_PATH,
 } from "./sync-script.js";
 
 describe("notebookSyncCommand", () => {
-  it("runs the script from its volume with the URL, folder, wait, limit and caps as positional parameters", () => {
+  it("runs the script from its volume through the verifier, with the URL, folder, wait, limit and caps as positional parameters", () => {
     expect(
       notebookSyncCommand({
         repoUrl: "http://git:8099/jupyter-alice",
@@ -27,6 +30,8 @@ describe("notebookSyncCommand", () => {
       }),
     ).toEqual([
       "sh",
+      "-c",
+      NOTEBOOK_SYNC_VERIFIER,
       "/graft/notebook-sync/sync.sh",
       "http://git:8099/jupyter-alice",
       "/home/jovyan/apps-notebooks",
@@ -40,7 +45,7 @@ describe("notebookSyncCommand", () => {
 
   it("never passes a limit shorter than the wait", () => {
     const command = notebookSyncCommand({ repoUrl: "u", folder: "/f/g", waitSeconds: 30, limitSeconds: 5 });
-    expect(command.slice(4, 6)).toEqual(["30", "30"]);
+    expect(command.slice(6, 8)).toEqual(["30", "30"]);
   });
 
   it("never lets its inputs into the script text, whatever they are", () => {
@@ -52,8 +57,8 @@ describe("notebookSyncCommand", () => {
         fc.integer({ min: 50, max: 3600 }),
         (repoUrl, folder, waitSeconds, limitSeconds) => {
           const command = notebookSyncCommand({ repoUrl, folder, waitSeconds, limitSeconds });
-          expect(command.slice(0, 2)).toEqual(["sh", SYNC_SCRIPT_PATH]);
-          expect(command.slice(2, 6)).toEqual([repoUrl, folder, String(waitSeconds), String(limitSeconds)]);
+          expect(command.slice(0, 4)).toEqual(["sh", "-c", NOTEBOOK_SYNC_VERIFIER, SYNC_SCRIPT_PATH]);
+          expect(command.slice(4, 8)).toEqual([repoUrl, folder, String(waitSeconds), String(limitSeconds)]);
         },
       ),
     );
@@ -67,8 +72,8 @@ describe("notebookSyncCommand", () => {
       notebookSyncCommand({ repoUrl: "u", folder: "/f/g" }),
       notebookSyncCommand({ repoUrl: "u", folder: "/f/g", waitSeconds, limitSeconds }),
     ]) {
-      expect(Number(command[4])).toBeGreaterThan(0);
-      expect(Number(command[4])).toBeLessThanOrEqual(30);
+      expect(Number(command[6])).toBeGreaterThan(0);
+      expect(Number(command[6])).toBeLessThanOrEqual(30);
     }
   });
 });
@@ -114,11 +119,36 @@ describe("NOTEBOOK_SYNC_SCRIPT", () => {
   });
 });
 
+describe("NOTEBOOK_SYNC_VERIFIER", () => {
+  it("pins the full SHA-256 of the shipped script, and is a constant with no placeholder or comment left", () => {
+    expect(NOTEBOOK_SYNC_SHA256).toBe(
+      createHash("sha256").update(NOTEBOOK_SYNC_SCRIPT, "utf8").digest("hex"),
+    );
+    expect(NOTEBOOK_SYNC_SHA256).toMatch(/^[0-9a-f]{64}$/);
+    expect(NOTEBOOK_SYNC_VERIFIER).toContain(`want=${NOTEBOOK_SYNC_SHA256}\n`);
+    expect(NOTEBOOK_SYNC_VERIFIER).not.toMatch(/@[A-Z0-9_]+@/);
+    expect(NOTEBOOK_SYNC_VERIFIER.split("\n").filter((line) => /^\s*#/.test(line))).toEqual([]);
+  });
+
+  it("runs what it hashed, and nothing else: one read of $0, then sh -c of that text with the arguments", () => {
+    expect(NOTEBOOK_SYNC_VERIFIER).toContain(`script=$(cat -- "$0" && echo .)`);
+    expect(NOTEBOOK_SYNC_VERIFIER.trimEnd().endsWith(`exec sh -c "$script" "$0" "$@"`)).toBe(true);
+    expect(NOTEBOOK_SYNC_VERIFIER).not.toMatch(/\beval\b/);
+  });
+});
+
 describe("isNotebookSyncCommand", () => {
-  it("recognises graft's command, from any version of the script", () => {
+  it("recognises graft's command, from any version of the script and of graft", () => {
     expect(isNotebookSyncCommand(notebookSyncCommand({ repoUrl: "u", folder: "/a/b" }))).toBe(true);
+    // The verifier of another build (another digest) is graft's too.
+    expect(isNotebookSyncCommand(["sh", "-c", "an older verifier", SYNC_SCRIPT_PATH, "u", "/a/b"])).toBe(
+      true,
+    );
+    // graft's command by reference before the verifier, and before that inline.
+    expect(isNotebookSyncCommand(["sh", SYNC_SCRIPT_PATH, "u", "/a/b"])).toBe(true);
     expect(isNotebookSyncCommand(["sh", "-c", "an older script", HOOK_NAME, "u", "/a/b"])).toBe(true);
     expect(isNotebookSyncCommand(["sh", "/elsewhere/sync.sh", "u", "/a/b"])).toBe(false);
+    expect(isNotebookSyncCommand(["sh", "-c", "a verifier", "/elsewhere/sync.sh", "u", "/a/b"])).toBe(false);
   });
 
   it("does not claim a user's own hook", () => {

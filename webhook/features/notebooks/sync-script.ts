@@ -2,9 +2,11 @@
  * The notebook sync hook: one fixed shell script (sync-hook.sh and the worker it starts,
  * sync-worker.sh, embedded at build time by scripts/embed-shell.mjs), shipped to the pod's
  * namespace in a ConfigMap (sync-configmap.ts), mounted read-only at SYNC_MOUNT_PATH and run as
- * `sh /graft/notebook-sync/sync.sh REPO_URL FOLDER WAIT_SECONDS LIMIT_SECONDS MAX_FILE_BYTES
- * MAX_SYNC_BYTES MAX_FILES`. Everything that varies arrives as a positional parameter, so no
- * username, URL or annotation is ever parsed as shell code.
+ * `sh -c VERIFIER /graft/notebook-sync/sync.sh REPO_URL FOLDER WAIT_SECONDS LIMIT_SECONDS
+ * MAX_FILE_BYTES MAX_SYNC_BYTES MAX_FILES`: VERIFIER (sync-verify.sh, a constant with this
+ * build's SHA-256 of the script pinned in it) reads the script, refuses it (status 126, on
+ * stderr) unless its digest is graft's, and runs exactly what it checked. Everything that varies
+ * arrives as a positional parameter, so no username, URL or annotation is ever parsed as shell code.
  *
  * What a start does (the worker, bounded by the hook):
  * - folder absent: clone (objects only) into a hidden sibling, write the files, then rename, so a
@@ -31,6 +33,8 @@
  * `MAX_FILE_BYTES` are skipped, and one sync writes at most `MAX_FILES` files and
  * `MAX_SYNC_BYTES` bytes, leaving the rest for the next start (`refs/graft/resume`).
  */
+
+import { sha256Hex } from "../../../core/digest.js";
 import {
   DEFAULT_SYNC_LIMIT_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
@@ -38,7 +42,7 @@ import {
   DEFAULT_SYNC_MAX_FILES,
   DEFAULT_SYNC_WAIT_SECONDS,
 } from "../../model/notebook-sync-limits.js";
-import { SYNC_HOOK_SH, SYNC_WORKER_SH } from "./sync-scripts.generated.js";
+import { SYNC_HOOK_SH, SYNC_VERIFY_SH, SYNC_WORKER_SH } from "./sync-scripts.generated.js";
 
 /** `$0` of the hook's shell in graft's older, inline command (`sh -c SCRIPT graft-notebook-sync …`). */
 export const HOOK_NAME = "graft-notebook-sync";
@@ -76,6 +80,22 @@ export const NOTEBOOK_SYNC_SCRIPT = withoutComments(HOOK).replace("@WORKER@", ()
   singleQuoted(withoutComments(SYNC_WORKER_SH)),
 );
 
+/** SHA-256 (hex) of NOTEBOOK_SYNC_SCRIPT as UTF-8: the ConfigMap's sync.sh, byte for byte. */
+export const NOTEBOOK_SYNC_SHA256 = sha256Hex(NOTEBOOK_SYNC_SCRIPT);
+
+/**
+ * The hook's `sh -c` text (sync-verify.sh with NOTEBOOK_SYNC_SHA256 pinned in it): reads the
+ * script at `$0`, runs it with `"$@"` only if its SHA-256 is graft's, else exits 126 saying so on
+ * stderr. A constant: no user data is ever part of it.
+ */
+export const NOTEBOOK_SYNC_VERIFIER = withoutComments(SYNC_VERIFY_SH).replace(
+  "@SHA256@",
+  NOTEBOOK_SYNC_SHA256,
+);
+
+/** Exit status of the verifier when it refuses the script (tampered, unreadable, or no sha256sum). */
+export const SYNC_REFUSED_STATUS = 126;
+
 export type NotebookSyncParams = {
   /** The user's repository, `{user}` already substituted with a validated name. */
   repoUrl: string;
@@ -94,8 +114,9 @@ export type NotebookSyncParams = {
 };
 
 /**
- * The exec command of the hook (or of the init container that stands in for it): `sh` reading
- * the script from its volume (`scriptPath`, which tests point at a copy of the ConfigMap's data).
+ * The exec command of the hook (or of the init container that stands in for it): the verifier,
+ * with the script's path in its volume as `$0` (`scriptPath`, which tests point at a copy of the
+ * ConfigMap's data) and the values as `$1`…`$7`.
  */
 export function notebookSyncCommand(
   {
@@ -111,6 +132,8 @@ export function notebookSyncCommand(
 ): string[] {
   return [
     "sh",
+    "-c",
+    NOTEBOOK_SYNC_VERIFIER,
     scriptPath,
     repoUrl,
     folder,
@@ -123,10 +146,12 @@ export function notebookSyncCommand(
 }
 
 /**
- * True when `command` is a notebook sync command graft rendered: the script from its volume (any
- * version of it), or an older graft's inline `sh -c SCRIPT graft-notebook-sync …`.
+ * True when `command` is a notebook sync command graft rendered: the verifier reading the script
+ * from its volume (any version of either), an older graft's `sh /graft/notebook-sync/sync.sh …`
+ * (unchecked), or its inline `sh -c SCRIPT graft-notebook-sync …`.
  */
 export function isNotebookSyncCommand(command: readonly string[] | undefined): boolean {
   if (command?.[0] !== "sh") return false;
-  return command[1] === SYNC_SCRIPT_PATH || (command[1] === "-c" && command[3] === HOOK_NAME);
+  if (command[1] === SYNC_SCRIPT_PATH) return true;
+  return command[1] === "-c" && (command[3] === SYNC_SCRIPT_PATH || command[3] === HOOK_NAME);
 }
