@@ -14,9 +14,7 @@ import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import { errorMessage } from "../../../core/result.js";
 import { isSyncConfigMap } from "../../features/notebooks/sync-configmap.js";
 import type { AdmissionFacts } from "../../model/facts.js";
-import type { PropertiesApi } from "../properties/api.js";
-import { createPropertiesEnsurer, type EnsurePropertiesConfigMap } from "../properties/ensure.js";
-import type { PropertiesMetrics } from "../properties/properties-metrics.js";
+import type { EnsurePropertiesConfigMap } from "../properties/ensure.js";
 
 export type NotebooksRuntime = {
   /** Ensures the sync script's ConfigMaps among `objects` exist; returns the other objects. */
@@ -33,15 +31,10 @@ export class SyncConfigMapError extends Error {
   }
 }
 
-export type NotebooksRuntimeOptions =
-  | { api: PropertiesApi; metrics?: PropertiesMetrics }
-  | { ensureConfigMap: EnsurePropertiesConfigMap };
+/** `ensureConfigMap`: the properties runtime's, so both features share one ensurer and its cache. */
+export type NotebooksRuntimeOptions = { ensureConfigMap: EnsurePropertiesConfigMap };
 
-export function createNotebooksRuntime(options: NotebooksRuntimeOptions): NotebooksRuntime {
-  const ensureConfigMap =
-    "ensureConfigMap" in options
-      ? options.ensureConfigMap
-      : createPropertiesEnsurer({ api: options.api, ...(options.metrics && { metrics: options.metrics }) });
+export function createNotebooksRuntime({ ensureConfigMap }: NotebooksRuntimeOptions): NotebooksRuntime {
   return {
     async ensure(objects) {
       const rest: KubernetesObject[] = [];
