@@ -1,4 +1,7 @@
-/** Cluster access for the parts that talk to the API server (`graft webhook`, `graft console`). */
+/**
+ * Cluster access through @kubernetes/client-node, for `graft console` and `graft check`. The webhook
+ * has its own small client (webhook/io/kube/access.ts), so that it never loads client-node.
+ */
 import { KubeConfig } from "@kubernetes/client-node";
 import { errorMessage } from "./result.js";
 
