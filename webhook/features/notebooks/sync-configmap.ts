@@ -7,9 +7,13 @@
  * hundred bytes instead of the 15 KiB script. Pure: the name, the object, the volume and the mount.
  */
 import type { V1ConfigMap, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
-import { sha256Hex } from "../../../core/digest.js";
 import { LABEL_MANAGED_BY, MANAGED_BY_GRAFT } from "../../model/kube.js";
-import { NOTEBOOK_SYNC_SCRIPT, SYNC_MOUNT_PATH, SYNC_SCRIPT_KEY } from "./sync-script.js";
+import {
+  NOTEBOOK_SYNC_SCRIPT,
+  NOTEBOOK_SYNC_SHA256,
+  SYNC_MOUNT_PATH,
+  SYNC_SCRIPT_KEY,
+} from "./sync-script.js";
 
 export const SYNC_CONFIGMAP_PREFIX = "graft-notebook-sync-";
 export const SYNC_VOLUME = "graft-notebook-sync";
@@ -23,9 +27,12 @@ export const SYNC_CONFIGMAP_COMPONENT = "notebook-sync";
  */
 export const MAX_SYNC_SCRIPT_BYTES = 64 * 1024;
 
-/** `graft-notebook-sync-<first 10 hex digits of SHA-256 over the script>`. */
-export function syncConfigMapName(script: string = NOTEBOOK_SYNC_SCRIPT): string {
-  return `${SYNC_CONFIGMAP_PREFIX}${sha256Hex(script).slice(0, 10)}`;
+/**
+ * `graft-notebook-sync-<first 10 hex digits of the script's SHA-256>`: named from the same digest
+ * the hook's verifier pins (NOTEBOOK_SYNC_SHA256), computed once.
+ */
+export function syncConfigMapName(scriptSha256: string = NOTEBOOK_SYNC_SHA256): string {
+  return `${SYNC_CONFIGMAP_PREFIX}${scriptSha256.slice(0, 10)}`;
 }
 
 /** The name of the ConfigMap holding this build's script. */
