@@ -1,6 +1,6 @@
 /**
  * The checks spec's schema, one per check type (TypeBox, so the TypeScript types come from the
- * same source). Not loaded at run time: scripts/generate-check-validators.ts compiles it into
+ * same source). Not loaded at run time: scripts/generate-validators.ts compiles it into
  * core/checks-validators.generated.ts (ajv's standalone code) at build time, so neither the
  * agent nor the webhook loads ajv or TypeBox, or compiles a validator, to read a checks spec.
  * Everything else imports its types only.

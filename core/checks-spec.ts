@@ -7,7 +7,6 @@
  * so the agent, whose checks arrive as JSON (GRAFT_CHECKS), starts without them. YAML text is
  * read by core/checks.ts, which adds the YAML parser to this.
  */
-import type { ErrorObject } from "ajv";
 import type { CheckSpec, CheckType } from "./checks-schema.js";
 import { CHECK_VALIDATORS } from "./checks-validators.generated.js";
 import { parseDuration } from "./duration.js";
@@ -16,9 +15,6 @@ import type { Result } from "./result.js";
 import { describeSchemaError } from "./schema-errors.js";
 
 export type { CheckSpec, CheckSpecOf, CheckType } from "./checks-schema.js";
-
-/** A generated validator (ajv standalone code): true, or false with its errors as ajv's. */
-export type CheckValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 export const CHECK_TYPES = Object.keys(CHECK_VALIDATORS) as CheckType[];
 

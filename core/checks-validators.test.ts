@@ -1,33 +1,18 @@
 import { readFileSync } from "node:fs";
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv } from "ajv";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AJV_OPTIONS, checkValidatorsModule, GENERATED } from "../scripts/generate-check-validators.js";
+import { MODULES, modulePath, validatorModule } from "../scripts/generate-validators.js";
 import { CHECK_SCHEMAS, type CheckType } from "./checks-schema.js";
 import { CHECK_TYPES } from "./checks-spec.js";
 import { CHECK_VALIDATORS } from "./checks-validators.generated.js";
-import { describeSchemaError } from "./schema-errors.js";
+import { visibleErrors as visible } from "./testdata/validators.js";
 
 /** The same schemas compiled at run time, as core/checks.ts did before the generated module. */
-const ajv = new Ajv(AJV_OPTIONS);
+const ajv = new Ajv(MODULES.checks.options);
 const compiled = Object.fromEntries(
   CHECK_TYPES.map((type) => [type, ajv.compile(CHECK_SCHEMAS[type])]),
 ) as Record<CheckType, ReturnType<typeof ajv.compile>>;
-
-/** What a caller can see of an error (the schema objects compared by what they say). */
-function visible(errors: ErrorObject[] | null | undefined) {
-  return (errors ?? []).map((error) => ({
-    instancePath: error.instancePath,
-    schemaPath: error.schemaPath,
-    keyword: error.keyword,
-    params: error.params,
-    message: error.message,
-    schema: JSON.stringify(error.schema),
-    parentSchema: JSON.stringify(error.parentSchema),
-    data: error.data,
-    described: describeSchemaError(error),
-  }));
-}
 
 const SAMPLES = [
   "web",
@@ -99,8 +84,10 @@ const FIELDS = [
 ] as const;
 
 describe("core/checks-validators.generated.ts", () => {
-  it("is what scripts/generate-check-validators.ts makes of core/checks-schema.ts (npm run build)", () => {
-    expect(readFileSync(GENERATED, "utf8"), "stale: run npm run build").toBe(checkValidatorsModule());
+  it("is what scripts/generate-validators.ts makes of core/checks-schema.ts (npm run build)", () => {
+    expect(readFileSync(modulePath(MODULES.checks), "utf8"), "stale: run npm run build").toBe(
+      validatorModule(MODULES.checks),
+    );
   });
 
   it("has one validator per check type, in the schema's order", () => {

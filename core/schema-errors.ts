@@ -5,6 +5,12 @@
  */
 import type { ErrorObject } from "ajv";
 
+/**
+ * A generated validator (ajv standalone code, scripts/generate-validators.ts): true, or false with
+ * its errors as ajv's.
+ */
+export type SchemaValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
 export function describeSchemaError(error: ErrorObject): string {
   const field = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
   const inField = (name: string) => (field ? `${field}.${name}` : name);

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import { WebhookConfigSchema } from "../../webhook/model/config.js";
+import { WebhookConfigSchema } from "../../webhook/model/config-schema.js";
 import { type Ran, run } from "../services/spawn.js";
 
 export const repo = fileURLToPath(new URL("../../", import.meta.url));

@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { defaultWebhookConfig, WebhookConfigSchema } from "../../webhook/model/config.js";
+import { defaultWebhookConfig } from "../../webhook/model/config.js";
+import { WebhookConfigSchema } from "../../webhook/model/config-schema.js";
 
 type SchemaNode = {
   type?: string;

@@ -2,55 +2,15 @@
  * The AdmissionReview `admission.k8s.io/v1` envelope: validated once here, so everything after
  * trusts the request's shape, and the reply built in one place.
  */
-import { type Static, Type } from "@sinclair/typebox";
-import { Ajv } from "ajv";
+import type { Static } from "@sinclair/typebox";
 import { truncated } from "../../core/limits.js";
 import type { Result } from "../../core/result.js";
 import { describeSchemaError } from "../../core/schema-errors.js";
 import type { Operation } from "./patch.js";
-
-const GroupVersionKind = Type.Object({ group: Type.String(), version: Type.String(), kind: Type.String() });
-const GroupVersionResource = Type.Object({
-  group: Type.String(),
-  version: Type.String(),
-  resource: Type.String(),
-});
-const KubeObject = Type.Object({}, { additionalProperties: true });
-
-export const AdmissionRequestSchema = Type.Object({
-  uid: Type.String({ minLength: 1 }),
-  kind: GroupVersionKind,
-  resource: Type.Optional(GroupVersionResource),
-  subResource: Type.Optional(Type.String()),
-  requestKind: Type.Optional(GroupVersionKind),
-  requestResource: Type.Optional(GroupVersionResource),
-  requestSubResource: Type.Optional(Type.String()),
-  name: Type.Optional(Type.String()),
-  /** Authoritative: a pod made by a ReplicaSet has no metadata.namespace of its own yet. */
-  namespace: Type.Optional(Type.String()),
-  operation: Type.Union([
-    Type.Literal("CREATE"),
-    Type.Literal("UPDATE"),
-    Type.Literal("DELETE"),
-    Type.Literal("CONNECT"),
-  ]),
-  userInfo: Type.Optional(Type.Object({}, { additionalProperties: true })),
-  object: Type.Optional(Type.Union([KubeObject, Type.Null()])),
-  oldObject: Type.Optional(Type.Union([KubeObject, Type.Null()])),
-  dryRun: Type.Optional(Type.Boolean()),
-  options: Type.Optional(Type.Union([KubeObject, Type.Null()])),
-});
+import type { AdmissionRequestSchema, AdmissionReviewSchema } from "./review-schema.js";
+import { validateAdmissionReview as validateReview } from "./review-validator.generated.js";
 
 export type AdmissionRequest = Static<typeof AdmissionRequestSchema>;
-
-const AdmissionReviewSchema = Type.Object({
-  apiVersion: Type.Literal("admission.k8s.io/v1"),
-  kind: Type.Literal("AdmissionReview"),
-  request: AdmissionRequestSchema,
-});
-
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validateReview = ajv.compile(AdmissionReviewSchema);
 
 export type ParsedReview = Result<AdmissionRequest>;
 

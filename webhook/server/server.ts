@@ -91,6 +91,11 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
       key: options.tls.key,
       ...(options.clientAuth ? clientCertificateTlsOptions(options.clientAuth) : {}),
     },
+    // The review is validated by a generated validator (parseAdmissionReview) and the reply is one
+    // string, so no route has a schema: without these fastify would load ajv and
+    // fast-json-stringify at start for nothing (docs/benchmarks.md: ~14 MiB with graft's own
+    // run-time compiles, which scripts/generate-validators.ts replaced).
+    schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } },
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     logger: options.logger ?? { level: "info" },
     // One line per review is written below; fastify's two lines per request would drown it.
@@ -220,6 +225,13 @@ export function buildWebhookServer(options: WebhookServerOptions): FastifyInstan
     return options.registry.metrics();
   });
   return app;
+}
+
+/** fastify's compiler factories for a server whose routes have no schemas: one would be a bug. */
+function noSchemas() {
+  return (_route: unknown): never => {
+    throw new Error("a route has a schema, but graft's server compiles none (see buildWebhookServer)");
+  };
 }
 
 function describe(review: AdmissionRequest) {
