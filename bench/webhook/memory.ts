@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/webhook/memory.ts        REQUESTS=20000 CONNECTIONS=200 SERIES=1 npx tsx ...
  *   NODE_FLAG_VARIANTS="|--max-semi-space-size=2|MALLOC_ARENA_MAX=2" npx tsx bench/webhook/memory.ts
+ * The CLI is the bundle the image ships (`npm run bundle`); GRAFT_BIN=bin/graft.js runs dist/.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -28,6 +29,7 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 200);
 const IDLE_SECONDS = 10;
 /** warn: no line per review (to tell the log's share of the growth). */
 const LOG_LEVEL = process.env.LOG_LEVEL ?? "info";
+const BIN = process.env.GRAFT_BIN ?? "bundle/bin/graft.js";
 
 function sample(pid: number): { stop: () => number[] } {
   const values: number[] = [];
@@ -102,7 +104,7 @@ async function measure(variant: string[]) {
     process.execPath,
     [
       ...nodeFlags,
-      "bin/graft.js",
+      BIN,
       "webhook",
       ...["--host", "127.0.0.1", "--port", String(port), "--drain-delay", "0", "--log-level", LOG_LEVEL],
       ...["--tls-cert", path.join(dir, "tls.crt"), "--tls-key", path.join(dir, "tls.key")],

@@ -256,6 +256,12 @@ describe("parseIntent limits (checked before any value is parsed or any hint com
       new RegExp(`expected at most ${OVERRIDES_DEPTH} levels of nested objects and lists$`),
     );
     expect(errorsOf({ "graft.pnda.io/properties-overrides": nested(30_000) })[0]).toMatch(/levels of nested/);
+    // Brackets inside strings, escaped quotes included, are text, not levels.
+    const brackets = `{"a": "${"[{".repeat(50)}\\"${"[".repeat(50)}"}`;
+    expect(parseIntent({ "graft.pnda.io/properties-overrides": brackets })).toMatchObject({
+      ok: true,
+      value: { propertiesOverrides: { a: `${"[{".repeat(50)}"${"[".repeat(50)}` } },
+    });
   });
 
   it("keeps the worst hostile annotations as cheap as reading the usual ones", () => {

@@ -15,7 +15,7 @@ import {
   PREFIX,
 } from "../../core/annotations.js";
 import { type CheckSpec, parseChecksSpec } from "../../core/checks.js";
-import { nestingDepth } from "../../core/limits.js";
+import { jsonTextDepth } from "../../core/limits.js";
 import { createMemo } from "../../core/memo.js";
 import type { Result } from "../../core/result.js";
 import { isValidNotebookUser, jsonObject, NOTEBOOK_USER_FORM, type PropertyValue } from "./value-forms.js";
@@ -239,14 +239,14 @@ export function parseIntent(annotations: Record<string, string> | undefined): In
         intent.propertiesMountPath = parseMatching(key, value, isValidMountPath, EXPECTED.mountPath, errors);
         break;
       case ANNOTATION.propertiesOverrides: {
+        // Counted on the text, before JSON.parse builds anything: 64 KiB of "[" is 65,000 arrays.
+        if (jsonTextDepth(value, OVERRIDES_DEPTH) > OVERRIDES_DEPTH) {
+          errors.push(invalid(key, value, EXPECTED.overridesDepth));
+          break;
+        }
         const parsed = jsonObject(value);
         if (!parsed.ok) errors.push(invalid(key, value, EXPECTED.overrides));
-        else {
-          const overrides = Object.fromEntries(parsed.value);
-          if (nestingDepth(overrides, OVERRIDES_DEPTH) > OVERRIDES_DEPTH) {
-            errors.push(invalid(key, value, EXPECTED.overridesDepth));
-          } else intent.propertiesOverrides = overrides;
-        }
+        else intent.propertiesOverrides = Object.fromEntries(parsed.value);
         break;
       }
       case ANNOTATION.notebooks:
