@@ -162,8 +162,11 @@ function parsePort(key: string, value: string, errors: string[]): number | undef
 
 type ParsedChecks = Result<CheckSpec[], string[]>;
 
-/** Every pod of an app carries the same checks: validate each distinct text once. */
-const parsedChecks = createMemo<ParsedChecks>();
+/**
+ * Every pod of an app carries the same checks: validate each distinct text once it comes again
+ * (a text one pod alone carries is not kept: see createMemo's secondSight).
+ */
+const parsedChecks = createMemo<ParsedChecks>({ secondSight: true });
 
 function parseChecksText(value: string): ParsedChecks {
   const result = parseChecksSpec(value);
