@@ -27,6 +27,8 @@ export type ResolvedCheck = CheckSpec & { intervalMs: number; timeoutMs: number;
 
 export const DEFAULT_INTERVAL = "30s";
 export const DEFAULT_TIMEOUT = "5s";
+const DEFAULT_INTERVAL_MS = parseDuration(DEFAULT_INTERVAL)!;
+const DEFAULT_TIMEOUT_MS = parseDuration(DEFAULT_TIMEOUT)!;
 export const MAX_CHECKS = 64;
 
 /** The checks, resolved; or every error found (each naming the check and the field). */
@@ -117,28 +119,28 @@ export function validateChecks(raw: unknown): ChecksResult {
   const checks: ResolvedCheck[] = [];
   const seen = new Set<string>();
   raw.forEach((item: unknown, index) => {
-    const where = label(item, index);
     const type = typeof item === "object" && item !== null ? (item as { type?: unknown }).type : undefined;
     if (typeof type !== "string" || !Object.hasOwn(CHECK_VALIDATORS, type)) {
-      errors.push(`${where}: field "type" must be one of ${CHECK_TYPES.join(", ")}`);
+      errors.push(`${label(item, index)}: field "type" must be one of ${CHECK_TYPES.join(", ")}`);
       return;
     }
     const validate = CHECK_VALIDATORS[type as CheckType];
     if (!validate(item)) {
-      for (const error of validate.errors ?? []) errors.push(`${where}: ${describeSchemaError(error)}`);
+      for (const error of validate.errors ?? [])
+        errors.push(`${label(item, index)}: ${describeSchemaError(error)}`);
       return;
     }
     const spec = item as CheckSpec;
     if (seen.has(spec.name)) {
-      errors.push(`${where}: duplicate name`);
+      errors.push(`${label(item, index)}: duplicate name`);
       return;
     }
     seen.add(spec.name);
-    const intervalMs = parseDuration(spec.interval ?? DEFAULT_INTERVAL)!;
-    const timeoutMs = parseDuration(spec.timeout ?? DEFAULT_TIMEOUT)!;
+    const intervalMs = spec.interval === undefined ? DEFAULT_INTERVAL_MS : parseDuration(spec.interval)!;
+    const timeoutMs = spec.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(spec.timeout)!;
     if (timeoutMs >= intervalMs) {
       errors.push(
-        `${where}: field "timeout" (${spec.timeout ?? DEFAULT_TIMEOUT}) must be shorter than "interval"`,
+        `${label(item, index)}: field "timeout" (${spec.timeout ?? DEFAULT_TIMEOUT}) must be shorter than "interval"`,
       );
       return;
     }

@@ -18,8 +18,11 @@ export function deepFreeze<T>(value: T): T {
     }
   } else if (value instanceof Set) {
     for (const item of value) deepFreeze(item);
+  } else if (Array.isArray(value)) {
+    for (const item of value) deepFreeze(item);
   } else {
-    for (const item of Object.values(value)) deepFreeze(item);
+    // Own keys, read one by one: no array of the values is made for every object.
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   }
   return value;
 }
