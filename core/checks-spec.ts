@@ -18,15 +18,28 @@ export type { CheckSpec, CheckSpecOf, CheckType } from "./checks-schema.js";
 
 export const CHECK_TYPES = Object.keys(CHECK_VALIDATORS) as CheckType[];
 
+/** A check as written, with its source (its name unless it names one): what GRAFT_CHECKS carries. */
+export type SourcedCheck = CheckSpec & { source: string };
+
 /** A check with its defaults applied and durations in milliseconds. */
-export type ResolvedCheck = CheckSpec & { intervalMs: number; timeoutMs: number; source: string };
+export type ResolvedCheck = SourcedCheck & { intervalMs: number; timeoutMs: number };
 
 export const DEFAULT_INTERVAL = "30s";
 export const DEFAULT_TIMEOUT = "5s";
+const DEFAULT_INTERVAL_MS = parseDuration(DEFAULT_INTERVAL)!;
+const DEFAULT_TIMEOUT_MS = parseDuration(DEFAULT_TIMEOUT)!;
 export const MAX_CHECKS = 64;
 
 /** The checks, resolved; or every error found (each naming the check and the field). */
 export type ChecksResult = Result<ResolvedCheck[], string[]>;
+
+/** The checks as written (with their sources); or every error found. */
+export type SourcedChecksResult = Result<SourcedCheck[], string[]>;
+
+const intervalMsOf = (spec: CheckSpec) =>
+  spec.interval === undefined ? DEFAULT_INTERVAL_MS : parseDuration(spec.interval)!;
+const timeoutMsOf = (spec: CheckSpec) =>
+  spec.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(spec.timeout)!;
 
 function label(raw: unknown, index: number): string {
   const name =
@@ -98,10 +111,30 @@ export function parseChecksJson(input: unknown): ChecksResult | undefined {
 }
 
 /**
- * Validates a parsed checks spec, every check. Errors name the check and the field, so they can
- * be shown to whoever wrote the annotation.
+ * Validates a parsed checks spec, every check, and resolves it (defaults, durations in ms): what
+ * the agent runs. Errors name the check and the field, so they can be shown to whoever wrote the
+ * annotation.
  */
 export function validateChecks(raw: unknown): ChecksResult {
+  const checks = validateChecksAsWritten(raw);
+  return checks.ok ? { ok: true, value: resolveChecks(checks.value) } : checks;
+}
+
+/** Checks validated by validateChecksAsWritten, with their defaults applied. */
+export function resolveChecks(checks: readonly SourcedCheck[]): ResolvedCheck[] {
+  return checks.map((check) => ({
+    ...check,
+    intervalMs: intervalMsOf(check),
+    timeoutMs: timeoutMsOf(check),
+  }));
+}
+
+/**
+ * Validates a parsed checks spec, every check, and returns the checks as written with their
+ * sources: what the webhook passes on to the agent (which resolves them itself), made in one
+ * copy of each check.
+ */
+export function validateChecksAsWritten(raw: unknown): SourcedChecksResult {
   if (nestingDepth(raw, CHECKS_LIMITS.depth) > CHECKS_LIMITS.depth) {
     return { ok: false, error: [nestedTooDeep()] };
   }
@@ -110,35 +143,33 @@ export function validateChecks(raw: unknown): ChecksResult {
     return { ok: false, error: [`at most ${MAX_CHECKS} checks, got ${raw.length}`] };
 
   const errors: string[] = [];
-  const checks: ResolvedCheck[] = [];
+  const checks: SourcedCheck[] = [];
   const seen = new Set<string>();
   raw.forEach((item: unknown, index) => {
-    const where = label(item, index);
     const type = typeof item === "object" && item !== null ? (item as { type?: unknown }).type : undefined;
     if (typeof type !== "string" || !Object.hasOwn(CHECK_VALIDATORS, type)) {
-      errors.push(`${where}: field "type" must be one of ${CHECK_TYPES.join(", ")}`);
+      errors.push(`${label(item, index)}: field "type" must be one of ${CHECK_TYPES.join(", ")}`);
       return;
     }
     const validate = CHECK_VALIDATORS[type as CheckType];
     if (!validate(item)) {
-      for (const error of validate.errors ?? []) errors.push(`${where}: ${describeSchemaError(error)}`);
+      for (const error of validate.errors ?? [])
+        errors.push(`${label(item, index)}: ${describeSchemaError(error)}`);
       return;
     }
     const spec = item as CheckSpec;
     if (seen.has(spec.name)) {
-      errors.push(`${where}: duplicate name`);
+      errors.push(`${label(item, index)}: duplicate name`);
       return;
     }
     seen.add(spec.name);
-    const intervalMs = parseDuration(spec.interval ?? DEFAULT_INTERVAL)!;
-    const timeoutMs = parseDuration(spec.timeout ?? DEFAULT_TIMEOUT)!;
-    if (timeoutMs >= intervalMs) {
+    if (timeoutMsOf(spec) >= intervalMsOf(spec)) {
       errors.push(
-        `${where}: field "timeout" (${spec.timeout ?? DEFAULT_TIMEOUT}) must be shorter than "interval"`,
+        `${label(item, index)}: field "timeout" (${spec.timeout ?? DEFAULT_TIMEOUT}) must be shorter than "interval"`,
       );
       return;
     }
-    checks.push({ ...spec, intervalMs, timeoutMs, source: spec.source ?? spec.name });
+    checks.push({ ...spec, source: spec.source ?? spec.name });
   });
   if (errors.length > CHECKS_LIMITS.errors) {
     const more = errors.length - CHECKS_LIMITS.errors;

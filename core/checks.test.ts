@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { medianMsSideBySide } from "../test/timing.js";
-import { CHECKS_LIMITS, MAX_CHECKS, parseChecksSpec } from "./checks.js";
+import { CHECKS_LIMITS, MAX_CHECKS, parseChecksAsWritten, parseChecksSpec } from "./checks.js";
 
 describe("parseChecksSpec", () => {
   it("accepts YAML and applies defaults", () => {
@@ -17,6 +17,29 @@ describe("parseChecksSpec", () => {
           source: "kafka",
         },
       ],
+    });
+  });
+
+  it("gives the checks as written with their sources, or resolved, from one validation", () => {
+    const text =
+      '[{"name":"db","type":"tcp","host":"h","port":1,"timeout":"2s"},{"name":"s","type":"spark","url":"http://d:4040","source":"spark"}]';
+    expect(parseChecksAsWritten(text)).toEqual({
+      ok: true,
+      value: [
+        { name: "db", type: "tcp", host: "h", port: 1, timeout: "2s", source: "db" },
+        { name: "s", type: "spark", url: "http://d:4040", source: "spark" },
+      ],
+    });
+    const resolved = parseChecksSpec(text);
+    expect(resolved.ok && resolved.value.map(({ intervalMs, timeoutMs }) => [intervalMs, timeoutMs])).toEqual(
+      [
+        [30_000, 2_000],
+        [30_000, 5_000],
+      ],
+    );
+    expect(parseChecksAsWritten('[{"name":"x","type":"tcp","host":"h","port":1,"timeout":"30s"}]')).toEqual({
+      ok: false,
+      error: ['check "x": field "timeout" (30s) must be shorter than "interval"'],
     });
   });
 

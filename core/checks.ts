@@ -10,7 +10,9 @@ import {
   type ChecksResult,
   nestedTooDeep,
   parseJsonText,
-  validateChecks,
+  resolveChecks,
+  type SourcedChecksResult,
+  validateChecksAsWritten,
 } from "./checks-spec.js";
 import type { Result } from "./result.js";
 
@@ -166,11 +168,18 @@ function parseChecksText(text: string): Result<unknown> {
 }
 
 /**
- * Parses a checks spec given as YAML or JSON text (or already parsed), validating every check.
- * Errors name the check and the field, so they can be shown to whoever wrote the annotation.
+ * Parses a checks spec given as YAML or JSON text (or already parsed), validating every check, and
+ * resolves it (core/checks-spec.ts's validateChecks). Errors name the check and the field, so they
+ * can be shown to whoever wrote the annotation.
  */
 export function parseChecksSpec(input: unknown): ChecksResult {
-  if (typeof input !== "string") return validateChecks(input);
+  const checks = parseChecksAsWritten(input);
+  return checks.ok ? { ok: true, value: resolveChecks(checks.value) } : checks;
+}
+
+/** As parseChecksSpec, but the checks as written with their sources (validateChecksAsWritten). */
+export function parseChecksAsWritten(input: unknown): SourcedChecksResult {
+  if (typeof input !== "string") return validateChecksAsWritten(input);
   const parsed = parseChecksText(input);
-  return parsed.ok ? validateChecks(parsed.value) : { ok: false, error: [parsed.error] };
+  return parsed.ok ? validateChecksAsWritten(parsed.value) : { ok: false, error: [parsed.error] };
 }

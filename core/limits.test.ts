@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { jsonTextDepth, nestingDepth, truncated } from "./limits.js";
 
@@ -17,6 +18,43 @@ describe("jsonTextDepth", () => {
     expect(jsonTextDepth('{"a": [1, {"b": "[[[\\"[[["}]}', 10)).toBe(3);
     expect(jsonTextDepth("[".repeat(4_000_000), 1000)).toBe(1001);
     expect(jsonTextDepth('"[[[', 10)).toBe(0);
+  });
+
+  it("ends a string at a quote after an even run of backslashes, not an odd one", () => {
+    expect(jsonTextDepth(String.raw`["a\\", ["b"]]`, 10)).toBe(2);
+    expect(jsonTextDepth(String.raw`["a\", ["b"]]`, 10)).toBe(1);
+    expect(jsonTextDepth(String.raw`[["\"], ""[[\"[["]`, 10)).toBe(2);
+  });
+
+  it("agrees with a character-by-character reading on any text", () => {
+    // The reading jsonTextDepth replaced: every character visited, a backslash skipping the next.
+    const reference = (text: string, limit: number) => {
+      let depth = 0;
+      let deepest = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const code = text.charCodeAt(i);
+        if (inString) {
+          if (code === 0x5c) i++;
+          else if (code === 0x22) inString = false;
+        } else if (code === 0x22) inString = true;
+        else if (code === 0x5b || code === 0x7b) {
+          depth++;
+          if (depth > deepest) deepest = depth;
+          if (deepest > limit) return deepest;
+        } else if (code === 0x5d || code === 0x7d) depth--;
+      }
+      return deepest;
+    };
+    const text = fc
+      .array(fc.constantFrom("[", "]", "{", "}", '"', "\\", "a", ","), { maxLength: 60 })
+      .map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 6 }), (json, limit) => {
+        expect(jsonTextDepth(json, limit)).toBe(reference(json, limit));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

@@ -38,26 +38,35 @@ export function truncated(text: string, max: number): string {
 }
 
 /**
- * How deeply JSON text nests arrays and objects, read in one pass without parsing (strings and
- * their escapes skipped) and never past `limit + 1`. Exact for valid JSON, and for invalid JSON
- * exact up to the first error, which is as far as JSON.parse reads.
+ * How deeply JSON text nests arrays and objects, read in one pass without parsing and never past
+ * `limit + 1`. Exact for valid JSON, and for invalid JSON exact up to the first error, which is
+ * as far as JSON.parse reads. A string is skipped whole, from its opening quote to the next quote
+ * not escaped (not after an odd run of backslashes), found by indexOf: most of a review's text
+ * is in strings, and every backslash before a quote is counted once, so the pass stays linear.
  */
 export function jsonTextDepth(text: string, limit: number): number {
   let depth = 0;
   let deepest = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === 0x5c)
-        i++; // a backslash escapes the next character
-      else if (code === 0x22) inString = false;
-    } else if (code === 0x22) inString = true;
-    else if (code === 0x5b || code === 0x7b) {
+    if (code === 0x22) {
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && escapedAt(text, end)) end = text.indexOf('"', end + 1);
+      // A string that never ends: JSON.parse stops there too.
+      if (end === -1) return deepest;
+      i = end;
+    } else if (code === 0x5b || code === 0x7b) {
       depth++;
       if (depth > deepest) deepest = depth;
       if (deepest > limit) return deepest;
     } else if (code === 0x5d || code === 0x7d) depth--;
   }
   return deepest;
+}
+
+/** True when the character at `index` follows an odd run of backslashes (`\"` is escaped). */
+function escapedAt(text: string, index: number): boolean {
+  let slashes = 0;
+  while (text.charCodeAt(index - 1 - slashes) === 0x5c) slashes++;
+  return slashes % 2 === 1;
 }

@@ -43,6 +43,39 @@ describe("createMemo", () => {
     expect(calls).toBe(3);
   });
 
+  it("with secondSight, keeps a result only when its key comes a second time", () => {
+    const memo = createMemo<{ key: string }>({ secondSight: true });
+    const calls: string[] = [];
+    const get = (key: string) =>
+      memo(key, () => {
+        calls.push(key);
+        return { key };
+      });
+    const first = get("a");
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(get("a")).not.toBe(first); // seen once: not kept
+    const kept = get("a");
+    expect(get("a")).toBe(kept);
+    expect(calls).toEqual(["a", "a"]);
+  });
+
+  it("with secondSight, remembers at most `capacity` keys seen once", () => {
+    const memo = createMemo<string>({ capacity: 2, secondSight: true });
+    const calls: string[] = [];
+    const get = (key: string) =>
+      memo(key, () => {
+        calls.push(key);
+        return key;
+      });
+    get("a");
+    get("b");
+    get("c"); // forgets that a was seen
+    get("a"); // a first sight again: not kept
+    get("c"); // c's second sight: kept
+    get("c");
+    expect(calls).toEqual(["a", "b", "c", "a", "c"]);
+  });
+
   it("computes every time for a key longer than its limit", () => {
     const memo = createMemo<number>({ maxKeyLength: 4 });
     let calls = 0;

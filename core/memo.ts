@@ -18,8 +18,11 @@ export function deepFreeze<T>(value: T): T {
     }
   } else if (value instanceof Set) {
     for (const item of value) deepFreeze(item);
+  } else if (Array.isArray(value)) {
+    for (const item of value) deepFreeze(item);
   } else {
-    for (const item of Object.values(value)) deepFreeze(item);
+    // Own keys, read one by one: no array of the values is made for every object.
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   }
   return value;
 }
@@ -28,14 +31,26 @@ export function deepFreeze<T>(value: T): T {
  * Keeps the results for at most `capacity` keys, dropping the least recently used. Keys longer
  * than `maxKeyLength`, and results `keep` refuses (too large to hold), are computed every time,
  * so what the memo holds stays bounded.
+ *
+ * With `secondSight`, a result is kept only when its key comes a second time: a key seen once
+ * (a one-off, such as an annotation no other pod carries) costs the memo its key alone, among
+ * the last `capacity` keys seen once, instead of a result that lives on to be collected later,
+ * in the old generation, when newer keys push it out.
  */
 export function createMemo<T>(
-  options: { capacity?: number; maxKeyLength?: number; keep?: (value: T) => boolean } = {},
+  options: {
+    capacity?: number;
+    maxKeyLength?: number;
+    keep?: (value: T) => boolean;
+    secondSight?: boolean;
+  } = {},
 ): Memo<T> {
   const capacity = options.capacity ?? 512;
   const maxKeyLength = options.maxKeyLength ?? 16_384;
   const keep = options.keep ?? (() => true);
   const entries = new Map<string, T>();
+  // Keys computed once and not kept, oldest first (only with secondSight).
+  const seenOnce = new Set<string>();
   return (key, compute) => {
     if (key.length > maxKeyLength) return deepFreeze(compute());
     if (entries.has(key)) {
@@ -47,6 +62,11 @@ export function createMemo<T>(
     }
     const value = deepFreeze(compute());
     if (!keep(value)) return value;
+    if (options.secondSight && !seenOnce.delete(key)) {
+      seenOnce.add(key);
+      if (seenOnce.size > capacity) seenOnce.delete(seenOnce.values().next().value as string);
+      return value;
+    }
     entries.set(key, value);
     if (entries.size > capacity) entries.delete(entries.keys().next().value as string);
     return value;

@@ -6,6 +6,7 @@
  *
  *   BENCH_AGAINST=<rev> npm run bench:webhook:against        BENCH_SECONDS=20 to run longer
  *   BENCH_HERE=<rev> BENCH_AGAINST=<rev> ...                  two revisions, neither this tree
+ *   BENCH_REVIEWS=1,4 ...                                     only these rows (1-based)
  *
  * A revision is checked out with `git worktree` into a temporary folder (using this tree's
  * node_modules) and removed at the end. Writes its table to docs/benchmarks.md.
@@ -15,8 +16,14 @@ import { mkdtempSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { load, sideBySide, writeSection } from "../lib/measure.js";
-import { bigPodReview, jupyterReview, sparkDriverReview } from "./reviews.js";
+import { type Body, load, sideBySide, writeSection } from "../lib/measure.js";
+import {
+  bigPodReview,
+  jupyterReview,
+  sixtyFourChecks,
+  sixtyFourChecksReview,
+  sparkDriverReview,
+} from "./reviews.js";
 import { type BenchServer, startBenchServer } from "./server-process.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -53,18 +60,25 @@ async function main(): Promise<void> {
     servers.push(mine);
     const theirs = await startBenchServer(checkout(commit));
     servers.push(theirs);
-    const reviews = [
+    // Every annotation new: no memo of either tree has seen it (a counter in every check).
+    let sequence = 0;
+    const reviews: Array<{ name: string; body: Body }> = [
       { name: "Spark driver (properties + agent)", body: JSON.stringify(sparkDriverReview()) },
       { name: "JupyterHub single-user (notebooks + agent)", body: JSON.stringify(jupyterReview()) },
       { name: "20 containers, 300 env vars (agent)", body: JSON.stringify(bigPodReview(20, 300)) },
+      {
+        name: "Spark driver, 64 checks new on every request (properties + agent)",
+        body: () => JSON.stringify(sixtyFourChecksReview(sixtyFourChecks(sequence++))),
+      },
     ];
-    const target = (server: BenchServer, body: string) => ({
+    const target = (server: BenchServer, body: Body) => ({
       url: `https://127.0.0.1:${server.port}${ROUTE}`,
       pid: server.pid,
       body,
     });
     const rows: string[] = [];
-    for (const { name, body } of reviews) {
+    const only = process.env.BENCH_REVIEWS;
+    for (const { name, body } of reviews.filter((_, i) => !only || only.split(",").includes(String(i + 1)))) {
       // Warm both (JIT, TLS session) before measuring.
       for (const server of servers) await load(target(server, body), body, 1, CONNECTIONS);
       const { a, b, ratio, cpuRatio } = await sideBySide(target(mine, body), target(theirs, body), {

@@ -14,7 +14,7 @@ import {
   LABEL_INJECT,
   PREFIX,
 } from "../../core/annotations.js";
-import { type CheckSpec, parseChecksSpec } from "../../core/checks.js";
+import { type CheckSpec, parseChecksAsWritten } from "../../core/checks.js";
 import { jsonTextDepth } from "../../core/limits.js";
 import { createMemo } from "../../core/memo.js";
 import type { Result } from "../../core/result.js";
@@ -162,20 +162,18 @@ function parsePort(key: string, value: string, errors: string[]): number | undef
 
 type ParsedChecks = Result<CheckSpec[], string[]>;
 
-/** Every pod of an app carries the same checks: validate each distinct text once. */
-const parsedChecks = createMemo<ParsedChecks>();
+/**
+ * Every pod of an app carries the same checks: validate each distinct text once it comes again
+ * (a text one pod alone carries is not kept: see createMemo's secondSight).
+ */
+const parsedChecks = createMemo<ParsedChecks>({ secondSight: true });
 
 function parseChecksText(value: string): ParsedChecks {
-  const result = parseChecksSpec(value);
-  if (!result.ok) {
-    const structural = result.error.some((error) => !error.startsWith("check "));
-    return { ok: false, error: structural ? [...result.error, EXPECTED.checks] : result.error };
-  }
   // The spec as written (plus its source), not the expanded form: GRAFT_CHECKS must parse again.
-  const checks = result.value.map(
-    ({ intervalMs: _interval, timeoutMs: _timeout, ...spec }) => spec as CheckSpec,
-  );
-  return { ok: true, value: checks };
+  const result = parseChecksAsWritten(value);
+  if (result.ok) return result;
+  const structural = result.error.some((error) => !error.startsWith("check "));
+  return { ok: false, error: structural ? [...result.error, EXPECTED.checks] : result.error };
 }
 
 function parseChecks(key: string, value: string, errors: string[]): CheckSpec[] | undefined {
