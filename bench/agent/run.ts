@@ -365,7 +365,9 @@ async function main(): Promise<void> {
     const httpsShare = rows[4]!.median - noHttpsRow.median;
     const comparison =
       beforeRows.length === 2
-        ? `**Against the agent before (${revisionOf(BEFORE!)}), same run**: RSS ${mib(beforeRows[0]!.median)} → ` +
+        ? `**Against the agent before (${revisionOf(BEFORE!)}), same run** (its lean row with the same flags, ` +
+          "`--expose-gc` included, which changes nothing in code that never asks for a collection): " +
+          `RSS ${mib(beforeRows[0]!.median)} → ` +
           `${mib(rows[2]!.median)} MiB with default flags, ${mib(beforeRows[1]!.median)} → ${mib(rows[4]!.median)} MiB ` +
           `lean (${(beforeRows[1]!.median / leanFloor).toFixed(2)} → ${leanOnLean.toFixed(2)} × the bare node:http server ` +
           `with the same flags); exec → ready ` +
@@ -429,10 +431,10 @@ async function main(): Promise<void> {
       "- requests go out on node:http/https, not fetch (undici would be loaded on first use);",
       "- a few process gauges replace prom-client's default metrics (no GC observer, no event-loop monitor);",
       "- V8 flags, which only the command line can set: `--lite-mode` (no optimizing compiler, feedback " +
-        "allocated lazily: the agent does little work per second, so the interpreter is enough) and " +
-        "`--max-semi-space-size=1` (a 1 MiB young generation: fewer, cheaper scavenges of a small heap), and " +
-        "`--max-old-space-size=48`, so that V8 collects before a burst of hostile replies takes the agent past its " +
-        "128Mi limit, and `--expose-gc`, for the full collection the agent asks for every 15 s (agent/full-gc.ts): " +
+        "allocated lazily: the agent does little work per second, so the interpreter is enough), " +
+        "`--max-semi-space-size=1` (a 1 MiB young generation: fewer, cheaper scavenges of a small heap), " +
+        "`--max-old-space-size=48` (V8 collects before a burst of hostile replies takes the agent past its 128Mi " +
+        "limit) and `--expose-gc`, for the full collection the agent asks for every 15 s (agent/full-gc.ts): " +
         "without it V8 leaves promoted garbage in the old generation until that generation's limit, and resident " +
         `memory climbs for minutes. The sidecar runs \`node ${LEAN.join(" ")} bin/graft.js agent\` (AGENT_COMMAND in ` +
         "webhook/features/agent/agent.ts); `--lite-mode` is not allowed in NODE_OPTIONS.",
