@@ -1,8 +1,9 @@
 import { createServer } from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { resolvedChecks } from "../test/services/agent.js";
 import { loadRunner, unsupportedChecks } from "./checks/index.js";
 import { checkTcp } from "./checks/tcp.js";
+import type { ExposedGc } from "./full-gc.js";
 import { startAgent } from "./main.js";
 import type { PndaEvents } from "./status.js";
 
@@ -72,5 +73,29 @@ describe("app and component labels", () => {
     } finally {
       await agent.stop();
     }
+  });
+});
+
+describe("full collections", () => {
+  it("asks for one every period while it runs, and no more once stopped", async () => {
+    const port = await closedPort();
+    const gc = vi.fn<ExposedGc>(async () => {});
+    const agent = await startAgent({
+      checks: resolvedChecks(`- {name: db, type: tcp, host: 127.0.0.1, port: ${port}, timeout: 2s}`),
+      port: 0,
+      host: "127.0.0.1",
+      processMetrics: false,
+      gc,
+      fullGcEveryMs: 10,
+    });
+    try {
+      await vi.waitFor(() => expect(gc.mock.calls.length).toBeGreaterThanOrEqual(2));
+      expect(gc).toHaveBeenCalledWith({ type: "major", execution: "async" });
+    } finally {
+      await agent.stop();
+    }
+    const calls = gc.mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(gc).toHaveBeenCalledTimes(calls);
   });
 });

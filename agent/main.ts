@@ -9,6 +9,7 @@ import { pushedSource } from "../core/pnda.js";
 import { loadRunner, RUNNERS, type RunnerLoaders, unsupportedChecks } from "./checks/index.js";
 import type { CheckContext } from "./checks/types.js";
 import { Exposition } from "./exposition.js";
+import { collectPeriodically, type ExposedGc, exposedGc } from "./full-gc.js";
 import { createAgentMetrics } from "./metrics.js";
 import { createPusher, type Pusher, type PushOptions } from "./push.js";
 import { ReplyBudget } from "./reply-budget.js";
@@ -42,6 +43,9 @@ export type AgentOptions = {
   /** Process-level metrics (memory, CPU, event loop) under graft_agent_. */
   processMetrics?: boolean;
   log?: (line: string) => void;
+  /** Called for a full collection every `fullGcEveryMs` (full-gc.ts); node's `--expose-gc` one if absent. */
+  gc?: ExposedGc;
+  fullGcEveryMs?: number;
 };
 
 export type Agent = {
@@ -126,6 +130,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const firstRound = scheduler.firstRound.then(() => {
     ready = true;
   });
+  const stopCollecting = collectPeriodically(options.gc ?? exposedGc(), options.fullGcEveryMs);
 
   return {
     port,
@@ -133,6 +138,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ready: firstRound,
     ...(pusher ? { pusher } : {}),
     stop: async () => {
+      stopCollecting();
       await scheduler.stop();
       pusher?.stop();
       await new Promise<void>((resolve) => {

@@ -55,6 +55,7 @@ describe("agentContainer", () => {
         "--lite-mode",
         "--max-semi-space-size=1",
         "--max-old-space-size=48",
+        "--expose-gc",
         "/app/bin/graft.js",
       ],
       args: ["agent", "--port", "9464"],
