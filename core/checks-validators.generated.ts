@@ -3,25 +3,7 @@
 // @ts-nocheck
 import type { SchemaValidator } from "./schema-errors.js";
 import type { CheckType } from "./checks-schema.js";
-
-// ajv/dist/runtime/ucs2length.js (MIT), as ajv 8.20.0 has it.
-function ucs2length(str) {
-    const len = str.length;
-    let length = 0;
-    let pos = 0;
-    let value;
-    while (pos < len) {
-        length++;
-        value = str.charCodeAt(pos++);
-        if (value >= 0xd800 && value <= 0xdbff && pos < len) {
-            // high surrogate, and there is a next character
-            value = str.charCodeAt(pos);
-            if ((value & 0xfc00) === 0xdc00)
-                pos++; // low surrogate
-        }
-    }
-    return length;
-}
+import { ucs2length } from "./ucs2length.js";
 
 const validate_http = validate10;
 const schema11 = { "additionalProperties": false, "type": "object", "required": ["name", "type", "url"], "properties": { "name": { "pattern": "^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$", "description": "a DNS-label-like name", "type": "string" }, "interval": { "pattern": "^(\\d+(?:\\.\\d+)?)(ms|s|m|h)$", "description": 'e.g. "500ms", "30s", "5m"', "type": "string" }, "timeout": { "pattern": "^(\\d+(?:\\.\\d+)?)(ms|s|m|h)$", "description": 'e.g. "500ms", "30s", "5m"', "type": "string" }, "source": { "pattern": "^[A-Za-z0-9_.-]{1,128}$", "type": "string" }, "type": { "const": "http", "type": "string" }, "url": { "pattern": "^https?://[^\\s]+$", "description": "an http(s) URL", "type": "string" }, "method": { "anyOf": [{ "const": "GET", "type": "string" }, { "const": "HEAD", "type": "string" }] }, "expectStatus": { "minItems": 1, "type": "array", "items": { "minimum": 100, "maximum": 599, "type": "integer" } }, "bodyMatch": { "minLength": 1, "maxLength": 1024, "description": "text the response body must contain", "type": "string" }, "tlsExpiryWarnDays": { "minimum": 0, "maximum": 3650, "type": "integer" }, "insecureSkipVerify": { "type": "boolean" } } };

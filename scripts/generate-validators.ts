@@ -9,7 +9,6 @@
 //   tsx scripts/generate-validators.ts          writes the modules
 //   tsx scripts/generate-validators.ts --check  exits 1 if one is out of date
 import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type AnySchema, type Options } from "ajv";
@@ -84,14 +83,10 @@ export const MODULES = {
 
 /**
  * ucs2length is the one run-time helper of ajv's the schemas need (maxLength and minLength count
- * code points): its own source is copied in, so a generated module imports nothing.
+ * code points): the generated code imports graft's core/ucs2length.ts instead (its test compares
+ * the two), so a generated module needs nothing of ajv's.
  */
 const RUNTIME_REQUIRE = 'require("ajv/dist/runtime/ucs2length").default';
-const UCS2LENGTH: (text: string) => number = createRequire(import.meta.url)(
-  "ajv/dist/runtime/ucs2length",
-).default;
-
-const AJV_VERSION: string = createRequire(import.meta.url)("ajv/package.json").version;
 
 /** The text of a generated module. */
 export function validatorModule(module: ValidatorModule): string {
@@ -103,6 +98,7 @@ export function validatorModule(module: ValidatorModule): string {
   }
   let code = standalone.default(ajv, exported).replace(/^"use strict";/, "");
   const helper = code.includes(RUNTIME_REQUIRE);
+  const core = path.relative(path.dirname(module.file), "core") || ".";
   code = code.replaceAll(RUNTIME_REQUIRE, "ucs2length");
   if (/\brequire\(/.test(code)) {
     throw new Error(
@@ -116,10 +112,10 @@ export function validatorModule(module: ValidatorModule): string {
     "// edit the schema, then npm run build. Not type-checked: ajv's output is plain JavaScript.",
     "// @ts-nocheck",
     ...(module.head ?? []),
-    "",
     ...(helper
-      ? [`// ajv/dist/runtime/ucs2length.js (MIT), as ajv ${AJV_VERSION} has it.`, UCS2LENGTH.toString(), ""]
+      ? [`import { ucs2length } from "${core.startsWith(".") ? core : `./${core}`}/ucs2length.js";`]
       : []),
+    "",
     code.trimEnd(),
     "",
     ...(module.tail ?? []),

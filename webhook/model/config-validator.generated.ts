@@ -2,25 +2,7 @@
 // edit the schema, then npm run build. Not type-checked: ajv's output is plain JavaScript.
 // @ts-nocheck
 import type { SchemaValidator } from "../../core/schema-errors.js";
-
-// ajv/dist/runtime/ucs2length.js (MIT), as ajv 8.20.0 has it.
-function ucs2length(str) {
-    const len = str.length;
-    let length = 0;
-    let pos = 0;
-    let value;
-    while (pos < len) {
-        length++;
-        value = str.charCodeAt(pos++);
-        if (value >= 0xd800 && value <= 0xdbff && pos < len) {
-            // high surrogate, and there is a next character
-            value = str.charCodeAt(pos);
-            if ((value & 0xfc00) === 0xdc00)
-                pos++; // low surrogate
-        }
-    }
-    return length;
-}
+import { ucs2length } from "../../core/ucs2length.js";
 
 const validate_webhook_config = validate10;
 const schema11 = { "additionalProperties": false, "type": "object", "required": ["namespace", "excludedNamespaces", "agent", "nativeSidecars", "notebooks", "properties", "onError"], "properties": { "namespace": { "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "description": "a namespace name", "type": "string", "default": "graft" }, "excludedNamespaces": { "default": [], "type": "array", "items": { "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "description": "a namespace name", "type": "string" } }, "agent": { "additionalProperties": false, "default": {}, "type": "object", "required": ["image", "port", "resources"], "properties": { "image": { "minLength": 1, "default": "ghcr.io/graft/graft:0.1.0", "type": "string" }, "port": { "minimum": 1024, "maximum": 65535, "description": "a port number from 1024 to 65535", "default": 9464, "type": "integer" }, "pushUrl": { "pattern": "^https?://[^\\s]+$", "description": "an http(s) URL", "type": "string" }, "resources": { "additionalProperties": false, "default": {}, "type": "object", "required": ["requests", "limits"], "properties": { "requests": { "additionalProperties": false, "default": { "cpu": "10m", "memory": "64Mi" }, "type": "object", "properties": { "cpu": { "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$", "description": 'a Kubernetes quantity such as "10m", "0.5" or "64Mi"', "type": "string" }, "memory": { "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$", "description": 'a Kubernetes quantity such as "10m", "0.5" or "64Mi"', "type": "string" } } }, "limits": { "additionalProperties": false, "default": { "cpu": "200m", "memory": "128Mi" }, "type": "object", "properties": { "cpu": { "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$", "description": 'a Kubernetes quantity such as "10m", "0.5" or "64Mi"', "type": "string" }, "memory": { "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$", "description": 'a Kubernetes quantity such as "10m", "0.5" or "64Mi"', "type": "string" } } } } } } }, "nativeSidecars": { "type": "string", "enum": ["auto", "always", "never"], "default": "auto" }, "notebooks": { "additionalProperties": false, "default": {}, "type": "object", "required": ["repoTemplate", "folder", "waitSeconds", "limitSeconds", "maxFileBytes", "maxSyncBytes", "maxFiles"], "properties": { "repoTemplate": { "pattern": "^https?://.*\\{user\\}", "description": "an http(s) git URL containing {user}", "default": "http://deployment-manager-git:8099/jupyter-{user}", "type": "string" }, "folder": { "pattern": "^/[^\\0]*$", "description": "an absolute path", "default": "/home/jovyan/apps-notebooks", "type": "string" }, "waitSeconds": { "minimum": 1, "maximum": 50, "description": "whole seconds, 1 to 50: under KubeSpawner's start_timeout", "default": 20, "type": "integer" }, "limitSeconds": { "minimum": 1, "maximum": 3600, "description": "whole seconds, 1 to 3600", "default": 300, "type": "integer" }, "maxFileBytes": { "minimum": 1, "maximum": 9007199254740991, "description": "bytes, at least 1", "default": 104857600, "type": "integer" }, "maxSyncBytes": { "minimum": 1, "maximum": 9007199254740991, "description": "bytes, at least 1", "default": 1073741824, "type": "integer" }, "maxFiles": { "minimum": 1, "maximum": 1e7, "description": "files, 1 to 10000000", "default": 1e4, "type": "integer" } } }, "properties": { "additionalProperties": false, "default": {}, "type": "object", "required": ["onFailure"], "properties": { "onFailure": { "type": "string", "enum": ["deny", "warn"], "default": "deny" } } }, "onError": { "type": "string", "enum": ["deny", "allow"], "default": "deny" } } };

@@ -2,25 +2,7 @@
 // edit the schema, then npm run build. Not type-checked: ajv's output is plain JavaScript.
 // @ts-nocheck
 import type { SchemaValidator } from "../../core/schema-errors.js";
-
-// ajv/dist/runtime/ucs2length.js (MIT), as ajv 8.20.0 has it.
-function ucs2length(str) {
-    const len = str.length;
-    let length = 0;
-    let pos = 0;
-    let value;
-    while (pos < len) {
-        length++;
-        value = str.charCodeAt(pos++);
-        if (value >= 0xd800 && value <= 0xdbff && pos < len) {
-            // high surrogate, and there is a next character
-            value = str.charCodeAt(pos);
-            if ((value & 0xfc00) === 0xdc00)
-                pos++; // low surrogate
-        }
-    }
-    return length;
-}
+import { ucs2length } from "../../core/ucs2length.js";
 
 const validate_admission_review = validate10;
 const schema11 = { "type": "object", "required": ["apiVersion", "kind", "request"], "properties": { "apiVersion": { "const": "admission.k8s.io/v1", "type": "string" }, "kind": { "const": "AdmissionReview", "type": "string" }, "request": { "type": "object", "required": ["uid", "kind", "operation"], "properties": { "uid": { "minLength": 1, "type": "string" }, "kind": { "type": "object", "required": ["group", "version", "kind"], "properties": { "group": { "type": "string" }, "version": { "type": "string" }, "kind": { "type": "string" } } }, "resource": { "type": "object", "required": ["group", "version", "resource"], "properties": { "group": { "type": "string" }, "version": { "type": "string" }, "resource": { "type": "string" } } }, "subResource": { "type": "string" }, "requestKind": { "type": "object", "required": ["group", "version", "kind"], "properties": { "group": { "type": "string" }, "version": { "type": "string" }, "kind": { "type": "string" } } }, "requestResource": { "type": "object", "required": ["group", "version", "resource"], "properties": { "group": { "type": "string" }, "version": { "type": "string" }, "resource": { "type": "string" } } }, "requestSubResource": { "type": "string" }, "name": { "type": "string" }, "namespace": { "type": "string" }, "operation": { "anyOf": [{ "const": "CREATE", "type": "string" }, { "const": "UPDATE", "type": "string" }, { "const": "DELETE", "type": "string" }, { "const": "CONNECT", "type": "string" }] }, "userInfo": { "additionalProperties": true, "type": "object", "properties": {} }, "object": { "anyOf": [{ "additionalProperties": true, "type": "object", "properties": {} }, { "type": "null" }] }, "oldObject": { "anyOf": [{ "additionalProperties": true, "type": "object", "properties": {} }, { "type": "null" }] }, "dryRun": { "type": "boolean" }, "options": { "anyOf": [{ "additionalProperties": true, "type": "object", "properties": {} }, { "type": "null" }] } } } } };
