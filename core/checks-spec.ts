@@ -116,17 +116,20 @@ export function parseChecksJson(input: unknown): ChecksResult | undefined {
  * annotation.
  */
 export function validateChecks(raw: unknown): ChecksResult {
-  const checks = validateChecksAsWritten(raw);
-  return checks.ok ? { ok: true, value: resolveChecks(checks.value) } : checks;
+  return resolveChecks(validateChecksAsWritten(raw));
 }
 
-/** Checks validated by validateChecksAsWritten, with their defaults applied. */
-export function resolveChecks(checks: readonly SourcedCheck[]): ResolvedCheck[] {
-  return checks.map((check) => ({
-    ...check,
-    intervalMs: intervalMsOf(check),
-    timeoutMs: timeoutMsOf(check),
-  }));
+/** Checks validated as written (validateChecksAsWritten), with their defaults applied; errors as they are. */
+export function resolveChecks(checks: SourcedChecksResult): ChecksResult {
+  if (!checks.ok) return checks;
+  return {
+    ok: true,
+    value: checks.value.map((check) => ({
+      ...check,
+      intervalMs: intervalMsOf(check),
+      timeoutMs: timeoutMsOf(check),
+    })),
+  };
 }
 
 /**

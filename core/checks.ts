@@ -173,8 +173,7 @@ function parseChecksText(text: string): Result<unknown> {
  * can be shown to whoever wrote the annotation.
  */
 export function parseChecksSpec(input: unknown): ChecksResult {
-  const checks = parseChecksAsWritten(input);
-  return checks.ok ? { ok: true, value: resolveChecks(checks.value) } : checks;
+  return resolveChecks(parseChecksAsWritten(input));
 }
 
 /** As parseChecksSpec, but the checks as written with their sources (validateChecksAsWritten). */
